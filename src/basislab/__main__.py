@@ -1,0 +1,3 @@
+from basislab.app.cli import main
+
+main()

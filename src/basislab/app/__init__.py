@@ -1,0 +1,1 @@
+"""User interfaces: the command-line interface (Typer + Rich)."""

@@ -1,0 +1,9 @@
+"""CLI commands of the analytics layer, registered on the main app by :func:`register`."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this layer's commands to the main ``basislab`` app."""

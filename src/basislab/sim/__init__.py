@@ -1,0 +1,1 @@
+"""Stock-flow-consistent JAX simulator of the basis-trade margin spiral."""
