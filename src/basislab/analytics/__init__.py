@@ -1,5 +1,54 @@
-"""Treasury bond and CME Treasury futures analytics (DLV-grade basis engine)."""
+"""Treasury bond and CME Treasury futures analytics (DLV-grade basis engine).
 
-from basislab.analytics.conversion import conversion_factor
+Layers, after OpenGamma Strata: terms (:mod:`securities`, :mod:`contracts`) -> exchange formulas
+(:mod:`conversion`) -> pricers (:mod:`bonds`, :mod:`basis`). Every function states its convention
+and source; see ``docs/analytics.md``.
+"""
 
-__all__ = ["conversion_factor"]
+from basislab.analytics.basis import (
+    DLV_COLUMNS,
+    ctd,
+    deliverable_basket,
+    deliverable_mask,
+    dlv,
+    futures_dv01,
+    normalize_bonds,
+)
+from basislab.analytics.bonds import (
+    accrued,
+    clean_from_yield,
+    coupon_period,
+    coupons_between,
+    dated_date,
+    dirty_from_yield,
+    dv01,
+    ql_accrued,
+    ql_bond,
+    ql_clean_price,
+    ql_dv01,
+    ql_yield,
+    yield_from_clean,
+)
+from basislab.analytics.calendar import settlement_date
+from basislab.analytics.contracts import (
+    SPECS,
+    Contract,
+    ContractSpec,
+    GradeRule,
+    contract,
+    grade_rule,
+    parse_contract,
+)
+from basislab.analytics.conversion import conversion_factor, conversion_factor_array
+from basislab.analytics.market import bundled_futures_price, sofr_on
+from basislab.analytics.securities import load_securities_master, notes_and_bonds
+
+__all__ = [
+    "DLV_COLUMNS", "SPECS", "Contract", "ContractSpec", "GradeRule", "accrued",
+    "bundled_futures_price", "clean_from_yield", "contract", "conversion_factor",
+    "conversion_factor_array", "coupon_period", "coupons_between", "ctd", "dated_date",
+    "deliverable_basket", "deliverable_mask", "dirty_from_yield", "dlv", "dv01", "futures_dv01",
+    "grade_rule", "load_securities_master", "normalize_bonds", "notes_and_bonds",
+    "parse_contract", "ql_accrued", "ql_bond", "ql_clean_price", "ql_dv01", "ql_yield",
+    "settlement_date", "sofr_on", "yield_from_clean",
+]
