@@ -1,9 +1,229 @@
-"""CLI commands of the analytics layer, registered on the main app by :func:`register`."""
+"""CLI commands of the analytics layer (``basis``, ``cf``), registered by :func:`register`."""
 
 from __future__ import annotations
 
+import json
+import math
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from basislab.errors import PriceDataError
+
+BUNDLED_DATE = date(2024, 6, 26)
+
+
+def price_32(x: float) -> str:
+    """A price in points and 32nds, CME style: 110.0625 -> ``110-02``; a third digit gives eighths
+    of a 32nd truncated to tenths (``101-262`` = 101 26.25/32, ``126-165`` = 126 16.5/32, as in
+    CME's Treasury price quotation); prices off the 1/256 grid show decimals (``99-16.40``)."""
+    whole = math.floor(x)
+    n32 = round((x - whole) * 32, 6)
+    if n32 >= 32:
+        whole, n32 = whole + 1, n32 - 32
+    ticks, frac = int(n32), n32 - int(n32)
+    if frac == 0:
+        return f"{whole}-{ticks:02d}"
+    if frac * 8 == int(frac * 8):
+        return f"{whole}-{ticks:02d}{int(frac * 10)}"
+    return f"{whole}-{n32:05.2f}"
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PriceDataError(f"{what} {text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def read_price_file(path: Path) -> pd.DataFrame:
+    """Read a user's bond price CSV: ``cusip, coupon_pct, maturity, clean_price[, issue_date]``
+    or a FedInvest price list (``cusip, security_type, rate, maturity_date, buy, sell``)."""
+    from basislab.analytics.securities import KINDS
+
+    if not path.is_file():
+        raise PriceDataError(f"price file {path} does not exist; expected a CSV file")
+    try:
+        df = pd.read_csv(path, dtype={"cusip": str})
+    except pd.errors.EmptyDataError:
+        raise PriceDataError(f"price file {path} is empty; expected a CSV with header "
+                             "cusip,coupon_pct,maturity,clean_price") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise PriceDataError(f"price file {path} is not a readable CSV ({first}); expected "
+                             "header cusip,coupon_pct,maturity,clean_price") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    if {"rate", "maturity_date", "sell"} <= set(df.columns) and "clean_price" not in df:
+        buy = pd.to_numeric(df.get("buy", 0), errors="coerce").fillna(0)
+        sell = pd.to_numeric(df["sell"], errors="coerce")
+        kind = df["security_type"].str.strip().map(KINDS) if "security_type" in df else None
+        df = pd.DataFrame({"cusip": df["cusip"], "coupon_pct": pd.to_numeric(
+            df["rate"], errors="coerce") * 100, "maturity": df["maturity_date"],
+            "clean_price": sell.where(buy <= 0, (buy + sell) / 2), **({"kind": kind}
+                                                                       if kind is not None else {})})
+    if df.empty:
+        raise PriceDataError(f"price file {path} has a header but no rows; expected one bond a row")
+    return df
+
+
+def _market(code: str, on: date, prices: Path | None, futures_price: float | None,
+            settlement: str | None, repo: float | None, filter_basket: bool):
+    from basislab.analytics import (
+        deliverable_basket,
+        load_securities_master,
+        parse_contract,
+        settlement_date,
+    )
+    from basislab.analytics.market import bundled_futures_price, sofr_on
+
+    c = parse_contract(code, as_of=on)
+    settle = _date(settlement, "settlement date") or settlement_date(on)
+    fut = futures_price if futures_price is not None else bundled_futures_price(
+        c.code, c.delivery_month, on)
+    if repo is None:
+        repo, repo_day = sofr_on(on)
+        repo_source = f"SOFR {repo_day} (FRB New York via FRED)"
+    else:
+        repo_source = "user"
+    if prices is None:
+        if on != BUNDLED_DATE:
+            raise PriceDataError(f"the bundled bond prices are for {BUNDLED_DATE} only, not {on}; "
+                                 "pass --prices FILE")
+        bonds = deliverable_basket(c.root, c.delivery_month, load_securities_master())
+    else:
+        bonds = read_price_file(prices)
+        if filter_basket:
+            from basislab.analytics.basis import normalize_bonds
+
+            bonds = deliverable_basket(c.root, c.delivery_month, normalize_bonds(bonds))
+            if bonds.empty:
+                raise PriceDataError(f"no bond in {prices} is deliverable into {c.code}")
+    return c, bonds, fut, settle, repo, repo_source
+
+
+def _json_value(v):
+    if isinstance(v, (date, pd.Timestamp)):
+        return v.isoformat()[:10]
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def basis(
+    code: str = typer.Argument(..., help="Contract code: root (TU, Z3N, FV, TY, TN, US, UB) + "
+                               "month (H, M, U, Z) + year, e.g. TYU4 or TYU24."),
+    on: str = typer.Option(BUNDLED_DATE.isoformat(), "--date", help="Trade date (YYYY-MM-DD); "
+                           "also resolves the decade of a one-digit year code."),
+    repo: Optional[float] = typer.Option(None, "--repo", help="Term repo rate in percent (Act/360)"
+                                         " to delivery. Default: SOFR on the trade date."),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="Your bond prices (CSV: cusip, "
+                                          "coupon_pct, maturity, clean_price[, issue_date]) or a "
+                                          "FedInvest price list. Default: bundled 2024-06-26 list."),
+    futures_price: Optional[float] = typer.Option(None, "--futures-price", help="Futures price in "
+                                                  "decimal points (110.0625 = 110-02). Default: "
+                                                  "bundled CME close."),
+    settlement: Optional[str] = typer.Option(None, "--settlement", help="Cash settlement date. "
+                                             "Default: T+1 on the US government-bond calendar."),
+    delivery: Optional[str] = typer.Option(None, "--delivery", help="Delivery date. Default: the "
+                                           "last delivery day of the contract."),
+    filter_basket: bool = typer.Option(False, "--filter-basket", help="Drop bonds of --prices "
+                                       "outside the deliverable basket instead of failing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON instead."),
+) -> None:
+    """DLV table of a Treasury futures contract: basis, carry, implied repo, CTD.
+
+    Basis and carry in 32nds; yield and implied repo in percent; DV01 per 100 face.
+
+    The cheapest to deliver (highest implied repo) is marked CTD.
+
+    Example: basislab basis TYU4 --date 2024-06-26
+    """
+    from basislab.analytics import dlv, futures_dv01
+
+    day = _date(on, "trade date")
+    c, bonds, fut, settle, rate, source = _market(code, day, prices, futures_price, settlement,
+                                                  repo, filter_basket)
+    table = dlv(c.root, c.delivery_month, fut, bonds, settle, rate, _date(delivery, "delivery"))
+    meta = {"contract": c.code, "name": c.spec.name, "delivery_month": c.delivery_month,
+            "trade_date": day.isoformat(), "futures_price": fut, "settlement": settle.isoformat(),
+            "delivery": table.attrs["delivery"].isoformat(), "repo_pct": rate,
+            "repo_source": source, "last_trading_day": c.last_trading_day.isoformat(),
+            "ctd": table.loc[table["is_ctd"], "cusip"].iloc[0],
+            "futures_dv01": futures_dv01(table)}
+    if as_json:
+        rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
+        typer.echo(json.dumps({**meta, "bonds": rows}, indent=2))
+        return
+    _print_dlv(c, table, meta)
+
+
+def _print_dlv(c, table: pd.DataFrame, meta: dict) -> None:
+    t = Table(title=f"{c.code} {c.spec.name} {c.delivery_month}  futures {price_32(meta['futures_price'])}"
+              f" ({meta['futures_price']})", caption=(
+                  f"trade {meta['trade_date']}, settle {meta['settlement']}, delivery "
+                  f"{meta['delivery']}, repo {meta['repo_pct']:.2f}% ({meta['repo_source']}); "
+                  f"basis and carry in 32nds; futures DV01 via CTD {meta['futures_dv01']:.4f}"))
+    for col in ("", "CUSIP", "coupon", "maturity", "price", "yield", "CF", "gross", "carry",
+                "net", "impl. repo", "DV01"):
+        t.add_column(col, justify="left" if col in ("", "CUSIP") else "right")
+    for r in table.itertuples():
+        t.add_row("CTD" if r.is_ctd else str(r.rank), r.cusip, f"{r.coupon_pct:.3f}",
+                  str(r.maturity), price_32(r.clean_price), f"{r.yield_pct:.3f}",
+                  f"{r.conversion_factor:.4f}", f"{r.gross_basis_32:.2f}", f"{r.carry * 32:.2f}",
+                  f"{r.net_basis_32:.2f}", f"{r.implied_repo_pct:.3f}", f"{r.dv01:.4f}",
+                  style="bold green" if r.is_ctd else None)
+    _console().print(t)
+
+
+def _console() -> Console:
+    """Rich console; a pipe or file gets a wide page so the DLV columns are not truncated."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def cf(
+    root_or_code: str = typer.Argument(..., help="Futures root (TU, Z3N, FV, TY, TN, US, UB), or "
+                                       "a contract code such as TYU4 to list its bundled basket."),
+    coupon: Optional[float] = typer.Argument(None, help="Coupon in percent, e.g. 4.625."),
+    maturity: Optional[str] = typer.Argument(None, help="Maturity date, YYYY-MM-DD."),
+    month: Optional[str] = typer.Argument(None, help="Delivery month, YYYY-MM."),
+    on: str = typer.Option(BUNDLED_DATE.isoformat(), "--date",
+                           help="As-of date resolving a contract code's decade."),
+) -> None:
+    """CME conversion factor of a note or bond, or the factors of a contract's basket.
+
+    One bond: basislab cf TY 4.625 2031-04-30 2024-09
+
+    A contract's bundled basket: basislab cf TYU4
+    """
+    from basislab.analytics import conversion_factor, deliverable_basket, parse_contract
+
+    if coupon is None:
+        c = parse_contract(root_or_code, as_of=_date(on, "as-of date"))
+        basket = deliverable_basket(c.root, c.delivery_month)
+        t = Table(title=f"{c.code} conversion factors ({c.delivery_month}, bundled basket)")
+        for col in ("CUSIP", "coupon", "maturity", "CF"):
+            t.add_column(col, justify="left" if col == "CUSIP" else "right")
+        for r in basket.itertuples():
+            t.add_row(r.cusip, f"{r.coupon_pct:.3f}", str(r.maturity),
+                      f"{conversion_factor(c.root, r.coupon_pct, r.maturity, c.delivery_month):.4f}")
+        _console().print(t)
+        return
+    if maturity is None or month is None:
+        raise PriceDataError("cf needs ROOT COUPON MATURITY MONTH, e.g. 'basislab cf TY 4.625 "
+                             "2031-04-30 2024-09', or a contract code alone, e.g. 'basislab cf TYU4'")
+    mat = _date(maturity, "maturity")
+    typer.echo(f"{conversion_factor(root_or_code, coupon, mat, month):.4f}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this layer's commands to the main ``basislab`` app."""
+    """Add this layer's commands (``basis``, ``cf``) to the main ``basislab`` app."""
+    app.command("basis")(basis)
+    app.command("cf")(cf)
