@@ -36,3 +36,7 @@ class SimulationError(BasislabError):
 
 class DataError(BasislabError):
     """Missing, truncated or malformed data, or a store that cannot be used."""
+
+
+class RefreshError(DataError):
+    """A refresh from the publishers failed (offline, HTTP error, or a bad response); the store is unchanged."""

@@ -1,9 +1,117 @@
-"""CLI commands of the data layer, registered on the main app by :func:`register`."""
+"""CLI commands of the data layer, registered on the main app by :func:`register`.
+
+``basislab data refresh``, ``basislab data status`` and ``basislab monitor``. The store is the
+``--db`` file, else ``$BASISLAB_DB``, else the platform data directory (see ``docs/data.md``).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB store file (default: $BASISLAB_DB, else the platform data directory)."),
+]
+
+data_app = typer.Typer(help="The data store: refresh from the publishers, show coverage and gaps.",
+                       no_args_is_help=True)
+
+
+@data_app.command("refresh")
+def refresh_cmd(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="cftc, cftc-api, fred, nyfed, treasury-curve, treasury-securities, ofr "
+                     "(repeatable; default: all)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Download from the publishers and upsert into the store (each source in one transaction)."""
+    from basislab.data.refresh import refresh
+
+    console = Console()
+    results = refresh(source or None, db=db)
+    for r in results:
+        console.print(("[green]ok[/] " if r.ok else "[red]failed[/] ") + r.message, highlight=False)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@data_app.command("status")
+def status_cmd(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Each table's coverage, last date, row count and gaps (computed from the data)."""
+    from basislab.data.status import status
+    from basislab.data.store import connect, resolve_db_path
+
+    path = resolve_db_path(db)
+    con = connect(path, read_only=True)
+    try:
+        doc = status(con, str(path))
+    finally:
+        con.close()
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2, default=str))
+        return
+    console = Console(width=max(Console().width, 140))
+    console.print(f"store [bold]{doc['store']}[/] (schema v{doc['schema_version']})", highlight=False)
+    t = Table("table", "item", "rows", "first", "last", "gaps (first..last missing)")
+    for c in doc["coverage"]:
+        gaps = c["gaps"]
+        text = ", ".join(f"{a}..{b}" for a, b in gaps[:6]) + (f" +{len(gaps) - 6} more" if len(gaps) > 6 else "")
+        t.add_row(c["table"], c["item"], f"{c['rows']:,}", c["first"] or "", c["last"] or "", text)
+    console.print(t)
+    p = Table("table", "source", "publisher", "retrieved", "rows", "licence")
+    for r in doc["provenance"]:
+        p.add_row(r["table_name"], r["source"], r["publisher"], str(r["retrieved"]), f"{r['rows']:,}", r["licence"])
+    console.print(p)
+
+
+def monitor_cmd(
+    date: Annotated[str | None, typer.Option("--date", help="Monitor date YYYY-MM-DD (default: latest in store).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per indicator.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet."""
+    from basislab.data import monitor
+
+    d, inds = monitor.compute(date, db=db, with_history=html is not None)
+    if html is not None:
+        from basislab.report.monitor_report import write_monitor
+
+        write_monitor(html, d, inds)
+    if as_json:
+        typer.echo(json.dumps(monitor.to_json(d, inds), indent=2))
+        return
+    console = Console(width=max(Console().width, 140))
+    t = Table("indicator", "date", "value", "unit", "change", "z-score", "", title=f"basislab monitor {d}")
+    for i in inds:
+        fmt = "{:,.0f}" if i.unit == "contracts" else "{:,.2f}"
+        t.add_row(
+            i.label, i.date or "-", "-" if i.value is None else fmt.format(i.value), i.unit,
+            "-" if i.change is None else fmt.format(i.change),
+            "-" if i.zscore is None else f"{i.zscore:+.2f}",
+            "[yellow]stale[/]" if i.stale else "",
+        )
+    console.print(t)
+    console.print(f"Basis-trade size method: {monitor.BASIS_METHOD}", highlight=False)
+    from basislab.data.catalog import NYFED_ATTRIBUTION
+
+    console.print(NYFED_ATTRIBUTION, highlight=False)
+    if html is not None:
+        console.print(f"wrote {html}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this layer's commands to the main ``basislab`` app."""
+    app.add_typer(data_app, name="data")
+    app.command("monitor")(monitor_cmd)

@@ -1,0 +1,316 @@
+"""Data feeds: futures positions in dollars, series lookups and the simulator's initial conditions.
+
+Notional of a futures position in USD = contracts x contract face (USD 200,000 for TU, 100,000
+otherwise) x futures price / 100. The price is, in order of preference:
+
+1. a settlement price in ``futures_prices`` within 3 calendar days of the date (the nearest
+   delivery month not before the date's month; the bundled file has the 2024-06-26 closes);
+2. otherwise the **par-curve proxy**: the price of a representative 6% semi-annual bond whose
+   maturity is the contract's typical cheapest-to-deliver maturity (``proxy_tenor_years`` in
+   :mod:`basislab.data.catalog`), discounted at the par yield interpolated (linearly in maturity)
+   on the latest par curve on or before the date. A 6% bond has a conversion factor of 1, so its
+   cash price approximates the futures price. Against the 2024-06-26 settlements this proxy is
+   within about 1% for TU, FV, TY and US and 2% for UB (see ``tests/data/test_feeds.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from basislab.data.catalog import BUCKETS, CONTRACTS, CORE_CONTRACTS, SERIES
+from basislab.errors import DataError
+
+CLOSE_WINDOW_DAYS = 3
+# Largest gap (calendar days) between a requested date and the observation used for it.
+MAX_LAG_DAYS = {"daily": 7, "weekly": 10, "monthly": 45}
+
+PRICE_METHOD = (
+    "notional = contracts x face (TU $200k, others $100k) x price/100; price = CME settlement within "
+    f"{CLOSE_WINDOW_DAYS} days where stored, else the price of a 6% bond at the contract's typical CTD "
+    "maturity at the par yield curve (a 6% bond has conversion factor 1)"
+)
+POSITIONS_METHOD = (
+    "leveraged-fund net short Treasury futures (short - long, floored at 0) by contract from CFTC TFF "
+    "(futures only), in USD notional; buckets TU->2y, FV->5y, TY+TN->10y, US+UB->long. " + PRICE_METHOD
+)
+
+
+def as_date(value: dt.date | str | None) -> dt.date | None:
+    """A date from a ``date``, an ISO string or None; a bad string is a DataError."""
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise DataError(f"not a date: {value!r} (expected YYYY-MM-DD)") from exc
+
+
+def _con(con: duckdb.DuckDBPyConnection | None, db: str | Path | None):
+    if con is not None:
+        return con, False
+    from basislab.data.store import connect
+
+    return connect(db, read_only=True), True
+
+
+# --------------------------------------------------------------------------------------------------
+# Prices
+# --------------------------------------------------------------------------------------------------
+
+def bond_price_6pct(yield_pct: np.ndarray | float, years: float) -> np.ndarray:
+    """Clean price per 100 of a 6% semi-annual bond with ``years`` to maturity at ``yield_pct``."""
+    r = np.asarray(yield_pct, dtype=float) / 200.0
+    n = 2.0 * years
+    disc = (1.0 + r) ** -n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annuity = np.where(np.abs(r) > 1e-12, (1.0 - disc) / np.where(r == 0, 1, r), n)
+    return 3.0 * annuity + 100.0 * disc
+
+
+def par_curve_wide(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The par yield curve as a wide frame (rows: dates, columns: maturity in years)."""
+    df = con.execute("SELECT date, tenor_years, yield_pct FROM par_yield_curve").df()
+    if df.empty:
+        raise DataError("the par_yield_curve table is empty; run `basislab data refresh --source treasury-curve`")
+    wide = df.pivot(index="date", columns="tenor_years", values="yield_pct").sort_index()
+    wide.index = pd.to_datetime(wide.index)
+    return wide
+
+
+def par_yield_at(wide: pd.DataFrame, dates: pd.Series, years: float) -> tuple[np.ndarray, np.ndarray]:
+    """Par yields at maturity ``years`` on the latest curve on or before each date: (yields, curve dates)."""
+    d = pd.to_datetime(pd.Series(dates)).to_numpy()
+    idx = wide.index.searchsorted(d, side="right") - 1
+    ys = np.full(len(d), np.nan)
+    used = np.full(len(d), np.datetime64("NaT"), dtype="datetime64[ns]")
+    tenors = wide.columns.to_numpy(dtype=float)
+    values = wide.to_numpy()
+    for k, i in enumerate(idx):
+        if i < 0:
+            continue
+        row = values[i]
+        ok = ~np.isnan(row)
+        if ok.sum() < 2:
+            continue
+        ys[k] = np.interp(years, tenors[ok], row[ok])
+        used[k] = wide.index[i]
+    return ys, used
+
+
+def futures_prices_for(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide: pd.DataFrame | None = None
+                       ) -> pd.DataFrame:
+    """Price each ``(report_date, contract)`` row: columns ``price, price_date, price_method``."""
+    out = rows[["report_date", "contract"]].copy()
+    out["price"] = np.nan
+    out["price_date"] = None
+    out["price_method"] = None
+    closes = con.execute("SELECT date, contract, root, delivery_month, price FROM futures_prices").df()
+    if not closes.empty:
+        closes["date"] = pd.to_datetime(closes["date"])
+        for i, r in out.iterrows():
+            d = pd.Timestamp(r.report_date)
+            c = closes[(closes.root == r.contract) & ((closes.date - d).abs() <= pd.Timedelta(days=CLOSE_WINDOW_DAYS))]
+            c = c[c.delivery_month >= d.strftime("%Y-%m")]
+            if c.empty:
+                continue
+            c = c.assign(gap=(c.date - d).abs()).sort_values(["gap", "delivery_month"]).iloc[0]
+            out.at[i, "price"] = float(c.price)
+            out.at[i, "price_date"] = c.date.date().isoformat()
+            out.at[i, "price_method"] = f"CME settlement {c.contract} on {c.date.date()}"
+    todo = out["price"].isna()
+    if todo.any():
+        wide = par_curve_wide(con) if wide is None else wide
+        for root, grp in out[todo].groupby("contract"):
+            years = CONTRACTS[root].proxy_tenor_years
+            ys, used = par_yield_at(wide, grp.report_date, years)
+            out.loc[grp.index, "price"] = bond_price_6pct(ys, years)
+            out.loc[grp.index, "price_date"] = [
+                None if pd.isna(u) else pd.Timestamp(u).date().isoformat() for u in used
+            ]
+            out.loc[grp.index, "price_method"] = [
+                None if pd.isna(u) else f"6% bond, {years:g}y at par curve of {pd.Timestamp(u).date()} ({y:.3f}%)"
+                for u, y in zip(used, ys)
+            ]
+    return out
+
+
+def positions(con: duckdb.DuckDBPyConnection | None = None, db: str | Path | None = None) -> pd.DataFrame:
+    """Every TFF row with prices and USD bn notionals of leveraged-fund and asset-manager positions."""
+    con, close = _con(con, db)
+    try:
+        df = con.execute(
+            "SELECT report_date, contract, open_interest, am_long, am_short, lev_long, lev_short, source "
+            "FROM cftc_tff ORDER BY report_date, contract"
+        ).df()
+        if df.empty:
+            raise DataError("the cftc_tff table is empty; run `basislab data refresh --source cftc`")
+        df["report_date"] = pd.to_datetime(df["report_date"]).dt.date
+        prices = futures_prices_for(con, df)
+    finally:
+        if close:
+            con.close()
+    df = pd.concat([df, prices[["price", "price_date", "price_method"]]], axis=1)
+    face = df["contract"].map(lambda r: CONTRACTS[r].face_usd)
+    per_contract_bn = face * df["price"] / 100.0 / 1e9
+    df["lev_net_short"] = df["lev_short"] - df["lev_long"]
+    df["usd_bn_per_contract"] = per_contract_bn
+    for col in ("lev_short", "lev_long", "lev_net_short", "am_long", "am_short"):
+        df[f"{col}_usd_bn"] = df[col] * per_contract_bn
+    df["bucket"] = df["contract"].map(lambda r: CONTRACTS[r].bucket)
+    return df
+
+
+def full_coverage_weeks(pos: pd.DataFrame) -> pd.Series:
+    """Report dates where every core contract (TU, FV, TY, US, UB) is in the data (TN counts when present)."""
+    have = pos.groupby("report_date")["contract"].apply(set)
+    return have[have.apply(lambda s: set(CORE_CONTRACTS) <= s)].index.to_series()
+
+
+# --------------------------------------------------------------------------------------------------
+# Series lookups
+# --------------------------------------------------------------------------------------------------
+
+def series_frame(con: duckdb.DuckDBPyConnection, key: str) -> pd.Series:
+    """A stored series (``rates_daily`` or ``fed_balance_sheet``) as a date-indexed Series."""
+    if key not in SERIES:
+        raise DataError(f"unknown series {key!r}; known: {sorted(SERIES)}")
+    table = SERIES[key].table
+    df = con.execute(f"SELECT date, value FROM {table} WHERE series = ? ORDER BY date", [key]).df()
+    s = pd.Series(df["value"].to_numpy(), index=pd.to_datetime(df["date"]), name=key)
+    return s
+
+
+def value_asof(s: pd.Series, date: dt.date) -> tuple[float, dt.date] | None:
+    """The latest observation on or before ``date``: (value, its date), or None."""
+    s = s.loc[: pd.Timestamp(date)]
+    if s.empty:
+        return None
+    return float(s.iloc[-1]), s.index[-1].date()
+
+
+# --------------------------------------------------------------------------------------------------
+# Initial conditions for the simulator
+# --------------------------------------------------------------------------------------------------
+
+_IC_SERIES = {
+    "sofr_pct": "SOFR",
+    "iorb_pct": "IORB",
+    "reserves_usd_bn": "TOTRESNS",
+    "onrrp_usd_bn": "RRPONTSYD",
+    "fed_treasury_holdings_usd_bn": "TREAST",
+}
+
+
+def latest_common_date(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The latest date on which every input of :func:`initial_conditions` is within its lag limit."""
+    last = []
+    for key in _IC_SERIES.values():
+        s = series_frame(con, key)
+        if s.empty:
+            raise DataError(f"series {key} is empty in the store; run `basislab data refresh`")
+        last.append(s.index[-1].date())
+    tff_last = con.execute("SELECT max(report_date) FROM cftc_tff").fetchone()[0]
+    if tff_last is None:
+        raise DataError("the cftc_tff table is empty; run `basislab data refresh --source cftc`")
+    # Weekly/monthly series stay valid for their lag limit after their last observation.
+    bound = []
+    for key, d in zip(_IC_SERIES.values(), last):
+        bound.append(d + dt.timedelta(days=MAX_LAG_DAYS[SERIES[key].frequency] if SERIES[key].frequency != "daily"
+                                      else 0))
+    return min(min(bound), tff_last + dt.timedelta(days=6))
+
+
+def initial_conditions(
+    date: dt.date | str | None = None,
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict:
+    """Initial conditions of a simulator scenario on ``date`` (None: the latest date with all inputs).
+
+    Returns ``date``, ``basis_positions_usd_bn`` (bucket -> USD bn of leveraged-fund net short futures
+    notional; see :data:`POSITIONS_METHOD`), ``sofr_pct``, ``iorb_pct``, ``reserves_usd_bn``,
+    ``onrrp_usd_bn``, ``fed_treasury_holdings_usd_bn``, ``sources`` (key -> table, series, source
+    and the date actually used), ``positions_by_contract``, ``method`` and ``warnings``.
+
+    A contract missing in the CFTC week of ``date`` is taken from its latest earlier week (said in
+    ``warnings`` and ``sources``). A rate or balance-sheet series with no observation within its lag
+    limit (7 days daily, 10 weekly, 45 monthly) is a :class:`DataError`: refresh the store.
+    """
+    con, close = _con(con, db)
+    try:
+        d = as_date(date) or latest_common_date(con)
+        out: dict = {"date": d.isoformat()}
+        sources: dict = {}
+        warns: list[str] = []
+        pos = con.execute(
+            "SELECT * FROM (SELECT report_date, contract, lev_long, lev_short, source, row_number() OVER "
+            "(PARTITION BY contract ORDER BY report_date DESC) AS k FROM cftc_tff WHERE report_date <= ?) "
+            "WHERE k = 1",
+            [d],
+        ).df()
+        if pos.empty:
+            raise DataError(f"no CFTC TFF data on or before {d}; the store starts later")
+        pos["report_date"] = pd.to_datetime(pos["report_date"]).dt.date
+        latest_week = max(pos["report_date"])
+        if (d - latest_week).days > MAX_LAG_DAYS["weekly"]:
+            warns.append(f"latest CFTC TFF week {latest_week} is {(d - latest_week).days} days before {d}")
+        prices = futures_prices_for(con, pos)
+        pos = pd.concat([pos, prices[["price", "price_date", "price_method"]]], axis=1)
+        buckets = {b: 0.0 for b in BUCKETS}
+        by_contract = {}
+        for _, r in pos.sort_values("contract").iterrows():
+            c = CONTRACTS[r.contract]
+            if np.isnan(r.price):
+                raise DataError(f"no futures price or par curve on or before {r.report_date} for {r.contract}")
+            net = int(r.lev_short - r.lev_long)
+            usd = max(net, 0) * c.face_usd * r.price / 100.0 / 1e9
+            buckets[c.bucket] += usd
+            by_contract[r.contract] = {
+                "report_date": r.report_date.isoformat(), "lev_short": int(r.lev_short), "lev_long": int(r.lev_long),
+                "lev_net_short": net, "price": round(float(r.price), 6), "usd_bn": usd,
+            }
+            sources[f"positions.{r.contract}"] = {
+                "table": "cftc_tff", "source": r.source, "date": r.report_date.isoformat(),
+                "price": r.price_method, "price_date": r.price_date,
+            }
+            if r.report_date != latest_week:
+                warns.append(
+                    f"{r.contract}: no CFTC TFF row for the week of {latest_week}; used the latest earlier week "
+                    f"{r.report_date}"
+                )
+        missing = sorted(set(CONTRACTS) - set(pos.contract))
+        if missing:
+            warns.append(f"no CFTC TFF data at all on or before {d} for {missing}; their positions count as 0")
+        out["basis_positions_usd_bn"] = buckets
+        sources["basis_positions_usd_bn"] = {"table": "cftc_tff", "method": POSITIONS_METHOD,
+                                             "date": latest_week.isoformat()}
+        for key, series in _IC_SERIES.items():
+            meta = SERIES[series]
+            got = value_asof(series_frame(con, series), d)
+            if got is None or (d - got[1]).days > MAX_LAG_DAYS[meta.frequency]:
+                last = "none" if got is None else got[1].isoformat()
+                raise DataError(
+                    f"{series} ({meta.description}) has no observation within {MAX_LAG_DAYS[meta.frequency]} days "
+                    f"before {d} (latest on or before it: {last}); run `basislab data refresh` or pick an earlier date"
+                )
+            out[key] = got[0]
+            src = con.execute(
+                f"SELECT source FROM {meta.table} WHERE series = ? AND date = ?", [series, got[1]]
+            ).fetchone()[0]
+            sources[key] = {"table": meta.table, "series": series, "source": src, "date": got[1].isoformat(),
+                            "unit": meta.unit}
+        out["sources"] = sources
+        out["positions_by_contract"] = by_contract
+        out["method"] = POSITIONS_METHOD
+        out["warnings"] = warns
+        return out
+    finally:
+        if close:
+            con.close()

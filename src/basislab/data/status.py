@@ -1,0 +1,108 @@
+"""``basislab data status``: each table's coverage, last date, row count and gaps, from the data.
+
+A gap is a stretch between two consecutive observations longer than the series' cadence allows
+(7 days for daily series, which covers weekends and holidays; 10 for weekly; 45 for monthly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import pandas as pd
+
+from basislab.data.catalog import SERIES
+from basislab.data.feeds import MAX_LAG_DAYS
+from basislab.data.store import SCHEMA_VERSION, schema_version
+
+
+@dataclass
+class Coverage:
+    """Coverage of one table, or of one series / contract inside it."""
+
+    table: str
+    item: str
+    rows: int
+    first: str | None
+    last: str | None
+    gaps: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def gap_text(self, most: int = 6) -> str:
+        parts = [f"{a}..{b}" for a, b in self.gaps[:most]]
+        if len(self.gaps) > most:
+            parts.append(f"+{len(self.gaps) - most} more")
+        return ", ".join(parts)
+
+
+def find_gaps(dates: pd.Series, max_step_days: int, step_days: int) -> list[tuple[str, str]]:
+    """Missing stretches ``(first missing, last missing)`` where consecutive dates are too far apart."""
+    d = pd.to_datetime(pd.Series(dates)).drop_duplicates().sort_values().reset_index(drop=True)
+    if len(d) < 2:
+        return []
+    diff = d.diff().dt.days
+    out = []
+    for i in diff.index[diff > max_step_days]:
+        a = (d[i - 1] + pd.Timedelta(days=step_days)).date()
+        b = (d[i] - pd.Timedelta(days=step_days)).date()
+        if b < a:
+            b = a
+        out.append((a.isoformat(), b.isoformat()))
+    return out
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
+    """Coverage of every table and, within the series tables and the TFF table, each item."""
+    prov = con.execute("SELECT table_name, source FROM provenance").df()
+    srcs = {t: sorted(g["source"]) for t, g in prov.groupby("table_name")}
+    out: list[Coverage] = []
+
+    tff = con.execute("SELECT report_date, contract FROM cftc_tff").df()
+    tff["report_date"] = pd.to_datetime(tff["report_date"]).dt.date
+    out.append(_table_row(con, "cftc_tff", "report_date", srcs))
+    for c, g in tff.groupby("contract"):
+        out.append(Coverage("cftc_tff", c, len(g), str(g.report_date.min()), str(g.report_date.max()),
+                            find_gaps(g.report_date, MAX_LAG_DAYS["weekly"], 7)))
+    for table in ("rates_daily", "fed_balance_sheet"):
+        out.append(_table_row(con, table, "date", srcs))
+        df = con.execute(f"SELECT date, series FROM {table}").df()
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+        for key, g in df.groupby("series"):
+            freq = SERIES[key].frequency if key in SERIES else "daily"
+            step = {"daily": 1, "weekly": 7, "monthly": 28}[freq]
+            out.append(Coverage(table, key, len(g), str(g.date.min()), str(g.date.max()),
+                                find_gaps(g.date, MAX_LAG_DAYS[freq], step)))
+    out.append(_table_row(con, "par_yield_curve", "date", srcs))
+    pc = con.execute("SELECT DISTINCT date FROM par_yield_curve WHERE tenor = '10Y'").df()
+    pc["date"] = pd.to_datetime(pc["date"]).dt.date
+    if len(pc):
+        out.append(Coverage("par_yield_curve", "10Y", len(pc), str(pc.date.min()), str(pc.date.max()),
+                            find_gaps(pc.date, MAX_LAG_DAYS["daily"], 1)))
+    for table, col in (("auctions", "auction_date"), ("security_prices", "date"), ("futures_prices", "date")):
+        out.append(_table_row(con, table, col, srcs))
+    n = con.execute("SELECT count(*), count(coupon_pct), count(price) FROM securities").fetchone()
+    out.append(Coverage("securities", f"view: {n[1]} with coupon, {n[2]} with price", n[0], None, None))
+    return out
+
+
+def _table_row(con, table: str, col: str, srcs: dict) -> Coverage:
+    n, a, b = con.execute(f"SELECT count(*), min({col}), max({col}) FROM {table}").fetchone()
+    return Coverage(table, "(all)", n, None if a is None else str(a), None if b is None else str(b),
+                    sources=srcs.get(table, []))
+
+
+def status(con: duckdb.DuckDBPyConnection, path: str) -> dict:
+    """The status document: store path, schema version, provenance and coverage."""
+    prov = con.execute(
+        "SELECT table_name, source, publisher, retrieved, loaded_at, rows, licence FROM provenance ORDER BY 1, 2"
+    ).df()
+    prov["loaded_at"] = prov["loaded_at"].astype(str)
+    return {
+        "store": path,
+        "schema_version": schema_version(con),
+        "schema_version_expected": SCHEMA_VERSION,
+        "checked_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "coverage": [asdict(c) for c in coverage(con)],
+        "provenance": prov.to_dict(orient="records"),
+    }

@@ -1,0 +1,394 @@
+"""The embedded DuckDB store: location, schema and migrations, first-use build from the snapshot,
+transactional upserts and provenance.
+
+Location: the ``--db`` CLI option, else the ``BASISLAB_DB`` environment variable, else the platform
+data directory (``$XDG_DATA_HOME/basislab/basislab.duckdb``, by default
+``~/.local/share/basislab/basislab.duckdb``; ``~/Library/Application Support/basislab`` on macOS,
+``%LOCALAPPDATA%\\basislab`` on Windows). The file is created on first use from the bundled
+snapshot; a build is written to a temporary file and renamed, so a crash never leaves half a store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from basislab.data import parsers
+from basislab.data.catalog import SERIES
+from basislab.errors import DataError
+
+SCHEMA_VERSION = 1
+
+# Each migration brings the schema from version n-1 to n; applied in order inside a transaction.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        """CREATE TABLE IF NOT EXISTS provenance (
+            table_name VARCHAR, source VARCHAR, publisher VARCHAR, origin VARCHAR,
+            retrieved VARCHAR, loaded_at TIMESTAMP, rows BIGINT, licence VARCHAR,
+            PRIMARY KEY (table_name, source))""",
+        """CREATE TABLE IF NOT EXISTS cftc_tff (
+            report_date DATE NOT NULL, contract VARCHAR NOT NULL, cftc_code VARCHAR NOT NULL,
+            open_interest BIGINT, dealer_long BIGINT, dealer_short BIGINT, dealer_spread BIGINT,
+            am_long BIGINT, am_short BIGINT, am_spread BIGINT,
+            lev_long BIGINT, lev_short BIGINT, lev_spread BIGINT,
+            other_long BIGINT, other_short BIGINT, other_spread BIGINT,
+            nonrept_long BIGINT, nonrept_short BIGINT, source VARCHAR,
+            PRIMARY KEY (report_date, contract))""",
+        """CREATE TABLE IF NOT EXISTS rates_daily (
+            date DATE NOT NULL, series VARCHAR NOT NULL, value DOUBLE NOT NULL, unit VARCHAR, source VARCHAR,
+            PRIMARY KEY (date, series))""",
+        """CREATE TABLE IF NOT EXISTS fed_balance_sheet (
+            date DATE NOT NULL, series VARCHAR NOT NULL, value DOUBLE NOT NULL, unit VARCHAR,
+            frequency VARCHAR, source VARCHAR, PRIMARY KEY (date, series))""",
+        """CREATE TABLE IF NOT EXISTS par_yield_curve (
+            date DATE NOT NULL, tenor VARCHAR NOT NULL, tenor_years DOUBLE NOT NULL, yield_pct DOUBLE NOT NULL,
+            source VARCHAR, PRIMARY KEY (date, tenor))""",
+        """CREATE TABLE IF NOT EXISTS auctions (
+            cusip VARCHAR NOT NULL, auction_date DATE NOT NULL, issue_date DATE, maturity_date DATE,
+            security_type VARCHAR, security_term VARCHAR, price_per_100 DOUBLE, int_rate_pct DOUBLE, source VARCHAR,
+            PRIMARY KEY (cusip, auction_date))""",
+        """CREATE TABLE IF NOT EXISTS security_prices (
+            date DATE NOT NULL, cusip VARCHAR NOT NULL, security_type VARCHAR, rate_pct DOUBLE, maturity_date DATE,
+            buy DOUBLE, sell DOUBLE, end_of_day DOUBLE, source VARCHAR, PRIMARY KEY (date, cusip))""",
+        """CREATE TABLE IF NOT EXISTS futures_prices (
+            date DATE NOT NULL, contract VARCHAR NOT NULL, root VARCHAR NOT NULL, delivery_month VARCHAR,
+            price DOUBLE NOT NULL, source VARCHAR, PRIMARY KEY (date, contract))""",
+        # The securities master: one row per CUSIP from the auctions (issue, maturity, original term
+        # from the first auction) and the latest price list (coupon, TIPS/FRN flag, price).
+        """CREATE OR REPLACE VIEW securities AS
+        WITH a AS (
+            SELECT cusip, min(issue_date) AS issue_date, max(maturity_date) AS maturity_date,
+                   arg_min(security_type, auction_date) AS auction_type,
+                   arg_min(security_term, auction_date) AS original_term,
+                   arg_max(int_rate_pct, auction_date) AS auction_rate_pct,
+                   min(auction_date) AS first_auction, count(*) AS n_auctions
+            FROM auctions GROUP BY cusip),
+        p AS (
+            SELECT * FROM security_prices QUALIFY row_number() OVER (PARTITION BY cusip ORDER BY date DESC) = 1)
+        SELECT coalesce(a.cusip, p.cusip) AS cusip,
+               CASE WHEN p.security_type LIKE '%TIPS%' THEN 'TIPS'
+                    WHEN p.security_type LIKE '%FRN%' THEN 'FRN'
+                    WHEN p.security_type LIKE '%BILL%' THEN 'Bill'
+                    WHEN p.security_type LIKE '%NOTE%' THEN 'Note'
+                    WHEN p.security_type LIKE '%BOND%' THEN 'Bond'
+                    ELSE a.auction_type END AS security_type,
+               CASE WHEN coalesce(p.security_type, a.auction_type) ILIKE '%BILL%' THEN 0.0
+                    ELSE coalesce(p.rate_pct, a.auction_rate_pct) END AS coupon_pct,
+               a.issue_date, coalesce(a.maturity_date, p.maturity_date) AS maturity_date,
+               a.original_term, a.first_auction, a.n_auctions,
+               CASE WHEN p.buy > 0 AND p.sell > 0 THEN (p.buy + p.sell) / 2 ELSE p.sell END AS price,
+               p.date AS price_date
+        FROM a FULL OUTER JOIN p ON a.cusip = p.cusip""",
+    ],
+}
+
+TABLE_KEYS: dict[str, list[str]] = {
+    "cftc_tff": ["report_date", "contract"],
+    "rates_daily": ["date", "series"],
+    "fed_balance_sheet": ["date", "series"],
+    "par_yield_curve": ["date", "tenor"],
+    "auctions": ["cusip", "auction_date"],
+    "security_prices": ["date", "cusip"],
+    "futures_prices": ["date", "contract"],
+}
+DATE_COLUMN = {"cftc_tff": "report_date", "auctions": "auction_date"}
+
+LICENCE_US_GOV = "US government work, public domain"
+LICENCE_NYFED = "Public; attribution to the Federal Reserve Bank of New York required where shown"
+
+
+def default_db_path() -> Path:
+    """The default store location for this platform (see module docstring)."""
+    if sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "basislab" / "basislab.duckdb"
+
+
+def resolve_db_path(db: str | Path | None = None) -> Path:
+    """``db`` if given, else ``$BASISLAB_DB``, else :func:`default_db_path`."""
+    if db:
+        return Path(db).expanduser()
+    env = os.environ.get("BASISLAB_DB")
+    return Path(env).expanduser() if env else default_db_path()
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version recorded in ``meta`` (0 for an empty database)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()[0]
+    if not has_meta:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations above the database's version, each in a transaction; return the version."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise DataError(
+            f"store schema version {current} is newer than this basislab ({SCHEMA_VERSION}); upgrade basislab"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with transaction(con):
+            for stmt in MIGRATIONS[version]:
+                con.execute(stmt)
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+    return SCHEMA_VERSION
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK on any exception (which is re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def connect(db: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store, building it from the bundled snapshot on first use and migrating old schemas."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        build_from_snapshot(path)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise DataError(f"cannot open the basislab store at {path}: {exc}") from exc
+    try:
+        if schema_version(con) < SCHEMA_VERSION:
+            if read_only:
+                con.close()
+                con = duckdb.connect(str(path))
+            migrate(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise DataError(f"{path} is not a usable basislab store: {exc}") from exc
+    return con
+
+
+def upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    df: pd.DataFrame,
+    provenance: dict,
+    in_transaction: bool = False,
+) -> int:
+    """Insert or replace ``df``'s rows (by the table's key) and record provenance, atomically.
+
+    ``provenance`` holds ``source, publisher, origin, retrieved, licence``. With
+    ``in_transaction`` the caller owns the transaction (a refresh of several tables commits once).
+    """
+    keys = TABLE_KEYS[table]
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    df = df.copy()
+    if "source" in cols and "source" not in df:
+        df["source"] = provenance["source"]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataError(f"internal: rows for {table} lack columns {missing}")
+    df = df[cols]
+    if df.duplicated(keys).any():
+        raise DataError(f"{provenance['source']}: duplicate keys {keys} in rows for {table}")
+    ctx = contextlib.nullcontext(con) if in_transaction else transaction(con)
+    with ctx:
+        con.register("_incoming", df)
+        try:
+            cond = " AND ".join(f"t.{k} = i.{k}" for k in keys)
+            con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _incoming i WHERE {cond})")
+            con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
+        finally:
+            con.unregister("_incoming")
+        record_provenance(con, table, provenance, len(df))
+    return len(df)
+
+
+def record_provenance(con: duckdb.DuckDBPyConnection, table: str, prov: dict, rows: int) -> None:
+    """Record (or update) where a table's rows from one source came from."""
+    con.execute(
+        "INSERT OR REPLACE INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [table, prov["source"], prov["publisher"], prov.get("origin", ""), prov["retrieved"],
+         dt.datetime.now(dt.UTC).replace(tzinfo=None), rows, prov.get("licence", "")],
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# First-use build from the bundled snapshot
+# --------------------------------------------------------------------------------------------------
+
+# Parquet column -> (store series, scale to the store unit). Weekly and monthly series are
+# forward-filled in the parquet's daily calendar: only their observation dates are kept
+# (Wednesdays for the H.4.1 weekly levels, the first of the month for monthly series).
+_PARQUET_SERIES = {
+    "EFFR": ("EFFR", 1.0), "OBFR": ("OBFR", 1.0), "SOFR": ("SOFR", 1.0),
+    "Fed_Funds_Target_Upper": ("FF_TARGET_UPPER", 1.0), "Fed_Funds_Target_Lower": ("FF_TARGET_LOWER", 1.0),
+    "Interest_on_Reserves": ("IORB", 1.0), "ON_RRP_Facility_Rate": ("ONRRP_RATE", 1.0),
+    "DPCREDIT": ("DPCREDIT", 1.0), "FNYR_BGCR_A": ("BGCR", 1.0), "FNYR_TGCR_A": ("TGCR", 1.0),
+    "Tri_Party_Overnight_Average_Rate": ("REPO-TRI_AR_OO-P", 1.0),
+    "REPO_DVP_AR_OO_P": ("REPO-DVP_AR_OO-P", 1.0), "REPO_GCF_AR_OO_P": ("REPO-GCF_AR_OO-P", 1.0),
+    "REPO_TRI_TV_OO_P": ("REPO-TRI_TV_OO-P", 1e-9), "REPO_TRI_TV_TOT_P": ("REPO-TRI_TV_TOT-P", 1e-9),
+    "REPO_DVP_TV_OO_P": ("REPO-DVP_TV_OO-P", 1e-9), "REPO_DVP_TV_TOT_P": ("REPO-DVP_TV_TOT-P", 1e-9),
+    "REPO_DVP_OV_TOT_P": ("REPO-DVP_OV_TOT-P", 1e-9), "REPO_GCF_TV_OO_P": ("REPO-GCF_TV_OO-P", 1e-9),
+    "REPO_GCF_TV_TOT_P": ("REPO-GCF_TV_TOT-P", 1e-9),
+    "TREAST": ("TREAST", 1.0), "WALCL": ("WALCL", 1.0), "TOTRESNS": ("TOTRESNS", 1.0),
+    "RRPONTSYD": ("RRPONTSYD", 1.0), "RPONTSYD": ("RPONTSYD", 1.0),
+}
+PARQUET = "rates_repo_fed_balance_sheet_daily_1913_2025.parquet"
+SNAPSHOT_ORIGIN = "bundled snapshot (see snapshot/SOURCES.md)"
+
+
+def parse_parquet(path: Path) -> pd.DataFrame:
+    """The bundled daily parquet to long ``(date, series, value)`` rows at native frequency."""
+    name = path.name
+    if not path.exists():
+        raise DataError(f"{name}: file not found at {path}")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for truncated files
+        raise DataError(f"{name}: cannot read parquet ({exc}); truncated or corrupt file?") from exc
+    missing = [c for c in _PARQUET_SERIES if c not in df.columns]
+    if missing:
+        raise DataError(f"{name}: schema change? missing column(s) {missing}")
+    if not isinstance(df.index, pd.DatetimeIndex):
+        if "date" in df.columns:
+            df = df.set_index(pd.to_datetime(df["date"]))
+        else:
+            raise DataError(f"{name}: no date index")
+    if not df.index.is_unique:
+        dups = df.index[df.index.duplicated()][:3]
+        raise DataError(f"{name}: duplicate dates {list(dups.date)} in the index")
+    parts = []
+    for col, (series, scale) in _PARQUET_SERIES.items():
+        s = df[col]
+        if not pd.api.types.is_numeric_dtype(s):
+            raise DataError(f"{name}: column {col!r} is not numeric (dtype {s.dtype})")
+        s = s.dropna()
+        freq = SERIES[series].frequency
+        if freq == "weekly":
+            s = s[s.index.day_of_week == 2]
+        elif freq == "monthly":
+            s = s[s.index.day == 1]
+        parts.append(pd.DataFrame({"date": s.index.date, "series": series, "value": s.to_numpy() * scale}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _series_rows(df: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
+    """Split long series rows into the two series tables with units and frequency."""
+    df = df.copy()
+    unknown = sorted(set(df["series"]) - set(SERIES))
+    if unknown:
+        raise DataError(f"{source}: unknown series {unknown}")
+    df["unit"] = df["series"].map(lambda k: SERIES[k].unit)
+    df["frequency"] = df["series"].map(lambda k: SERIES[k].frequency)
+    df["table"] = df["series"].map(lambda k: SERIES[k].table)
+    df["source"] = source
+    return {t: g.drop(columns="table") for t, g in df.groupby("table")}
+
+
+def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
+    """Parse every bundled file: ``[(table, rows, provenance), ...]`` in load order."""
+    from basislab.data import snapshot_path
+
+    today = dt.date.today().isoformat()
+
+    def prov(source, publisher, licence=LICENCE_US_GOV, retrieved="snapshot"):
+        return {"source": source, "publisher": publisher, "origin": SNAPSHOT_ORIGIN, "retrieved": retrieved,
+                "licence": licence, "loaded": today}
+
+    out = []
+    raw_name = "cftc_tff_treasury_futures_raw_2015_2026_partial.csv"
+    raw = parsers.parse_tff_csv(snapshot_path(raw_name), origin=f"snapshot:{raw_name}")
+    ty_name = "cftc_tff_10y_2006_2026.csv"
+    ty = parsers.parse_tff_10y(snapshot_path(ty_name))
+    ty["source"] = f"snapshot:{ty_name}"
+    both = raw[raw.contract == "TY"].merge(ty, on="report_date", suffixes=("", "_10y"))
+    for col in ("open_interest", "am_long", "am_short", "lev_long", "lev_short"):
+        bad = both[both[col] != both[f"{col}_10y"]]
+        if len(bad):
+            r = bad.iloc[0]
+            raise DataError(
+                f"{ty_name} and {raw_name} disagree on TY {col} for {r.report_date}: {r[f'{col}_10y']} vs {r[col]}"
+            )
+    ty_only = ty[~ty.report_date.isin(set(raw[raw.contract == "TY"].report_date))]
+    out.append(("cftc_tff", raw, prov(f"snapshot:{raw_name}", "CFTC")))
+    out.append(("cftc_tff", ty_only, prov(f"snapshot:{ty_name}", "CFTC")))
+
+    pq = parse_parquet(snapshot_path(PARQUET))
+    for table, rows in _series_rows(pq, f"snapshot:{PARQUET}").items():
+        out.append((table, rows, prov(f"snapshot:{PARQUET}", "FRB, FRBNY (via FRED); OFR Short-term Funding Monitor",
+                                      LICENCE_NYFED)))
+    for fname, series, scale, publisher, lic in [
+        ("fred_sofr_2018_2025.csv", "SOFR", 1.0, "FRBNY via FRED", LICENCE_NYFED),
+        ("fred_onrrp_takeup_2003_2025.csv", "RRPONTSYD", 1.0, "FRBNY via FRED", LICENCE_US_GOV),
+        ("fred_tga_1986_2025.csv", "WTREGEN", 1e-3, "FRB via FRED (USD mn converted to USD bn)", LICENCE_US_GOV),
+    ]:
+        f = parsers.parse_fred_csv(snapshot_path(fname), series)
+        f["series"] = series
+        f["value"] = f["value"] * scale
+        for table, rows in _series_rows(f, f"snapshot:{fname}").items():
+            out.append((table, rows, prov(f"snapshot:{fname}", publisher, lic)))
+
+    for fname in ("treasury_par_yield_curve_1990_2023.csv", "treasury_par_yield_curve_2024.csv",
+                  "treasury_par_yield_curve_2025.csv"):
+        pc = parsers.parse_par_curve(snapshot_path(fname))
+        out.append(("par_yield_curve", pc, prov(f"snapshot:{fname}", "US Treasury")))
+
+    aname = "treasurydirect_auctions_1979_2025.csv"
+    out.append(("auctions", parsers.parse_auctions_csv(snapshot_path(aname)),
+                prov(f"snapshot:{aname}", "US Treasury (TreasuryDirect)")))
+    pname = "treasury_prices_2024-06-26.csv"
+    out.append(("security_prices", parsers.parse_fedinvest_prices(snapshot_path(pname), "2024-06-26"),
+                prov(f"snapshot:{pname}", "US Treasury, Bureau of the Fiscal Service (FedInvest)",
+                     retrieved="2024-06-26")))
+    fname = "treasury_futures_close_2024-06-26.csv"
+    out.append(("futures_prices", parsers.parse_futures_closes(snapshot_path(fname), "2024-06-26"),
+                prov(f"snapshot:{fname}", "CME Group settlement prices (transcribed)", "CME Group data; factual prices",
+                     retrieved="2024-06-26")))
+    return out
+
+
+def build_from_snapshot(path: str | Path) -> Path:
+    """Create a store at ``path`` from the bundled snapshot (atomically: temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.building")
+    if tmp.exists():
+        tmp.unlink()
+    try:
+        tables = snapshot_tables()
+        con = duckdb.connect(str(tmp))
+        try:
+            migrate(con)
+            with transaction(con):
+                for table, rows, prov in tables:
+                    # Later files win on overlapping keys (e.g. FRED's SOFR copy over the parquet's).
+                    upsert(con, table, rows, prov, in_transaction=True)
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('created_from', 'snapshot')")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()])
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+        wal = tmp.with_name(tmp.name + ".wal")
+        if wal.exists():
+            wal.unlink()
+    return path
+
