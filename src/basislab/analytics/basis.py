@@ -78,14 +78,23 @@ def normalize_bonds(bonds: pd.DataFrame) -> pd.DataFrame:
                              "expected a percent between 0 and 25")
     for col in ("maturity", "issue_date"):
         if col in df:
-            parsed = pd.to_datetime(df[col], errors="coerce")
-            bad = parsed.isna() & (df[col].notna() if col == "issue_date" else True)
-            if bad.any():
-                row = int(np.argmax(bad.to_numpy()))
-                raise PriceDataError(f"{col} {df[col].iloc[row]!r} of {df['cusip'].iloc[row]} is "
-                                     "not a date; expected YYYY-MM-DD")
-            df[col] = [None if pd.isna(v) else v.date() for v in parsed]
+            df[col] = _date_column(df, col)
     return df
+
+
+def _date_column(df: pd.DataFrame, col: str) -> list:
+    """A date column as ``date`` objects (``None`` where an optional date is missing)."""
+    values = df[col]
+    if pd.api.types.infer_dtype(values, skipna=True) == "date" and (
+            col == "issue_date" or values.notna().all()):
+        return values.to_numpy()
+    parsed = pd.to_datetime(values, errors="coerce")
+    bad = parsed.isna() & (values.notna() if col == "issue_date" else True)
+    if bad.any():
+        row = int(np.argmax(bad.to_numpy()))
+        raise PriceDataError(f"{col} {values.iloc[row]!r} of {df['cusip'].iloc[row]} is not a "
+                             "date; expected YYYY-MM-DD")
+    return [None if pd.isna(v) else v.date() for v in parsed]
 
 
 def _original_terms(df: pd.DataFrame) -> np.ndarray:
@@ -135,7 +144,9 @@ def deliverable_basket(root: str, delivery_month: str,
     if securities.empty:
         return securities.copy()
     mask = deliverable_mask(root, delivery_month, securities)
-    return securities[mask].sort_values(["maturity", "cusip"]).reset_index(drop=True)
+    basket = securities[mask]
+    order = np.lexsort((basket["cusip"].to_numpy(), bm.as_days(basket["maturity"].to_numpy())))
+    return basket.iloc[order].reset_index(drop=True)
 
 
 def _explain_not_deliverable(root: str, delivery_month: str, row: pd.Series, orig: int) -> str:
