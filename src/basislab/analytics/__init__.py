@@ -12,6 +12,10 @@ from basislab.analytics.basis import (
     deliverable_mask,
     dlv,
     futures_dv01,
+    gross_basis,
+    implied_repo_pct,
+    invoice_price,
+    net_basis,
     normalize_bonds,
 )
 from basislab.analytics.bonds import (
@@ -48,7 +52,7 @@ __all__ = [
     "bundled_futures_price", "clean_from_yield", "contract", "conversion_factor",
     "conversion_factor_array", "coupon_period", "coupons_between", "ctd", "dated_date",
     "deliverable_basket", "deliverable_mask", "dirty_from_yield", "dlv", "dv01", "futures_dv01",
-    "grade_rule", "load_securities_master", "normalize_bonds", "notes_and_bonds",
+    "grade_rule", "gross_basis", "implied_repo_pct", "invoice_price", "net_basis", "load_securities_master", "normalize_bonds", "notes_and_bonds",
     "parse_contract", "ql_accrued", "ql_bond", "ql_clean_price", "ql_dv01", "ql_yield",
     "settlement_date", "sofr_on", "yield_from_clean",
 ]

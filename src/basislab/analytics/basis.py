@@ -218,6 +218,36 @@ def _positive(value, what: str) -> float:
     return x
 
 
+def gross_basis(clean_price, conversion_factor, futures_price):
+    """Gross basis in price points: ``P - CF F`` (Hull's "cost of delivering" at delivery)."""
+    return np.asarray(clean_price, dtype=float) - np.asarray(conversion_factor) * futures_price
+
+
+def invoice_price(futures_price, conversion_factor, accrued_delivery):
+    """Invoice price per 100 face: ``F CF + AI_d`` (CME; x face/100 for the contract amount)."""
+    return futures_price * np.asarray(conversion_factor) + np.asarray(accrued_delivery)
+
+
+def implied_repo_pct(futures_price, conversion_factor, dirty_price, accrued_delivery, days,
+                     coupons=0.0, coupon_days=0.0):
+    """Implied repo in percent (Act/360): ``[F CF + AI_d + sum C_i - D] / [D d - sum C_i d_i]
+    x 360`` with ``D`` the dirty price at settlement and ``coupon_days = sum C_i d_i``."""
+    dirty = np.asarray(dirty_price, dtype=float)
+    gain = invoice_price(futures_price, conversion_factor, accrued_delivery) + coupons - dirty
+    return gain / (dirty * np.asarray(days) - coupon_days) * 36000
+
+
+def net_basis(futures_price, conversion_factor, dirty_price, accrued_delivery, days, repo_pct,
+              coupon_amounts=None, coupon_days_each=None):
+    """Net basis in points: ``D (1 + r d/360) - sum C_i (1 + r d_i/360) - AI_d - CF F``;
+    ``coupon_amounts``/``coupon_days_each`` are (bonds, k) arrays of coupons and their d_i."""
+    r = repo_pct / 100
+    forward = np.asarray(dirty_price, dtype=float) * (1 + r * np.asarray(days) / 360)
+    if coupon_amounts is not None:
+        forward = forward - (coupon_amounts * (1 + r * coupon_days_each / 360)).sum(axis=-1)
+    return forward - np.asarray(accrued_delivery) - np.asarray(conversion_factor) * futures_price
+
+
 def _compute(c, fut: float, df: pd.DataFrame, settle: date, deliv: date, repo: float,
              convention: str) -> pd.DataFrame:
     """Vectorised DLV figures for a validated, deliverable bond table."""
@@ -241,11 +271,9 @@ def _compute(c, fut: float, df: pd.DataFrame, settle: date, deliv: date, repo: f
     coupons = amounts.sum(axis=1)
     coupon_days = (amounts * d_i).sum(axis=1)
     days = (dv - start).astype(np.int64)
-    r = repo / 100
-    implied = (fut * cf + ai_d + coupons - dirty) / (dirty * days - coupon_days) * 360 * 100
-    net = (dirty * (1 + r * days / 360) - (amounts * (1 + r * d_i / 360)).sum(axis=1) - ai_d
-           - cf * fut)
-    gross = price - cf * fut
+    implied = implied_repo_pct(fut, cf, dirty, ai_d, days, coupons, coupon_days)
+    net = net_basis(fut, cf, dirty, ai_d, days, repo, amounts, d_i)
+    gross = gross_basis(price, cf, fut)
     order = np.argsort(-implied, kind="stable")
     rank = np.empty(len(df), dtype=np.int64)
     rank[order] = np.arange(1, len(df) + 1)
@@ -257,7 +285,7 @@ def _compute(c, fut: float, df: pd.DataFrame, settle: date, deliv: date, repo: f
         "yield_pct": yld, "dv01": dv01, "gross_basis": gross, "gross_basis_32": gross * 32,
         "carry": gross - net, "net_basis": net, "net_basis_32": net * 32,
         "implied_repo_pct": implied, "days": days, "accrued_delivery": ai_d,
-        "coupon_income": coupons, "invoice_price": fut * cf + ai_d, "futures_dv01": dv01 / cf,
+        "coupon_income": coupons, "invoice_price": invoice_price(fut, cf, ai_d), "futures_dv01": dv01 / cf,
         "settlement": [pd.Timestamp(x).date() for x in start], "delivery": deliv,
     })
     extra = [col for col in ("kind", "original_term_months") if col in df]
