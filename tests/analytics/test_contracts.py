@@ -1,0 +1,108 @@
+"""CME contract specs, delivery calendar, code parsing and deliverable-grade history."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from basislab.analytics import SPECS, contract, deliverable_basket, parse_contract
+from basislab.analytics.contracts import grade_mask
+from basislab.errors import DeliveryMonthError, UnknownContractError
+
+
+def test_specs():
+    # CME contract specifications: TU $200k face, others $100k; TY/TN ticks 1/2 of 1/32,
+    # US/UB 1/32, FV 1/4 of 1/32, TU 1/8 of 1/32.
+    assert SPECS["TU"].face == 200_000 and SPECS["TY"].face == 100_000
+    assert SPECS["TY"].tick == 1 / 64 and SPECS["US"].tick == 1 / 32
+    assert SPECS["FV"].tick == 1 / 128 and SPECS["TU"].tick == 1 / 256
+
+
+@pytest.mark.parametrize("code, first, last_trade, last_delivery", [
+    # Quarter contracts: last trading = 7th business day before the last business day.
+    ("TYU4", date(2024, 9, 3), date(2024, 9, 19), date(2024, 9, 30)),  # 9/2 Labor Day
+    ("USZ4", date(2024, 12, 2), date(2024, 12, 19), date(2024, 12, 31)),
+    ("UBH5", date(2025, 3, 3), date(2025, 3, 20), date(2025, 3, 31)),
+    # TU/FV: last trading = last business day; last delivery = 3rd business day after.
+    ("TUU4", date(2024, 9, 3), date(2024, 9, 30), date(2024, 10, 3)),
+    ("FVZ4", date(2024, 12, 2), date(2024, 12, 31), date(2025, 1, 6)),  # 1/1 holiday
+])
+def test_delivery_calendar(code, first, last_trade, last_delivery):
+    c = parse_contract(code, as_of=date(2024, 6, 26))
+    assert (c.first_delivery_day, c.last_trading_day, c.last_delivery_day) == (
+        first, last_trade, last_delivery)
+
+
+@pytest.mark.parametrize("code, as_of, year", [
+    ("TYU4", date(2024, 6, 26), 2024),
+    ("TYH4", date(2024, 6, 26), 2034),  # finished delivery: the next decade
+    ("TYU4", date(2024, 9, 30), 2024),  # still in delivery on the last day
+    ("TYZ9", date(2024, 6, 26), 2029),
+    ("TYH0", date(2024, 6, 26), 2030),
+    ("TYU24", date(2031, 1, 1), 2024),  # two digits are explicit
+    ("z3nz5", date(2024, 6, 26), 2025),
+])
+def test_code_decade(code, as_of, year):
+    c = parse_contract(code, as_of=as_of)
+    assert c.year == year
+    assert c.code == code.upper()[: len(c.root) + 1] + str(year % 10)
+
+
+@pytest.mark.parametrize("code, error", [
+    ("XXU4", UnknownContractError), ("TYQ4", DeliveryMonthError), ("TY", DeliveryMonthError),
+    ("TYU", DeliveryMonthError), ("TYUX", DeliveryMonthError),
+])
+def test_bad_codes(code, error):
+    with pytest.raises(error, match="expected"):
+        parse_contract(code, as_of=date(2024, 6, 26))
+
+
+def test_non_quarterly_month():
+    with pytest.raises(DeliveryMonthError, match="Mar, Jun, Sep, Dec"):
+        contract("TY", "2024-08")
+
+
+def _ok(root, month, maturity, original=120, kind="note"):
+    return bool(grade_mask(root, month, [np.datetime64(maturity, "D")], [original], [kind])[0])
+
+
+def test_ty_cap_history():
+    # 10-year note with 9y8m left: deliverable under the old 10-year cap, not under the 8-year one.
+    assert _ok("TY", "2023-06", date(2033, 2, 15))
+    assert not _ok("TY", "2023-12", date(2033, 2, 15))
+    assert _ok("TY", "2024-09", date(2031, 3, 1)) and not _ok("TY", "2024-09", date(2031, 2, 28))
+    assert _ok("TY", "2024-09", date(2032, 9, 1)) and not _ok("TY", "2024-09", date(2032, 9, 2))
+
+
+def test_us_25_year_cap_from_march_2011():
+    assert _ok("US", "2010-12", date(2040, 11, 15), 360, "bond")  # 29y11m left, no cap yet
+    assert not _ok("US", "2011-03", date(2040, 11, 15), 360, "bond")
+    assert _ok("US", "2024-09", date(2049, 8, 31), 360, "bond")
+    assert not _ok("US", "2024-09", date(2049, 9, 1), 360, "bond")  # exactly 25y: excluded
+    assert _ok("UB", "2024-09", date(2049, 9, 1), 360, "bond")
+
+
+def test_original_term_rules():
+    assert _ok("FV", "2024-09", date(2029, 5, 31), 60)
+    assert not _ok("FV", "2024-09", date(2029, 5, 31), 84)  # a 7-year note
+    assert _ok("Z3N", "2024-09", date(2027, 7, 31), 84)  # relaunched 3-year: <= 7y original
+    assert not _ok("Z3N", "2011-09", date(2014, 7, 31), 84)  # 2011 contract: <= 5y3m
+    assert _ok("TN", "2024-09", date(2034, 5, 15), 120)
+    assert not _ok("TN", "2024-09", date(2034, 5, 15), 360, "bond")
+    assert not _ok("TN", "2024-09", date(2034, 5, 15), -1)  # unknown original term
+    assert not _ok("TY", "2024-09", date(2031, 5, 15), 360, "bond")  # TY takes notes only
+
+
+@pytest.mark.parametrize("root, month, size, first, last", [
+    ("TU", "2024-09", 8, date(2026, 6, 15), date(2026, 9, 30)),
+    ("FV", "2024-09", 7, date(2028, 11, 30), date(2029, 5, 31)),
+    ("TY", "2024-09", 9, date(2031, 3, 31), date(2032, 8, 15)),
+    ("TN", "2024-09", 2, date(2034, 2, 15), date(2034, 5, 15)),
+    ("US", "2024-09", 57, date(2039, 11, 15), date(2049, 8, 15)),
+    ("UB", "2024-09", 19, date(2049, 11, 15), date(2054, 5, 15)),
+])
+def test_bundled_baskets(root, month, size, first, last):
+    b = deliverable_basket(root, month)
+    assert len(b) == size
+    assert (b["maturity"].iloc[0], b["maturity"].iloc[-1]) == (first, last)
+    assert set(b["kind"]) <= {"note", "bond"}
