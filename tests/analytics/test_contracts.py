@@ -58,7 +58,7 @@ def test_bad_codes(code, error):
 
 
 def test_non_quarterly_month():
-    with pytest.raises(DeliveryMonthError, match="Mar, Jun, Sep, Dec"):
+    with pytest.raises(DeliveryMonthError, match="March, June, September or December"):
         contract("TY", "2024-08")
 
 

@@ -88,7 +88,7 @@ def _date_column(df: pd.DataFrame, col: str) -> list:
     if pd.api.types.infer_dtype(values, skipna=True) == "date" and (
             col == "issue_date" or values.notna().all()):
         return values.to_numpy()
-    parsed = pd.to_datetime(values, errors="coerce")
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
     bad = parsed.isna() & (values.notna() if col == "issue_date" else True)
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))

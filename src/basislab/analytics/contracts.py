@@ -188,7 +188,8 @@ def contract(root: str, delivery_month: str) -> Contract:
     year, month = parse_delivery_month(delivery_month)
     if month not in CODE_OF_MONTH:
         raise DeliveryMonthError(
-            f"{r} has no {delivery_month} contract; Treasury futures deliver in Mar, Jun, Sep, Dec"
+            f"{r} has no {delivery_month} contract; expected a March, June, September or December "
+            "delivery month (YYYY-03, -06, -09, -12)"
         )
     return Contract(r, year, month)
 
