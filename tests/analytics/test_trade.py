@@ -112,3 +112,72 @@ def test_cf_hedge_offsets_value_not_timing(dy, h, cf):
     assert abs(row["mtm_pnl"]) < 1e-6 * 1e8
     assert row["cash_needed_gross"] >= row["repo_margin_call"] - 1e-9
     assert row["cash_needed_net"] <= row["cash_needed_gross"] + 1e-9
+
+
+# --- the trade built on the bundled 2024-06-26 data -------------------------------------------
+
+@pytest.fixture(scope="module")
+def ty_trade():
+    from basislab.analytics.trade import basis_trade
+
+    return basis_trade("TYU4", 100e6, 0.0, as_of=date(2024, 6, 26))
+
+
+def test_trade_is_built_on_the_dlv_ctd(ty_trade):
+    from basislab.analytics import deliverable_basket, dlv, load_securities_master
+
+    table = dlv("TY", "2024-09", 110.0625, deliverable_basket("TY", "2024-09", load_securities_master()),
+                date(2024, 6, 27), 5.34)
+    ctd = table.loc[table["is_ctd"]].iloc[0]
+    lg = ty_trade.legs
+    assert lg.cusip == ctd["cusip"]
+    assert lg.conversion_factor == ctd["conversion_factor"]
+    # CF hedge: round(100mm x CF / 100k) contracts; equity = IM only at zero haircut
+    assert lg.contracts == round(100e6 * ctd["conversion_factor"] / 1e5)
+    assert lg.equity == pytest.approx(lg.contracts * 1755.0)
+    assert ty_trade.leverage == pytest.approx(lg.market_value / lg.equity)
+    assert ty_trade.leverage == pytest.approx(ty_trade.repledging.attrs["leverage_limit"])
+    # at zero haircut the P&L to delivery is minus the net basis on the face
+    assert ty_trade.expected_pnl == pytest.approx(-ctd["net_basis"] * 1e6)
+    # carry = gross - net basis (Bloomberg DLV convention)
+    assert ty_trade.carry == pytest.approx((ctd["gross_basis"] - ctd["net_basis"]) * 1e6)
+    # implied repo below the repo rate <=> the trade loses at that repo rate
+    assert (lg.implied_repo_pct < lg.repo_pct) == (ty_trade.expected_pnl < 0)
+
+
+def test_trade_financed_at_implied_repo_breaks_even(ty_trade):
+    from basislab.analytics.trade import basis_trade
+
+    at_implied = basis_trade("TYU4", 100e6, 0.0, repo_pct=ty_trade.legs.implied_repo_pct)
+    assert at_implied.expected_pnl == pytest.approx(0.0, abs=1.0)  # under $1 on $100mm
+
+
+def test_trade_haircut_raises_equity_and_cuts_leverage():
+    from basislab.analytics.trade import basis_trade
+
+    t = basis_trade("TYU4", 100e6, 0.02)
+    assert t.legs.equity == pytest.approx(0.02 * t.legs.market_value + t.legs.initial_margin)
+    assert t.leverage < 1 / 0.02
+
+
+def test_trade_dv01_hedge_on_ctd_matches_cf_hedge(ty_trade):
+    from basislab.analytics.trade import basis_trade
+
+    # for the CTD itself, DV01_fut = DV01_ctd / CF, so both hedges give the same contracts
+    assert basis_trade("TYU4", 100e6, 0.0, hedge="dv01").legs.contracts == ty_trade.legs.contracts
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"notional": -1.0}, "notional"),
+    ({"haircut": 1.2}, "haircut"),
+    ({"im_per_contract": -5.0}, "initial margin"),
+    ({"cusip": "912828XX0"}, "not in the TYU4 basket"),
+])
+def test_trade_bad_input(kw, match):
+    from basislab.analytics.trade import basis_trade
+
+    args = {"notional": 100e6, "haircut": 0.0}
+    args.update(kw)
+    notional, haircut = args.pop("notional"), args.pop("haircut")
+    with pytest.raises(TradeInputError, match=match):
+        basis_trade("TYU4", notional, haircut, **args)

@@ -256,3 +256,98 @@ class TradeReport:
             "carry": self.carry, "expected_pnl": self.expected_pnl,
             "return_on_equity_pct": self.return_on_equity_pct,
         }
+
+
+def _ty_margin_per_dv01() -> float:
+    """TY initial margin per dollar of futures DV01 per contract, from the bundled TYU4 DLV of
+    2024-06-26 and ``DEFAULT_IM_PER_CONTRACT['TY']``: the scale for roots without a sourced margin."""
+    from basislab.analytics.basis import deliverable_basket, dlv, futures_dv01
+    from basislab.analytics.calendar import settlement_date
+    from basislab.analytics.market import FUTURES_DATE, bundled_futures_price, sofr_on
+    from basislab.analytics.securities import load_securities_master
+
+    bonds = deliverable_basket("TY", "2024-09", load_securities_master())
+    table = dlv("TY", "2024-09", bundled_futures_price("TYU4", "2024-09", FUTURES_DATE), bonds,
+                settlement_date(FUTURES_DATE), sofr_on(FUTURES_DATE)[0])
+    return DEFAULT_IM_PER_CONTRACT["TY"] / (futures_dv01(table) * 1000.0)
+
+
+def basis_trade(
+    code: str,
+    notional: float,
+    haircut: float = 0.0,
+    *,
+    as_of: date | None = None,
+    hedge: str = "cf",
+    bonds: pd.DataFrame | None = None,
+    futures_price: float | None = None,
+    settlement: date | None = None,
+    repo_pct: float | None = None,
+    im_per_contract: float | None = None,
+    cash_buffer: float | None = None,
+    cusip: str | None = None,
+    moves=DEFAULT_STRESS,
+) -> TradeReport:
+    """Build the basis trade on ``code`` (e.g. ``"TYU4"``): long ``notional`` face of the CTD (or
+    of ``cusip``) financed in repo at ``haircut``, short futures at the ``hedge`` ratio.
+
+    Market inputs default to the bundled data of 2024-06-26 (FedInvest prices, CME closes, SOFR
+    as the repo rate, settlement T+1); pass ``bonds``/``futures_price``/``settlement``/``repo_pct``
+    for your own. ``im_per_contract`` defaults to :data:`DEFAULT_IM_PER_CONTRACT` (scaled by
+    futures DV01 for other roots); ``cash_buffer`` (spare cash beyond the equity posted) defaults
+    to half the equity needed, an assumption to override.
+    """
+    from basislab.analytics.basis import deliverable_basket, dlv
+    from basislab.analytics.calendar import settlement_date
+    from basislab.analytics.contracts import parse_contract
+    from basislab.analytics.market import FUTURES_DATE, bundled_futures_price, sofr_on
+    from basislab.analytics.securities import load_securities_master
+
+    if not np.isfinite(notional) or notional <= 0:
+        raise TradeInputError(f"notional {notional!r} is not valid; expected a positive face amount in dollars")
+    if not np.isfinite(haircut) or not 0 <= haircut < 1:
+        raise TradeInputError(f"haircut {haircut!r} is not valid; expected a fraction in [0, 1), e.g. 0.02")
+    if im_per_contract is not None and not (np.isfinite(im_per_contract) and im_per_contract >= 0):
+        raise TradeInputError(f"initial margin {im_per_contract!r} per contract must be >= 0 dollars")
+    if cash_buffer is not None and not (np.isfinite(cash_buffer) and cash_buffer >= 0):
+        raise TradeInputError(f"cash buffer {cash_buffer!r} must be >= 0 dollars")
+    as_of = as_of or FUTURES_DATE
+    c = parse_contract(code, as_of=as_of)
+    settle = settlement or settlement_date(as_of)
+    fut = futures_price if futures_price is not None else bundled_futures_price(c.code, c.delivery_month, as_of)
+    repo = repo_pct if repo_pct is not None else sofr_on(as_of)[0]
+    if bonds is None:
+        bonds = deliverable_basket(c.root, c.delivery_month, load_securities_master())
+    table = dlv(c.root, c.delivery_month, fut, bonds, settle, repo)
+    if cusip is None:
+        row = table.loc[table["is_ctd"]].iloc[0]
+    else:
+        hit = table[table["cusip"] == cusip]
+        if hit.empty:
+            raise TradeInputError(f"bond {cusip} is not in the {c.code} basket; expected one of "
+                                  f"{', '.join(table['cusip'])}")
+        row = hit.iloc[0]
+    ctd_row = table.loc[table["is_ctd"]].iloc[0]
+    fut_dv01 = float(ctd_row["dv01"] / ctd_row["conversion_factor"])
+    contract_face = float(c.spec.face)
+    if im_per_contract is None:
+        im_per_contract = DEFAULT_IM_PER_CONTRACT.get(c.root)
+        if im_per_contract is None:
+            im_per_contract = _ty_margin_per_dv01() * fut_dv01 * contract_face / 100.0
+    n = hedge_contracts(notional, float(row["conversion_factor"]), contract_face, hedge,
+                        float(row["dv01"]), fut_dv01)
+    legs = TradeLegs(
+        contract=c.code, root=c.root, delivery_month=c.delivery_month,
+        settlement=pd.Timestamp(row["settlement"]).date(), delivery=pd.Timestamp(row["delivery"]).date(),
+        cusip=str(row["cusip"]), coupon_pct=float(row["coupon_pct"]),
+        maturity=pd.Timestamp(row["maturity"]).date(), face=float(notional),
+        clean_price=float(row["clean_price"]), accrued=float(row["accrued"]),
+        conversion_factor=float(row["conversion_factor"]), futures_price=float(fut),
+        contract_face=contract_face, contracts=n, hedge=hedge, haircut=float(haircut),
+        repo_pct=float(repo), im_per_contract=float(im_per_contract), bond_dv01=float(row["dv01"]),
+        futures_dv01=fut_dv01, implied_repo_pct=float(row["implied_repo_pct"]),
+        net_basis=float(row["net_basis"]), gross_basis=float(row["gross_basis"]), days=int(row["days"]),
+    )
+    buffer = 0.5 * legs.equity if cash_buffer is None else float(cash_buffer)
+    loop = repledging_loop(legs.haircut, legs.initial_margin / legs.market_value)
+    return TradeReport(legs, buffer, loop, stress_table(legs, moves, buffer))
