@@ -260,6 +260,9 @@ def apply_items(con: duckdb.DuckDBPyConnection, items: list[Item]) -> dict[str, 
 
 
 def _offline_message(name: str, exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return (f"{name}: {exc.filename or exc.geturl()} answered HTTP {exc.code} {exc.reason}; nothing written "
+                "(the store is unchanged)")
     reason = getattr(exc, "reason", exc)
     return (f"{name}: could not reach the publisher ({reason}); no network? The store is unchanged "
             "(it still holds the bundled snapshot and earlier refreshes)")
@@ -269,7 +272,7 @@ def refresh(
     sources: list[str] | None = None,
     db: str | Path | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
-    fetch: Fetcher = http_get,
+    fetch: Fetcher | None = None,
     today: dt.date | None = None,
 ) -> list[RefreshResult]:
     """Refresh ``sources`` (default: all). Returns one result per source; raises :class:`RefreshError`
@@ -279,6 +282,7 @@ def refresh(
     if unknown:
         raise DataError(f"unknown refresh source(s) {unknown}; choose from {list(SOURCES)}")
     today = today or dt.date.today()
+    fetch = fetch or http_get
     own = con is None
     if own:
         con = store.connect(db)

@@ -115,7 +115,7 @@ def to_numeric(df: pd.DataFrame, col: str, name: str, allow_missing: bool = True
             line = df["_line"].get(i, i) if "_line" in df else i
             raise DataError(f"{name}: line {line}, column {col!r}: non-numeric value {raw[i]!r}")
         return out
-    s = raw.astype(str).str.strip().str.replace(",", "", regex=False).str.rstrip("%")
+    s = raw.astype(str).str.strip().str.replace(",", "", regex=False).str.replace(r"%$", "", regex=True)
     missing = s.isin(MISSING_TOKENS) | raw.isna()
     out = pd.to_numeric(s.where(~missing, None), errors="coerce").astype(float)
     bad = out.isna() & ~missing
