@@ -64,6 +64,9 @@ def test_latest_and_json(con):
     assert m["TY_lev_short_contracts"]["value"] == 2_501_936  # 2026-08-04 in the 10-year file
     assert m["iorb_pct"]["stale"] is True  # IORB ends 2025-01-24 in the snapshot
     assert m["sofr_pct"]["date"] == "2025-11-20"
+    # 2026 positions are priced off the last stored par curve (2025-07-11): said in the note.
+    assert "2025-07-11" in m["TY_lev_short_usd_bn"]["note"]
+    assert m["TY_lev_short_contracts"]["note"] == ""
 
 
 def test_zscore_uses_only_history_up_to_the_date(con):

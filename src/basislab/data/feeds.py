@@ -114,7 +114,10 @@ def futures_prices_for(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide:
     closes = con.execute("SELECT date, contract, root, delivery_month, price FROM futures_prices").df()
     if not closes.empty:
         closes["date"] = pd.to_datetime(closes["date"])
-        for i, r in out.iterrows():
+        days = pd.to_datetime(out["report_date"]).to_numpy(dtype="datetime64[D]")
+        close_days = np.unique(closes["date"].to_numpy(dtype="datetime64[D]"))
+        near = np.abs(days[:, None] - close_days[None, :]).min(axis=1) <= np.timedelta64(CLOSE_WINDOW_DAYS, "D")
+        for i, r in out[near].iterrows():
             d = pd.Timestamp(r.report_date)
             c = closes[(closes.root == r.contract) & ((closes.date - d).abs() <= pd.Timedelta(days=CLOSE_WINDOW_DAYS))]
             c = c[c.delivery_month >= d.strftime("%Y-%m")]

@@ -71,10 +71,31 @@ class Indicator:
         return d
 
 
+_PRICE_DATES: dict[str, pd.Series] = {}
+
+
+def _price_note(name: str, obs: pd.Timestamp) -> str:
+    """A note when a USD notional is priced off a par curve or close far from the position's date."""
+    if not name.endswith("_usd_bn") or name.startswith(("onrrp", "reserves", "fed_", "tga")):
+        return ""
+    key = name.split("_")[0] if name.split("_")[0] in CONTRACTS else "total"
+    pdates = _PRICE_DATES.get(key)
+    if pdates is None or obs not in pdates.index or pdates[obs] is None:
+        return ""
+    used = pd.Timestamp(pdates[obs])
+    lag = (obs - used).days
+    return f"priced off data of {used.date()} ({lag} days earlier; refresh the par curve)" if lag > 10 else ""
+
+
 def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, str, pd.Series, str]]:
     """Every indicator's full series: (name, group, label, unit, frequency, series, source)."""
     out = []
     pos = feeds.positions(con)
+    _PRICE_DATES.clear()
+    for root, g in pos.groupby("contract"):
+        _PRICE_DATES[root] = pd.Series(g["price_date"].to_numpy(), index=pd.to_datetime(g["report_date"]))
+    tot_dates = pos.groupby("report_date")["price_date"].min()
+    _PRICE_DATES["total"] = pd.Series(tot_dates.to_numpy(), index=pd.to_datetime(tot_dates.index))
     cftc = "CFTC Traders in Financial Futures, futures only (cftc_tff)"
     usd_src = cftc + "; " + feeds.PRICE_METHOD
     for root in CONTRACTS:
@@ -197,6 +218,7 @@ def compute(date: dt.date | str | None = None, db: str | Path | None = None,
             ind.change = float(upto.iloc[-1] - upto.iloc[-2])
             ind.previous_date = upto.index[-2].date().isoformat()
         ind.zscore = _zscore(upto, obs)
+        ind.note = _price_note(name, obs)
         lag = (at - obs).days
         if lag > feeds.MAX_LAG_DAYS[freq]:
             ind.stale = True
