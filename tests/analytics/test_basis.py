@@ -161,3 +161,17 @@ def test_cf_rises_with_coupon(root, coupon, bump, months):
     # A 6% coupon is worth par at the 6% notional yield, below 6% less, above 6% more.
     six = conversion_factor(root, 6.0, mat.date(), "2024-09")
     assert six == pytest.approx(1.0, abs=1e-4)
+
+
+def test_dlv_many_equals_dlv_per_contract():
+    from basislab.analytics import dlv_many
+
+    master = load_securities_master()
+    requests = [("TU", "2024-09", 102.0546875), ("TY", "2024-12", 110.5), ("UB", "2024-09",
+                                                                          126.5625)]
+    many = dlv_many(requests, master, SETTLE, SOFR)
+    assert list(many) == ["TUU4", "TYZ4", "UBU4"]
+    for root, month, fut in requests:
+        one = dlv(root, month, fut, deliverable_basket(root, month), SETTLE, SOFR)
+        got = many[one.attrs["contract"]]
+        pd.testing.assert_frame_equal(got[DLV_COLUMNS], one[DLV_COLUMNS])

@@ -8,16 +8,13 @@ and source; see ``docs/analytics.md``.
 from basislab.analytics.basis import (
     DLV_COLUMNS,
     ctd,
-    deliverable_basket,
-    deliverable_mask,
-    dlv,
     futures_dv01,
     gross_basis,
     implied_repo_pct,
     invoice_price,
     net_basis,
-    normalize_bonds,
 )
+from basislab.analytics.basket import deliverable_basket, deliverable_mask, normalize_bonds
 from basislab.analytics.bonds import (
     accrued,
     clean_from_yield,
@@ -44,6 +41,7 @@ from basislab.analytics.contracts import (
     parse_contract,
 )
 from basislab.analytics.conversion import conversion_factor, conversion_factor_array
+from basislab.analytics.screen import dlv, dlv_many
 from basislab.analytics.market import bundled_futures_price, sofr_on
 from basislab.analytics.securities import load_securities_master, notes_and_bonds
 
@@ -51,7 +49,7 @@ __all__ = [
     "DLV_COLUMNS", "SPECS", "Contract", "ContractSpec", "GradeRule", "accrued",
     "bundled_futures_price", "clean_from_yield", "contract", "conversion_factor",
     "conversion_factor_array", "coupon_period", "coupons_between", "ctd", "dated_date",
-    "deliverable_basket", "deliverable_mask", "dirty_from_yield", "dlv", "dv01", "futures_dv01",
+    "deliverable_basket", "deliverable_mask", "dirty_from_yield", "dlv", "dlv_many", "dv01", "futures_dv01",
     "grade_rule", "gross_basis", "implied_repo_pct", "invoice_price", "net_basis", "load_securities_master", "normalize_bonds", "notes_and_bonds",
     "parse_contract", "ql_accrued", "ql_bond", "ql_clean_price", "ql_dv01", "ql_yield",
     "settlement_date", "sofr_on", "yield_from_clean",

@@ -37,7 +37,16 @@ def as_days(x) -> np.ndarray:
     arr = np.asarray(x)
     if arr.dtype.kind == "M":
         return arr.astype(D, copy=False)
+    if arr.dtype == object and arr.size:
+        try:  # date/datetime/Timestamp objects: ordinals are ~20x faster than astype
+            ords = np.fromiter((d.toordinal() for d in arr.ravel()), np.int64, arr.size)
+            return (ords - _EPOCH_ORDINAL).astype(D).reshape(arr.shape)
+        except AttributeError:
+            pass
     return arr.astype(D)
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def shift_months(maturity, months_back) -> np.ndarray:
@@ -133,6 +142,8 @@ def yield_from_clean(coupon_pct, maturity, settle, clean_price, dated=None,
     clean = np.asarray(clean_price, dtype=np.float64)
     if np.any(~(clean > 0)):
         raise BondError("clean price must be positive; got a zero, negative or missing price")
+    if np.any(as_days(maturity) <= as_days(settle)):
+        raise BondError("a bond matures on or before its settlement date; expected a later maturity")
     cpn, w, k, first = _flows(coupon_pct, maturity, settle, dated)
     target = clean + accrued(coupon_pct, maturity, settle, dated)
     y = np.full(np.broadcast(cpn, target).shape, 0.05)

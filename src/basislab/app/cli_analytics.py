@@ -100,7 +100,7 @@ def _market(code: str, on: date, prices: Path | None, futures_price: float | Non
     else:
         bonds = read_price_file(prices)
         if filter_basket:
-            from basislab.analytics.basis import normalize_bonds
+            from basislab.analytics.basket import normalize_bonds
 
             bonds = deliverable_basket(c.root, c.delivery_month, normalize_bonds(bonds))
             if bonds.empty:

@@ -1,0 +1,130 @@
+"""The DLV screen: :func:`dlv` for one contract and :func:`dlv_many` for several contracts on
+one bond list (settlement figures computed once). Formulas in :mod:`basislab.analytics.basis`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from basislab.analytics import bonds as bm
+from basislab.analytics.basis import bond_state, contract_table, subset_state
+from basislab.analytics.basket import (
+    _as_date,
+    _explain_not_deliverable,
+    _original_terms,
+    normalize_bonds,
+)
+from basislab.analytics.contracts import contract, grade_mask
+from basislab.errors import BondError, DeliveryMonthError, NotDeliverableError, PriceDataError
+
+
+def dlv(root: str, delivery_month: str, futures_price: float, bonds: pd.DataFrame,
+        settlement, repo_pct: float, delivery=None, *, on_ineligible: str = "raise",
+        convention: str = "street") -> pd.DataFrame:
+    """The DLV table of a Treasury contract: one row per deliverable bond, ranked by implied repo.
+
+    ``bonds``: columns ``cusip, coupon_pct, maturity, clean_price`` and optionally ``issue_date``,
+    ``original_term_months`` and ``kind``. ``delivery`` defaults to the contract's last delivery
+    day. A bond outside the basket raises :class:`~basislab.errors.NotDeliverableError` naming
+    its CUSIP and the rule (``on_ineligible="drop"`` drops such bonds instead). Prices are per
+    100 face; basis and carry in price points (``*_32`` in 32nds); rates in percent.
+    Columns: see :data:`~basislab.analytics.basis.DLV_COLUMNS`; ``attrs`` carry the contract
+    and the inputs.
+    """
+    if on_ineligible not in ("raise", "drop"):
+        raise BondError(f"on_ineligible={on_ineligible!r}; expected 'raise' or 'drop'")
+    c, fut, deliv = _request(root, delivery_month, futures_price, delivery)
+    repo, settle = _repo(repo_pct), _as_date(settlement, "settlement date")
+    _check_dates(c, settle, deliv)
+    df = normalize_bonds(bonds)
+    ok = _deliverable(c, df, deliv)
+    if not ok.all():
+        if on_ineligible == "raise":
+            row = int(np.argmin(ok))
+            raise NotDeliverableError(_explain_not_deliverable(
+                c.root, c.delivery_month, df.iloc[row], int(_original_terms(df)[row])))
+        df = df[ok].reset_index(drop=True)
+    return _finish(c, fut, df, bond_state(df, settle, convention), settle, deliv, repo)
+
+
+def dlv_many(requests, bonds: pd.DataFrame, settlement, repo_pct: float,
+             convention: str = "street") -> dict[str, pd.DataFrame]:
+    """DLV tables of several contracts from one bond list (e.g. the whole securities master):
+    ``requests`` is an iterable of ``(root, delivery_month, futures_price)`` or
+    ``(root, delivery_month, futures_price, delivery)``. Each contract gets the bonds of the list
+    in its basket (others are skipped, as with ``on_ineligible="drop"``); settlement figures
+    (accrued, yield, DV01) are computed once. Returns ``{contract code: table}``."""
+    repo, settle = _repo(repo_pct), _as_date(settlement, "settlement date")
+    df = normalize_bonds(bonds)
+    terms = (bm.as_days(df["maturity"].to_numpy()), _original_terms(df),
+             df["kind"].to_numpy() if "kind" in df else None)
+    plans = []
+    for req in requests:
+        c, fut, deliv = _request(*req)
+        _check_dates(c, settle, deliv)
+        plans.append((c, fut, deliv, _deliverable(c, df, deliv, terms)))
+    used = np.flatnonzero(np.any([p[3] for p in plans], axis=0)) if plans else np.array([], int)
+    df = df.iloc[used].reset_index(drop=True)  # bills, TIPS, FRNs, short bonds never priced
+    state = bond_state(df, settle, convention) if len(df) else {}
+    out = {}
+    for c, fut, deliv, mask in plans:
+        rows = np.flatnonzero(mask[used])
+        out[c.code] = _finish(c, fut, df.iloc[rows].reset_index(drop=True),
+                              subset_state(state, rows), settle, deliv, repo)
+    return out
+
+
+def _request(root, delivery_month, futures_price, delivery=None):
+    c = contract(root, delivery_month)
+    fut = _positive(futures_price, "futures price")
+    deliv = c.last_delivery_day if delivery is None else _as_date(delivery, "delivery date")
+    return c, fut, deliv
+
+
+def _repo(repo_pct) -> float:
+    try:
+        repo = float(repo_pct)
+    except (TypeError, ValueError):
+        repo = float("nan")
+    if not np.isfinite(repo):
+        raise PriceDataError(f"repo rate {repo_pct!r} is not a number; expected percent, e.g. 5.34")
+    return repo
+
+
+def _check_dates(c, settle: date, deliv: date) -> None:
+    if deliv <= settle:
+        raise DeliveryMonthError(f"delivery {deliv} is not after settlement {settle}; "
+                                 f"{c.code} has its last delivery day on {c.last_delivery_day}")
+
+
+def _deliverable(c, df: pd.DataFrame, deliv: date, terms=None) -> np.ndarray:
+    """Rows in the basket and maturing after delivery; ``terms`` = precomputed (maturity
+    days, original term months, kind) of ``df``."""
+    if terms is None:
+        terms = (bm.as_days(df["maturity"].to_numpy()), _original_terms(df),
+                 df["kind"].to_numpy() if "kind" in df else None)
+    mat, orig, kind = terms
+    return grade_mask(c.root, c.delivery_month, mat, orig, kind) & (mat > np.datetime64(deliv, "D"))
+
+
+def _finish(c, fut, df, state, settle, deliv, repo) -> pd.DataFrame:
+    if df.empty:
+        raise NotDeliverableError(f"no bond of the table is deliverable into {c.code} "
+                                  f"[{c.grade().text}]; expected at least one")
+    out = contract_table(c, fut, df, state, deliv, repo)
+    out.attrs.update({"contract": c.code, "root": c.root, "delivery_month": c.delivery_month,
+                      "futures_price": fut, "settlement": settle, "delivery": deliv,
+                      "repo_pct": repo, "face": c.spec.face})
+    return out
+
+
+def _positive(value, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise PriceDataError(f"{what} {value!r} is not a number; expected e.g. 110.0625") from None
+    if not np.isfinite(x) or x <= 0:
+        raise PriceDataError(f"{what} {value!r} is not positive; expected e.g. 110.0625")
+    return x
