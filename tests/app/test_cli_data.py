@@ -104,7 +104,7 @@ def test_refresh_offline_exit_2_and_store_intact(db, capsys, monkeypatch):
     monkeypatch.setattr(refresh, "http_get", offline)
     code, out, err = run(capsys, "data", "refresh", "--source", "fred", "--source", "ofr")
     assert code == 2
-    assert "could not reach the publisher (Network is unreachable)" in err and "Traceback" not in err
+    assert "could not reach the publishers of fred, ofr (Network is unreachable)" in err and "Traceback" not in err
     code, out, err = run(capsys, "monitor", "--date", "2019-09-17", "--json")
     assert json.loads(out)["indicators"]
 

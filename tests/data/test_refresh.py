@@ -149,7 +149,7 @@ def test_offline_leaves_the_store_intact(rw):
     def offline(url, data=None):
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    with pytest.raises(RefreshError, match="could not reach the publisher .*name resolution.*store is unchanged"):
+    with pytest.raises(RefreshError, match="no network. could not reach the publishers of cftc, cftc-api, fred, .*name resolution.*store is unchanged"):
         refresh.refresh(None, con=rw, fetch=offline, today=TODAY)
     assert counts(rw) == before
     assert rw.execute("SELECT value FROM rates_daily WHERE series='SOFR' AND date='2019-09-17'").fetchone()[0] == 5.25
@@ -203,3 +203,11 @@ def test_http_error_names_the_url(rw):
 def test_unknown_source(rw):
     with pytest.raises(DataError, match="unknown refresh source"):
         refresh.refresh(["bloomberg"], con=rw, fetch=FakeWeb({}), today=TODAY)
+
+
+def test_cftc_current_year_not_yet_published(rw):
+    web = FakeWeb({"fut_fin_txt_2020.zip": zipped("FinFut20_sample.txt", "FinFut20.txt")})
+    items = refresh.fetch_cftc(rw, web, TODAY, years=[2020, TODAY.year])
+    assert len(items) == 1 and web.urls[-1].endswith(f"fut_fin_txt_{TODAY.year}.zip")
+    with pytest.raises(urllib.error.HTTPError):
+        refresh.fetch_cftc(rw, web, TODAY, years=[2019])

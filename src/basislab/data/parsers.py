@@ -100,11 +100,7 @@ def parse_tff_annual_zip(blob: bytes, name: str) -> pd.DataFrame:
 
 def parse_tff_socrata(payload: bytes | str, name: str) -> pd.DataFrame:
     """CFTC Public Reporting (Socrata) TFF JSON rows (dataset ``gpe5-46if``, futures only)."""
-    text, name = read_text(payload if isinstance(payload, bytes) else payload.encode(), name)
-    try:
-        rows = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{name}: invalid JSON at character {exc.pos} ({exc.msg}); truncated response?") from exc
+    rows = _json(payload, name)
     if not isinstance(rows, list):
         raise DataError(f"{name}: expected a JSON list of rows, got {type(rows).__name__}")
     if not rows:
@@ -271,12 +267,8 @@ def parse_auctions_csv(source: str | Path | bytes, name: str | None = None) -> p
 
 def parse_fiscaldata_auctions(payload: bytes | str, name: str) -> tuple[pd.DataFrame, str | None]:
     """FiscalData ``v1/accounting/od/auctions_query`` JSON page: returns (rows, next-page link)."""
-    text, name = read_text(payload if isinstance(payload, bytes) else payload.encode(), name)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{name}: invalid JSON at character {exc.pos} ({exc.msg}); truncated response?") from exc
-    if "data" not in doc:
+    doc = _json(payload, name)
+    if not isinstance(doc, dict) or "data" not in doc:
         raise DataError(f"{name}: schema change at FiscalData? no 'data' key (has {list(doc)[:10]})")
     df = pd.DataFrame(doc["data"], dtype=object)
     nxt = (doc.get("links") or {}).get("next")

@@ -58,6 +58,8 @@ class RefreshResult:
     ok: bool
     rows: dict[str, int]
     message: str
+    offline: bool = False
+    reason: str = ""
 
 
 Item = tuple[str, pd.DataFrame, dict]
@@ -99,7 +101,13 @@ def fetch_cftc(con, fetch: Fetcher, today: dt.date, years: list[int] | None = No
     items = []
     for y in years or cftc_years_to_fetch(con, today):
         url = CFTC_ZIP.format(year=y)
-        df = parsers.parse_tff_annual_zip(fetch(url), f"fut_fin_txt_{y}.zip")
+        try:
+            blob = fetch(url)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404 and y == today.year:
+                continue  # this year's file appears with the first report of January
+            raise
+        df = parsers.parse_tff_annual_zip(blob, f"fut_fin_txt_{y}.zip")
         df["source"] = url
         items.append(("cftc_tff", df, _prov(url, "CFTC", url)))
     return items
@@ -294,15 +302,21 @@ def refresh(
                 rows = apply_items(con, items)
                 results.append(RefreshResult(name, True, rows, f"{name}: " + (
                     ", ".join(f"{t} {n} rows" for t, n in rows.items()) or "nothing new")))
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                results.append(RefreshResult(name, False, {}, _offline_message(name, exc)))
+            except OSError as exc:  # URLError, HTTPError, timeouts, refused connections
+                offline = not isinstance(exc, urllib.error.HTTPError)
+                results.append(RefreshResult(name, False, {}, _offline_message(name, exc), offline,
+                                             str(getattr(exc, "reason", exc))))
             except (DataError, json.JSONDecodeError) as exc:
                 results.append(RefreshResult(name, False, {}, f"{name}: bad response, nothing written: {exc}"))
-            except OSError as exc:
-                results.append(RefreshResult(name, False, {}, _offline_message(name, exc)))
     finally:
         if own:
             con.close()
     if results and not any(r.ok for r in results):
+        reasons = {r.reason for r in results}
+        if all(r.offline for r in results) and len(reasons) == 1:
+            raise RefreshError(
+                f"no network? could not reach the publishers of {', '.join(r.source for r in results)} "
+                f"({reasons.pop()}); nothing written, the store is unchanged (bundled snapshot and earlier refreshes)"
+            )
         raise RefreshError("refresh failed for every source; " + " | ".join(r.message for r in results))
     return results
