@@ -2,7 +2,9 @@
 
 Counted published values in this file: Hull 6 (2 factors, 3 delivery costs and the CTD, 1
 invoice), CME factor tables as recorded in a public test suite 19, CME/CBOT conversion-factor
-notices 15 eligibility statements, 31 CFR 356 Appendix B Table 1 36 half-year lengths.
+notices 15 eligibility statements, 31 CFR 356 Appendix B Table 1 36 half-year lengths, CME
+"Understanding Treasury Futures" Table 3 via Quant StackExchange 6 (CF, two accrued, days, last
+delivery day, implied repo).
 """
 
 from datetime import date
@@ -193,3 +195,29 @@ def test_cfr_half_year_lengths(start_month, expected):
     got = (_period_days(start_month, regular_year, False), _period_days(start_month, leap_year, False),
            _period_days(start_month, regular_year, True), _period_days(start_month, leap_year, True))
     assert got == expected
+
+
+# --- CME "Understanding Treasury Futures", Table 3 (10-year futures, 2017-10-10: futures
+# 125.265625 (125-08.5), CTD 2-3/8% of 8/15/2024 at 101.2266, CF 0.8072), worked through in
+# Quant StackExchange q. 71507 "Ten Year Note Futures Implied Repo Rate calculation from CME
+# Understanding Treasury Futures Document",
+# https://quant.stackexchange.com/questions/71507 : settlement 2017-10-11, last delivery
+# 2017-12-29 (79 days), AI_s 0.367867, AI_d 0.877717, implied repo 1.783695%. (CME's table shows
+# 1.42%, which the thread could not reproduce from these inputs; we match the thread's
+# arithmetic, i.e. the Burghardt formula, not CME's unexplained figure.)
+def test_cme_understanding_treasury_futures_table_3():
+    import pandas as pd
+
+    from basislab.analytics import dlv, parse_contract
+
+    c = parse_contract("TYZ7", as_of=date(2017, 10, 10))
+    assert c.last_delivery_day == date(2017, 12, 29)
+    bonds = pd.DataFrame({"cusip": ["912828D56"], "coupon_pct": [2.375],
+                          "maturity": [date(2024, 8, 15)], "clean_price": [101.2266],
+                          "issue_date": [date(2014, 8, 15)]})
+    row = dlv("TY", "2017-12", 125.265625, bonds, date(2017, 10, 11), 1.0).iloc[0]
+    assert row["conversion_factor"] == 0.8072
+    assert round(row["accrued"], 6) == 0.367867
+    assert round(row["accrued_delivery"], 6) == 0.877717
+    assert row["days"] == 79
+    assert round(row["implied_repo_pct"], 6) == 1.783695
