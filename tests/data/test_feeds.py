@@ -34,6 +34,8 @@ def test_initial_conditions_2024_06_25(con):
     tn = ic["positions_by_contract"]["TN"]
     assert ic["basis_positions_usd_bn"]["10y"] == pytest.approx(ty["usd_bn"] + tn["usd_bn"])
     assert ic["sources"]["sofr_pct"]["date"] == "2024-06-25"
+    assert ic["lev_gross_short_usd_bn"]["10y"] > ic["basis_positions_usd_bn"]["10y"]
+    assert ic["lev_gross_short_usd_bn"]["2y"] == pytest.approx(tu["lev_short"] * 200_000 * tu["price"] / 100 / 1e9)
     assert ic["sources"]["reserves_usd_bn"]["date"] == "2024-06-01"  # monthly series
     assert "basis_positions_usd_bn" in ic["sources"] and "method" in ic["sources"]["basis_positions_usd_bn"]
 
@@ -53,6 +55,11 @@ def test_initial_conditions_stale_series_is_an_error(con):
         feeds.initial_conditions("2025-11-20", con=con)
     with pytest.raises(DataError, match="not a date"):
         feeds.initial_conditions("2024-13-45", con=con)
+
+
+def test_before_any_data(con):
+    with pytest.raises(DataError, match="no CFTC TFF data on or before 2000-01-04"):
+        feeds.initial_conditions("2000-01-04", con=con)
 
 
 def test_sep_2019_uses_latest_earlier_week(con):

@@ -240,7 +240,8 @@ def initial_conditions(
     Returns ``date``, ``basis_positions_usd_bn`` (bucket -> USD bn of leveraged-fund net short futures
     notional; see :data:`POSITIONS_METHOD`), ``sofr_pct``, ``iorb_pct``, ``reserves_usd_bn``,
     ``onrrp_usd_bn``, ``fed_treasury_holdings_usd_bn``, ``sources`` (key -> table, series, source
-    and the date actually used), ``positions_by_contract``, ``method`` and ``warnings``.
+    and the date actually used), ``lev_gross_short_usd_bn`` (bucket -> gross short notional, the
+    upper bound), ``positions_by_contract``, ``method`` and ``warnings``.
 
     A contract missing in the CFTC week of ``date`` is taken from its latest earlier week (said in
     ``warnings`` and ``sources``). A rate or balance-sheet series with no observation within its lag
@@ -267,6 +268,7 @@ def initial_conditions(
         prices = futures_prices_for(con, pos)
         pos = pd.concat([pos, prices[["price", "price_date", "price_method"]]], axis=1)
         buckets = {b: 0.0 for b in BUCKETS}
+        gross = {b: 0.0 for b in BUCKETS}
         by_contract = {}
         for _, r in pos.sort_values("contract").iterrows():
             c = CONTRACTS[r.contract]
@@ -275,6 +277,7 @@ def initial_conditions(
             net = int(r.lev_short - r.lev_long)
             usd = max(net, 0) * c.face_usd * r.price / 100.0 / 1e9
             buckets[c.bucket] += usd
+            gross[c.bucket] += int(r.lev_short) * c.face_usd * r.price / 100.0 / 1e9
             by_contract[r.contract] = {
                 "report_date": r.report_date.isoformat(), "lev_short": int(r.lev_short), "lev_long": int(r.lev_long),
                 "lev_net_short": net, "price": round(float(r.price), 6), "usd_bn": usd,
@@ -292,6 +295,7 @@ def initial_conditions(
         if missing:
             warns.append(f"no CFTC TFF data at all on or before {d} for {missing}; their positions count as 0")
         out["basis_positions_usd_bn"] = buckets
+        out["lev_gross_short_usd_bn"] = gross
         sources["basis_positions_usd_bn"] = {"table": "cftc_tff", "method": POSITIONS_METHOD,
                                              "date": latest_week.isoformat()}
         for key, series in _IC_SERIES.items():
