@@ -112,3 +112,16 @@ def test_refresh_offline_exit_2_and_store_intact(db, capsys, monkeypatch):
 def test_refresh_unknown_source(db, capsys):
     code, out, err = run(capsys, "data", "refresh", "--source", "nope")
     assert code == 2 and "unknown refresh source" in err
+
+
+def test_rebuild_restores_the_snapshot(db, capsys):
+    import duckdb
+
+    c = duckdb.connect(str(db))
+    c.execute("DELETE FROM rates_daily WHERE series = 'SOFR'")
+    c.close()
+    code, out, err = run(capsys, "data", "rebuild", "--yes")
+    assert code == 0, err
+    c = duckdb.connect(str(db), read_only=True)
+    assert c.execute("SELECT value FROM rates_daily WHERE series='SOFR' AND date='2019-09-17'").fetchone()[0] == 5.25
+    c.close()

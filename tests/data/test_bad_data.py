@@ -209,3 +209,17 @@ def test_no_warnings_on_the_bundled_snapshot():
         warnings.simplefilter("error")
         tables = store.snapshot_tables()
     assert {t for t, _, _ in tables} == set(store.TABLE_KEYS)
+
+
+def test_tff_alternative_date_header(tmp_path):
+    ls = lines(RAW)[:3]
+    head = ls[0].split(",")
+    i = head.index("Report_Date_as_YYYY-MM-DD")
+    ls[0] = ls[0].replace("Report_Date_as_YYYY-MM-DD", "Report_Date_as_MM_DD_YYYY")
+    for k in (1, 2):
+        f = ls[k].split(",")
+        y, m, d = f[i].split("-")
+        f[i] = f"{m}/{d}/{y}"
+        ls[k] = ",".join(f)
+    df = parsers.parse_tff_csv(write(tmp_path, "FinFut15.txt", ls))
+    assert str(df.report_date.iloc[0]) == "2015-01-06"

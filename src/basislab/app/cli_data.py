@@ -75,6 +75,21 @@ def status_cmd(
     console.print(p)
 
 
+@data_app.command("rebuild")
+def rebuild_cmd(
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Rebuild the store from the bundled snapshot (discards refreshed data; atomic replace)."""
+    from basislab.data.store import build_from_snapshot, resolve_db_path
+
+    path = resolve_db_path(db)
+    if path.exists() and not yes:
+        typer.confirm(f"Replace {path} with a fresh store built from the bundled snapshot?", abort=True)
+    build_from_snapshot(path)
+    typer.echo(f"rebuilt {path} from the bundled snapshot")
+
+
 def monitor_cmd(
     date: Annotated[str | None, typer.Option("--date", help="Monitor date YYYY-MM-DD (default: latest in store).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per indicator.")] = False,

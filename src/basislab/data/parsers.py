@@ -57,7 +57,9 @@ def _norm(col: str) -> str:
 def _tff_from_official(df: pd.DataFrame, name: str, source: str) -> pd.DataFrame:
     """Rows with official TFF column names (annual file or API) to the ``cftc_tff`` table."""
     df = df.rename(columns={c: _norm(c) for c in df.columns if c != "_line"})
-    date_col = "report_date_as_yyyy_mm_dd"
+    # The annual .txt files say Report_Date_as_YYYY-MM-DD; some CFTC exports Report_Date_as_MM_DD_YYYY.
+    date_col = next((c for c in ("report_date_as_yyyy_mm_dd", "report_date_as_mm_dd_yyyy") if c in df.columns),
+                    "report_date_as_yyyy_mm_dd")
     require_columns(df, [date_col, "cftc_contract_market_code", *_TFF_FIELDS.values()], name, "CFTC")
     codes = df["cftc_contract_market_code"].astype(str).str.strip().str.zfill(6)
     df = df[codes.isin(CODE_TO_ROOT)].copy()
