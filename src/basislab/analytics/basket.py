@@ -139,5 +139,5 @@ def _explain_not_deliverable(root: str, delivery_month: str, row: pd.Series, ori
     else:
         why = "it breaks the rule"
     return (f"{row['cusip']} ({row['coupon_pct']:g}% {row['maturity']}) is not deliverable into "
-            f"{c.code} ({delivery_month}): {why} [{rule.text}]; filter the basket with "
-            "deliverable_basket() or pass on_ineligible='drop'")
+            f"{c.code} ({delivery_month}): {why} (rule: {rule.text}); expected deliverable bonds "
+            "only: filter with deliverable_basket(), on_ineligible='drop' or --filter-basket")

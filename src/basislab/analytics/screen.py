@@ -112,7 +112,7 @@ def _deliverable(c, df: pd.DataFrame, deliv: date, terms=None) -> np.ndarray:
 def _finish(c, fut, df, state, settle, deliv, repo) -> pd.DataFrame:
     if df.empty:
         raise NotDeliverableError(f"no bond of the table is deliverable into {c.code} "
-                                  f"[{c.grade().text}]; expected at least one")
+                                  f"(rule: {c.grade().text}); expected at least one")
     out = contract_table(c, fut, df, state, deliv, repo)
     out.attrs.update({"contract": c.code, "root": c.root, "delivery_month": c.delivery_month,
                       "futures_price": fut, "settlement": settle, "delivery": deliv,
