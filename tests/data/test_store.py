@@ -152,3 +152,16 @@ def test_not_a_store(tmp_path):
     bad.write_text("this is not a database")
     with pytest.raises(DataError, match="bad.duckdb"):
         store.connect(bad)
+
+
+def test_rebuild_over_an_old_store_drops_its_wal(tmp_path, built_db):
+    import shutil
+
+    path = tmp_path / "old.duckdb"
+    shutil.copy(built_db, path)
+    (tmp_path / "old.duckdb.wal").write_bytes(b"\x00garbage from a crashed session")
+    store.build_from_snapshot(path)
+    assert not (tmp_path / "old.duckdb.wal").exists()
+    c = store.connect(path, read_only=True)
+    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 2375
+    c.close()

@@ -383,6 +383,9 @@ def build_from_snapshot(path: str | Path) -> Path:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()])
         finally:
             con.close()
+        stale_wal = path.with_name(path.name + ".wal")
+        if stale_wal.exists():  # a write-ahead log of the old store must not be replayed on the new one
+            stale_wal.unlink()
         os.replace(tmp, path)
     finally:
         if tmp.exists():
