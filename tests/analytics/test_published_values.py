@@ -4,7 +4,7 @@ Counted published values in this file: Hull 6 (2 factors, 3 delivery costs and t
 invoice), CME factor tables as recorded in a public test suite 19, CME/CBOT conversion-factor
 notices 15 eligibility statements, 31 CFR 356 Appendix B Table 1 36 half-year lengths, CME
 "Understanding Treasury Futures" Table 3 via Quant StackExchange 6 (CF, two accrued, days, last
-delivery day, implied repo).
+delivery day, implied repo), CME's Jun20 3-year sample basket 12 CUSIPs under old and new rules.
 """
 
 from datetime import date
@@ -221,3 +221,34 @@ def test_cme_understanding_treasury_futures_table_3():
     assert round(row["accrued_delivery"], 6) == 0.877717
     assert row["days"] == 79
     assert round(row["implied_repo_pct"], 6) == 1.783695
+
+
+# --- CME Group, "Re-Introducing 3-Year Treasury Note futures" (enhanced contract launched
+# 2020-07-13; "addition of aging 7-year notes"), "sample basket for Jun20 contract": 8 current
+# issues (original 3s and 5s) + 4 original 7s = 12 CUSIPs. Contract specs of the earlier
+# listing: "original maturity of not more than 5 years and 3 months".
+# https://www.cmegroup.com/trading/interest-rates/us-treasury/3-year-us-treasury-note.html
+Z3N_JUN20_SAMPLE = [  # cusip, original term (years), maturity
+    ("912828ZD5", 3, date(2023, 3, 15)), ("912828Q29", 7, date(2023, 3, 31)),
+    ("9128284D9", 5, date(2023, 3, 31)), ("912828ZH6", 3, date(2023, 4, 15)),
+    ("912828R28", 7, date(2023, 4, 30)), ("9128284L1", 5, date(2023, 4, 30)),
+    ("912828ZP8", 3, date(2023, 5, 15)), ("912828R69", 7, date(2023, 5, 31)),
+    ("9128284S6", 5, date(2023, 5, 31)), ("912828ZU7", 3, date(2023, 6, 15)),
+    ("912828S35", 7, date(2023, 6, 30)), ("9128284U1", 5, date(2023, 6, 30)),
+]
+
+
+def test_z3n_jun20_sample_basket_old_and_new_rules():
+    from basislab.analytics.contracts import apply_rule, grade_rule
+
+    mats = [np.datetime64(m, "D") for _, _, m in Z3N_JUN20_SAMPLE]
+    orig = [12 * y for _, y, _ in Z3N_JUN20_SAMPLE]
+    old = grade_mask("Z3N", "2020-06", mats, orig, ["note"] * len(mats))
+    assert [c for (c, y, _), ok in zip(Z3N_JUN20_SAMPLE, old) if ok] == [
+        c for c, y, _ in Z3N_JUN20_SAMPLE if y != 7]  # the 8 current issues
+    new = apply_rule(grade_rule("Z3N", "2020-09"), "2020-06", mats, orig)
+    assert new.all() and new.sum() == 12  # "New 3-Year Note total ... 12"
+    # Just outside the Jun20 window (2y9m from 6/1/2020, 3y from 6/30/2020):
+    edge = apply_rule(grade_rule("Z3N", "2020-09"), "2020-06",
+                      [np.datetime64("2023-02-28"), np.datetime64("2023-07-15")], [36, 36])
+    assert not edge.any()

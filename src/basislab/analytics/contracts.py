@@ -59,8 +59,9 @@ SPECS: dict[str, ContractSpec] = {
 TY_8Y_CAP_FROM = (2023, 9)
 #: First delivery month with the US bond's "less than 25 years" cap (CBOT, March 2011).
 US_25Y_CAP_FROM = (2011, 3)
-#: First delivery month of the relaunched 3-year contract with its 7-year original-term limit;
-#: the 2009-2011 listing took notes of original term <= 5y3m.
+#: First delivery month of the relaunched 3-year contract (CME, enhanced 3-Year T-Note futures
+#: launched 2020-07-13, "addition of aging 7-year notes") with its 7-year original-term limit;
+#: the earlier listing took notes of original maturity <= 5y3m.
 Z3N_7Y_ORIGINAL_FROM = (2020, 9)
 
 
@@ -116,6 +117,14 @@ def grade_mask(root: str, delivery_month: str, maturity, original_term_months=No
     ``kind`` (``"note"``/``"bond"``) is checked only when given.
     """
     rule = grade_rule(root, delivery_month)
+    ok = apply_rule(rule, delivery_month, maturity, original_term_months)
+    if kind is not None:
+        ok &= np.asarray(kind) == SPECS[_check_root(root)].kind
+    return ok
+
+
+def apply_rule(rule: GradeRule, delivery_month: str, maturity, original_term_months=None):
+    """Remaining- and original-term tests of ``rule`` for ``delivery_month`` (arrays)."""
     year, month = parse_delivery_month(delivery_month)
     mat = np.asarray(maturity, dtype="datetime64[D]")
     first = date(year, month, 1)
@@ -128,8 +137,6 @@ def grade_mask(root: str, delivery_month: str, maturity, original_term_months=No
         orig = np.asarray(original_term_months, dtype=np.int64)
         known = orig >= 0
         ok &= known & (orig <= (rule.max_original or 10**6)) & (orig >= (rule.min_original or 0))
-    if kind is not None:
-        ok &= np.asarray(kind) == SPECS[_check_root(root)].kind
     return ok
 
 
