@@ -87,3 +87,12 @@ def test_html_report(con, tmp_path):
         assert label in text
     assert "Federal Reserve Bank of New York" in text
     assert text.count("<script") >= 1 and "plotly" in text.lower()
+
+
+def test_no_change_across_a_gap(con):
+    _, inds = monitor.compute("2020-01-07", con=con)
+    tu = by_name(inds)["TU_lev_short_contracts"]
+    assert tu.date == "2020-01-07" and tu.previous_date == "2015-12-29"
+    assert tu.change is None and "previous observation 1470 days earlier" in tu.note
+    ty = by_name(inds)["TY_lev_short_contracts"]
+    assert ty.previous_date == "2019-12-31" and ty.change is not None

@@ -214,15 +214,21 @@ def compute(date: dt.date | str | None = None, db: str | Path | None = None,
         obs = upto.index[-1]
         ind.date = obs.date().isoformat()
         ind.value = float(upto.iloc[-1])
+        notes = []
         if len(upto) > 1:
-            ind.change = float(upto.iloc[-1] - upto.iloc[-2])
-            ind.previous_date = upto.index[-2].date().isoformat()
+            prev = upto.index[-2]
+            ind.previous_date = prev.date().isoformat()
+            if (obs - prev).days <= feeds.MAX_LAG_DAYS[freq]:
+                ind.change = float(upto.iloc[-1] - upto.iloc[-2])
+            else:  # a change across a gap in the data would mislead
+                notes.append(f"no change: previous observation {(obs - prev).days} days earlier")
         ind.zscore = _zscore(upto, obs)
-        ind.note = _price_note(name, obs)
+        notes.append(_price_note(name, obs))
         lag = (at - obs).days
         if lag > feeds.MAX_LAG_DAYS[freq]:
             ind.stale = True
-            ind.note = f"latest observation is {lag} days before {d}; refresh the store"
+            notes.insert(0, f"latest observation is {lag} days before {d}; refresh the store")
+        ind.note = "; ".join(n for n in notes if n)
         out.append(ind)
     return d, out
 
