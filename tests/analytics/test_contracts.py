@@ -106,3 +106,18 @@ def test_bundled_baskets(root, month, size, first, last):
     assert len(b) == size
     assert (b["maturity"].iloc[0], b["maturity"].iloc[-1]) == (first, last)
     assert set(b["kind"]) <= {"note", "bond"}
+
+
+def test_notional_coupon_history():
+    # Before March 2000 the factor priced the bond to yield 8% (CBOT specs of the time, e.g.
+    # "The conversion factor is the price of the delivered note ($1 par value) to yield 8
+    # percent", https://tradefutures.cc/contact-specifications-trade-futures-26/; the switch to 6%
+    # for the March 2000 contract is discussed at
+    # https://www.elitetrader.com/et/threads/us-10-year-t-note.361565/).
+    from basislab.analytics import conversion_factor
+
+    # A coupon equal to the notional yield is priced at par, to the formula's 1e-4.
+    assert conversion_factor("US", 8.0, date(2020, 2, 15), "1999-12") == pytest.approx(1, abs=1e-4)
+    assert conversion_factor("US", 6.0, date(2020, 2, 15), "2000-03") == pytest.approx(1, abs=1e-4)
+    assert conversion_factor("US", 8.0, date(2020, 2, 15), "2000-03") > 1.2
+    assert conversion_factor("US", 6.0, date(2020, 2, 15), "1999-12") < 0.81

@@ -25,7 +25,11 @@ import numpy as np
 import pandas as pd
 
 from basislab.analytics import bonds as bm
-from basislab.analytics.conversion import conversion_factor_array, months_to_maturity
+from basislab.analytics.conversion import (
+    conversion_factor_array,
+    months_to_maturity,
+    notional_yield_pct,
+)
 
 DLV_COLUMNS = [
     "rank", "is_ctd", "cusip", "coupon_pct", "maturity", "issue_date", "conversion_factor",
@@ -90,7 +94,8 @@ def contract_table(c, fut: float, df: pd.DataFrame, st: dict, deliv: date,
     :func:`bond_state`), ranked by implied repo."""
     cpn, mat, dated, start, dirty = st["cpn"], st["mat"], st["dated"], st["start"], st["dirty"]
     dv = np.datetime64(deliv, "D")
-    cf = conversion_factor_array(c.root, cpn, months_to_maturity(mat, c.year, c.month))
+    cf = conversion_factor_array(c.root, cpn, months_to_maturity(mat, c.year, c.month),
+                                 notional_yield_pct(c.delivery_month))
     ai_d = bm.accrued(cpn, mat, dv, dated)
     amounts, when = bm.coupons_between(cpn, mat, start, dv, dated)
     d_i = np.where(np.isnat(when), 0, (dv - when).astype("timedelta64[D]").astype(np.int64))

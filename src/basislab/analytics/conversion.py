@@ -59,10 +59,26 @@ def months_to_maturity(maturity, year: int, month: int):
     return mat - start
 
 
-def conversion_factor_array(root: str, coupon_pct, months) -> np.ndarray:
-    """Vectorised CME factor from coupons (percent) and whole months from the delivery month start."""
+#: First delivery month priced at the 6% notional coupon; earlier contracts used 8% (CBOT
+#: specifications of the time: "the price of the delivered note ($1 par value) to yield 8
+#: percent"; the change applied from the March 2000 contract).
+SIX_PERCENT_FROM = (2000, 3)
+
+
+def notional_yield_pct(delivery_month: str) -> float:
+    """The notional yield of the conversion factor for ``delivery_month``: 6% (8% before Mar 2000)."""
+    return 6.0 if parse_delivery_month(delivery_month) >= SIX_PERCENT_FROM else 8.0
+
+
+def conversion_factor_array(root: str, coupon_pct, months, notional_pct: float = 6.0) -> np.ndarray:
+    """Vectorised CME factor from coupons (percent) and whole months from the delivery month start.
+
+    IR232 with its 6% constants written for a general notional yield ``y``: 1.03 is ``1 + y/2``
+    and 0.06 is ``y``."""
     r = _check_root(root)
     cpn = np.asarray(coupon_pct, dtype=np.float64) / 100.0
+    y = notional_pct / 100.0
+    h = 1.0 + y / 2.0
     months = np.asarray(months, dtype=np.int64)
     n = months // 12
     z = months % 12
@@ -71,10 +87,10 @@ def conversion_factor_array(root: str, coupon_pct, months) -> np.ndarray:
         v = np.where(z < 7, z, 3)
     else:
         v = np.where(z < 7, z, z - 6)
-    a = 1.0 / 1.03 ** (v / 6.0)
+    a = 1.0 / h ** (v / 6.0)
     b = (cpn / 2.0) * (6 - v) / 6.0
-    c = np.where(z < 7, 1.0 / 1.03 ** (2 * n), 1.0 / 1.03 ** (2 * n + 1))
-    d = (cpn / 0.06) * (1.0 - c)
+    c = np.where(z < 7, 1.0 / h ** (2 * n), 1.0 / h ** (2 * n + 1))
+    d = (cpn / y) * (1.0 - c)
     factor = a * (cpn / 2.0 + c + d) - b
     # Round half away from zero at 4 decimals, as CME publishes; the 1e-12 guards binary noise.
     return np.floor(factor * 1e4 + 0.5 + 1e-9) / 1e4
@@ -85,7 +101,8 @@ def conversion_factor(root: str, coupon_pct: float, maturity: date, delivery_mon
 
     ``coupon_pct`` is the annual coupon in percent (``3.75`` for 3-3/4%); ``delivery_month`` is
     ``"YYYY-MM"``. Raises :class:`~basislab.errors.BasislabError` subclasses on bad input.
-    Deliverability is not checked here (see :func:`basislab.analytics.dlv`).
+    Deliverability is not checked here (see :func:`basislab.analytics.dlv`). Contracts before
+    March 2000 use the 8% notional yield of their time.
     """
     year, month = parse_delivery_month(delivery_month)
     if not np.isfinite(coupon_pct) or coupon_pct < 0 or coupon_pct > 25:
@@ -93,4 +110,5 @@ def conversion_factor(root: str, coupon_pct: float, maturity: date, delivery_mon
     months = int(months_to_maturity(np.datetime64(maturity, "D"), year, month))
     if months < 0:
         raise BondError(f"bond maturing {maturity} matures before delivery month {delivery_month}")
-    return float(conversion_factor_array(root, coupon_pct, months))
+    return float(conversion_factor_array(root, coupon_pct, months,
+                                         notional_yield_pct(delivery_month)))
