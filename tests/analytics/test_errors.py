@@ -109,3 +109,12 @@ def test_all_errors_are_basislab_errors():
     for cls in (UnknownContractError, DeliveryMonthError, NotDeliverableError, PriceDataError,
                 BondError):
         assert issubclass(cls, BasislabError)
+
+
+def test_delivery_outside_the_delivery_window(basket):
+    with pytest.raises(DeliveryMonthError, match="delivery window") as e:
+        dlv("TY", "2024-09", 110.0625, basket, SETTLE, 5.34, delivery=date(2024, 10, 1))
+    assert "2024-09-03 to 2024-09-30" in _one_line(e.value)
+    # An early delivery inside the window is fine and shortens the carry period.
+    early = dlv("TY", "2024-09", 110.0625, basket, SETTLE, 5.34, delivery=date(2024, 9, 3))
+    assert (early["days"] == 68).all()

@@ -80,6 +80,10 @@ def _request(root, delivery_month, futures_price, delivery=None):
     c = contract(root, delivery_month)
     fut = _positive(futures_price, "futures price")
     deliv = c.last_delivery_day if delivery is None else _as_date(delivery, "delivery date")
+    if not c.first_delivery_day <= deliv <= c.last_delivery_day:
+        raise DeliveryMonthError(f"delivery {deliv} is outside {c.code}'s delivery window; "
+                                 f"expected a day from {c.first_delivery_day} to "
+                                 f"{c.last_delivery_day}")
     return c, fut, deliv
 
 
