@@ -31,9 +31,11 @@ class FakeWeb:
     def __init__(self, routes: dict[str, bytes | Exception]):
         self.routes = routes
         self.urls: list[str] = []
+        self.forms: list[dict | None] = []
 
     def __call__(self, url: str, data: dict | None = None) -> bytes:
         self.urls.append(url)
+        self.forms.append(data)
         for pattern, body in self.routes.items():
             if pattern in url:
                 if isinstance(body, Exception):
@@ -122,15 +124,46 @@ def test_treasury_par_curve(rw):
 
 def test_treasury_securities(rw):
     web = FakeWeb({"auctions_query": fixture_bytes("fiscaldata_auctions_query_sample.json"),
-                   "FedInvest": fixture_bytes("fedinvest_securityprice_2024-06-26_sample.csv")})
+                   "selectSecurityPriceDate": FORM_PAGE,
+                   "securityPriceDetail": fixture_bytes("fedinvest_securityprice_2024-06-26_sample.csv")})
     items = refresh.fetch_treasury_securities(rw, web, TODAY, price_date=D(2024, 6, 27))
     assert refresh.apply_items(rw, items) == {"auctions": 2, "security_prices": 5}
+    assert web.forms[-1]["_csrf"] == "5f1c2a9e-token" and web.forms[-1]["priceDateDay"] == "27"
     row = rw.execute("SELECT rate_pct, maturity_date, sell FROM security_prices WHERE date='2024-06-27' "
                      "AND cusip='9128286Z8'").fetchone()
     assert row == (pytest.approx(1.75), D(2024, 6, 30), 99.9375)
     assert rw.execute("SELECT int_rate_pct FROM auctions WHERE cusip='91282CKT7'").fetchone()[0] == 4.5
     # The securities master takes the newest price list.
     assert rw.execute("SELECT price_date FROM securities WHERE cusip='91282CKT7'").fetchone()[0] == D(2024, 6, 27)
+
+
+FORM_PAGE = (b'<form method="post" action="/GA-FI/FedInvest/securityPriceDetail">'
+             b'<input type="hidden" name="_csrf" value="5f1c2a9e-token"/></form>')
+
+
+def test_fedinvest_skips_empty_days(rw):
+    served = fixture_bytes("fedinvest_securityprice_2024-06-26_sample.csv")
+
+    def web(url, data=None):
+        if "selectSecurityPriceDate" in url:
+            return FORM_PAGE
+        if "auctions_query" in url:
+            return b'{"data": [], "meta": {}, "links": {"next": null}}'
+        return served if data["priceDateDay"] == "26" else b""  # 27th: a holiday in this test
+
+    items = refresh.fetch_treasury_securities(rw, web, D(2024, 6, 28))
+    assert [(t, str(df.date.iloc[0])) for t, df, _ in items] == [("security_prices", "2024-06-26")]
+
+
+def test_fedinvest_rate_units_per_type():
+    from basislab.data import parsers
+
+    body = (b"912828YL8,TIPS,0.001250,10/15/2024,,0.000000,98.937500,0.000000\n"
+            b"9128286Z8,MARKET BASED NOTE,1.750000,06/30/2024,,0.000000,99.937500,0.000000\n"
+            b"91282CKT7,MARKET BASED NOTE,4.500000,05/31/2029,,100.718750,100.718750,0.000000\n")
+    df = parsers.parse_fedinvest_prices(body, "2024-06-26", "prices")
+    assert list(df.rate_pct) == [pytest.approx(0.125), 1.75, 4.5]
+    assert parsers.parse_fedinvest_prices(b"", "2024-06-29", "holiday").empty
 
 
 def test_ofr(rw):

@@ -218,7 +218,16 @@ _FEDINVEST_HEADLESS = ["cusip", "security_type", "rate", "maturity_date", "call_
 def parse_fedinvest_prices(source: str | Path | bytes, price_date, name: str | None = None) -> pd.DataFrame:
     """TreasuryDirect FedInvest end-of-day price list: the headerless CSV the site serves
     (``CUSIP,TYPE,RATE,MATURITY,CALL,BUY,SELL,EOD``, rate as a decimal fraction or ``x.xxx%``,
-    dates MM/DD/YYYY) or the snapshot's copy with a header and ``rate_pct``."""
+    dates MM/DD/YYYY) or the snapshot's copy with a header and ``rate_pct``.
+
+    FedInvest has given the rate as a decimal fraction (``0.0175``) in some periods and as a plain
+    percent in others, and TIPS differently from the other types; the unit is decided per security
+    type: a type whose largest rate exceeds 0.2 is in percent (no outstanding coupon is 20%, and
+    every type has coupons or rates above 0.2%), otherwise in fractions. ``x%`` is always percent.
+    An empty body (weekends, holidays) returns no rows."""
+    raw = source.read_bytes() if isinstance(source, Path) and source.exists() else source
+    if isinstance(raw, bytes | str) and not (raw.strip() if isinstance(raw, str) else raw.strip()):
+        return pd.DataFrame(columns=PRICE_COLUMNS)
     text, name = read_text(source, name)
     header = text.lstrip().lower().startswith("cusip")
     df, name = read_csv_strict(text, name, header=header, columns=None if header else _FEDINVEST_HEADLESS)
@@ -234,7 +243,8 @@ def parse_fedinvest_prices(source: str | Path | bytes, price_date, name: str | N
     else:
         pct = df["rate"].str.endswith("%")
         r = to_numeric(df, "rate", name)
-        out["rate_pct"] = np.where(pct, r, r * 100.0)
+        in_percent = r.groupby(df["security_type"]).transform("max") > 0.2
+        out["rate_pct"] = np.where(pct | in_percent, r, r * 100.0)
     out["maturity_date"] = to_dates(df, "maturity_date", name)
     for col in ("buy", "sell", "end_of_day"):
         out[col] = to_numeric(df, col, name) if col in df.columns else np.nan

@@ -22,7 +22,9 @@ Sources (``basislab data refresh --source NAME``):
 from __future__ import annotations
 
 import datetime as dt
+import http.cookiejar
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -42,11 +44,16 @@ Fetcher = Callable[..., bytes]
 TIMEOUT_S = 60
 
 
+# One cookie jar per process: TreasuryDirect's FedInvest form needs the session cookie of the page
+# that issued its CSRF token.
+_OPENER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
 def http_get(url: str, data: dict | None = None, timeout: float = TIMEOUT_S) -> bytes:
     """GET (or POST form ``data``) ``url`` and return the body; network failures raise ``URLError``."""
     body = urllib.parse.urlencode(data).encode() if data else None
     req = urllib.request.Request(url, data=body, headers={"User-Agent": f"basislab/{__version__} (+data refresh)"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (https URLs only)
+    with _OPENER.open(req, timeout=timeout) as resp:  # https URLs only
         return resp.read()
 
 
@@ -171,7 +178,7 @@ def fetch_nyfed(con, fetch: Fetcher, today: dt.date) -> list[Item]:
     span = {"startDate": start.isoformat(), "endDate": today.isoformat()}
     parts = []
     for key, path in NYFED_RATES.items():
-        url = f"{NYFED}/rates/{path}/search.json?" + urllib.parse.urlencode(span)
+        url = f"{NYFED}/rates/{path}/search.json?" + urllib.parse.urlencode({**span, "type": "rate"})
         df = parsers.parse_nyfed_rates(fetch(url), f"NY Fed {key}")
         parts.append(df[df.series == key])
     items = _series_items(pd.concat(parts, ignore_index=True), "NY Fed Markets API reference rates",
@@ -191,6 +198,7 @@ TREASURY_CURVE = ("https://home.treasury.gov/resource-center/data-chart-center/i
                   "{year}/all?type=daily_treasury_yield_curve&field_tdr_date_value={year}&page&_format=csv")
 FISCALDATA_AUCTIONS = "https://api.fiscaldata.treasury.gov/services/api/fiscal_service/v1/accounting/od/auctions_query"
 FEDINVEST = "https://www.treasurydirect.gov/GA-FI/FedInvest/securityPriceDetail"
+FEDINVEST_FORM = "https://www.treasurydirect.gov/GA-FI/FedInvest/selectSecurityPriceDate"
 
 
 def fetch_treasury_curve(con, fetch: Fetcher, today: dt.date, years: list[int] | None = None) -> list[Item]:
@@ -222,15 +230,25 @@ def fetch_treasury_securities(con, fetch: Fetcher, today: dt.date, price_date: d
     if len(auctions):
         items.append(("auctions", auctions, _prov("FiscalData auctions_query", "US Treasury (Fiscal Service)",
                                                   FISCALDATA_AUCTIONS)))
-    # FedInvest prices the previous business day at the latest.
+    # FedInvest: the date-picker page issues a CSRF token (and a session cookie) the POST must carry.
+    page = fetch(FEDINVEST_FORM).decode("utf-8", "replace")
+    token = re.search(r'name="_csrf"\s+value="([^"]+)"', page) or re.search(r'value="([^"]+)"\s+name="_csrf"', page)
+    # The latest business day with a price list, at most a week back (weekends and holidays are empty).
     d = price_date or (today - dt.timedelta(days=1))
-    while d.weekday() >= 5:
+    for _ in range(7):
+        while d.weekday() >= 5:
+            d -= dt.timedelta(days=1)
+        form = {"priceDateDay": f"{d.day:02d}", "priceDateMonth": f"{d.month:02d}", "priceDateYear": str(d.year),
+                "fileType": "csv", "csv": "CSV FORMAT"}
+        if token:
+            form["_csrf"] = token.group(1)
+        prices = parsers.parse_fedinvest_prices(fetch(FEDINVEST, data=form), d, f"FedInvest prices {d}")
+        if len(prices) or price_date:
+            break
         d -= dt.timedelta(days=1)
-    form = {"priceDateDay": f"{d.day:02d}", "priceDateMonth": f"{d.month:02d}", "priceDateYear": str(d.year),
-            "fileType": "csv", "csv": "CSV FORMAT"}
-    prices = parsers.parse_fedinvest_prices(fetch(FEDINVEST, data=form), d, f"FedInvest prices {d}")
-    items.append(("security_prices", prices, _prov(f"FedInvest {d}", "US Treasury, Bureau of the Fiscal Service",
-                                                   FEDINVEST)))
+    if len(prices):
+        items.append(("security_prices", prices, _prov(f"FedInvest {d}", "US Treasury, Bureau of the Fiscal Service",
+                                                       FEDINVEST)))
     return items
 
 
