@@ -125,3 +125,21 @@ def test_rebuild_restores_the_snapshot(db, capsys):
     c = duckdb.connect(str(db), read_only=True)
     assert c.execute("SELECT value FROM rates_daily WHERE series='SOFR' AND date='2019-09-17'").fetchone()[0] == 5.25
     c.close()
+
+
+def test_refresh_partial_failure_exit_1(db, capsys, monkeypatch):
+    from pathlib import Path
+
+    import basislab.data.refresh as refresh
+
+    body = (Path(__file__).parents[1] / "data" / "fixtures" / "ofr_REPO-TRI_AR_OO-P_sample.json").read_bytes()
+
+    def web(url, data=None, timeout=None):
+        if "financialresearch" in url:
+            return body
+        raise urllib.error.URLError("Network is unreachable")
+
+    monkeypatch.setattr(refresh, "http_get", web)
+    code, out, err = run(capsys, "data", "refresh", "--source", "fred", "--source", "ofr")
+    assert code == 1
+    assert "failed fred: could not reach the publisher" in out and "ok ofr: rates_daily 4 rows" in out

@@ -191,8 +191,9 @@ def test_offline_leaves_the_store_intact(rw):
 def test_one_source_offline_others_succeed(rw):
     web = FakeWeb({"id=": urllib.error.URLError("timed out"),
                    "REPO-": fixture_bytes("ofr_REPO-TRI_AR_OO-P_sample.json")})
-    res = refresh.refresh(["fred", "ofr"], con=rw, fetch=web, today=TODAY)
-    assert [r.ok for r in res] == [False, True]
+    seen = []
+    res = refresh.refresh(["fred", "ofr"], con=rw, fetch=web, today=TODAY, progress=seen.append)
+    assert [r.ok for r in res] == [False, True] and seen == res
     assert "could not reach" in res[0].message
 
 

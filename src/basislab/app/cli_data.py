@@ -36,9 +36,11 @@ def refresh_cmd(
     from basislab.data.refresh import refresh
 
     console = Console()
-    results = refresh(source or None, db=db)
-    for r in results:
+
+    def show(r) -> None:
         console.print(("[green]ok[/] " if r.ok else "[red]failed[/] ") + r.message, highlight=False)
+
+    results = refresh(source or None, db=db, progress=show)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 

@@ -300,9 +300,11 @@ def refresh(
     con: duckdb.DuckDBPyConnection | None = None,
     fetch: Fetcher | None = None,
     today: dt.date | None = None,
+    progress: Callable[[RefreshResult], None] | None = None,
 ) -> list[RefreshResult]:
-    """Refresh ``sources`` (default: all). Returns one result per source; raises :class:`RefreshError`
-    when every requested source failed (e.g. offline). A failed source writes nothing."""
+    """Refresh ``sources`` (default: all). Returns one result per source (also passed to ``progress``
+    as each finishes); raises :class:`RefreshError` when every requested source failed (e.g.
+    offline). A failed source writes nothing."""
     names = sources or list(SOURCES)
     unknown = [s for s in names if s not in SOURCES]
     if unknown:
@@ -326,6 +328,8 @@ def refresh(
                                              str(getattr(exc, "reason", exc))))
             except (DataError, json.JSONDecodeError) as exc:
                 results.append(RefreshResult(name, False, {}, f"{name}: bad response, nothing written: {exc}"))
+            if progress is not None:
+                progress(results[-1])
     finally:
         if own:
             con.close()
