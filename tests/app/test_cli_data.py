@@ -142,4 +142,4 @@ def test_refresh_partial_failure_exit_1(db, capsys, monkeypatch):
     monkeypatch.setattr(refresh, "http_get", web)
     code, out, err = run(capsys, "data", "refresh", "--source", "fred", "--source", "ofr")
     assert code == 1
-    assert "failed fred: could not reach the publisher" in out and "ok ofr: rates_daily 4 rows" in out
+    assert "failed fred: could not reach the publisher" in out and "ok ofr: rates_daily 40 rows" in out  # 10 mnemonics x 4 days
