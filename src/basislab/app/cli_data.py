@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 DbOption = Annotated[
@@ -38,7 +39,7 @@ def refresh_cmd(
     console = Console()
 
     def show(r) -> None:
-        console.print(("[green]ok[/] " if r.ok else "[red]failed[/] ") + r.message, highlight=False)
+        console.print(("[green]ok[/] " if r.ok else "[red]failed[/] ") + escape(r.message), highlight=False)
 
     results = refresh(source or None, db=db, progress=show)
     if not all(r.ok for r in results):
@@ -64,7 +65,7 @@ def status_cmd(
         typer.echo(json.dumps(doc, indent=2, default=str))
         return
     console = Console(width=max(Console().width, 140))
-    console.print(f"store [bold]{doc['store']}[/] (schema v{doc['schema_version']})", highlight=False)
+    console.print(f"store [bold]{escape(doc['store'])}[/] (schema v{doc['schema_version']})", highlight=False)
     t = Table("table", "item", "rows", "first", "last", "gaps (first..last missing)")
     for c in doc["coverage"]:
         gaps = c["gaps"]
@@ -73,7 +74,8 @@ def status_cmd(
     console.print(t)
     p = Table("table", "source", "publisher", "retrieved", "rows", "licence")
     for r in doc["provenance"]:
-        p.add_row(r["table_name"], r["source"], r["publisher"], str(r["retrieved"]), f"{r['rows']:,}", r["licence"])
+        p.add_row(r["table_name"], escape(r["source"]), escape(r["publisher"]), str(r["retrieved"]), f"{r['rows']:,}",
+                  escape(r["licence"]))
     console.print(p)
 
 
@@ -120,7 +122,7 @@ def monitor_cmd(
             "[yellow]stale[/]" if i.stale else "",
         )
     console.print(t)
-    console.print(f"Basis-trade size method: {monitor.BASIS_METHOD}", highlight=False)
+    console.print(f"Basis-trade size method: {escape(monitor.BASIS_METHOD)}", highlight=False)
     from basislab.data.catalog import NYFED_ATTRIBUTION
 
     console.print(NYFED_ATTRIBUTION, highlight=False)
