@@ -16,8 +16,12 @@ REQUIRED = ("cusip", "coupon_pct", "maturity", "clean_price")
 
 
 def _as_date(value, what: str) -> date:
+    """A date argument (``date``, ``Timestamp`` or ISO text) as a ``date``."""
     try:
-        return pd.Timestamp(value).date()
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ValueError
+        return ts.date()
     except (ValueError, TypeError):
         raise PriceDataError(f"{what} {value!r} is not a date; expected YYYY-MM-DD") from None
 

@@ -200,8 +200,9 @@ def ql_bond(coupon_pct: float, maturity: date, dated: date | None = None,
     return ql.FixedRateBond(settlement_days, 100.0, sched, [coupon_pct / 100], dc, ql.Unadjusted)
 
 
-def _ql_dc(bond: ql.FixedRateBond):
-    return ql.ActualActual(ql.ActualActual.ISMA)
+#: Day counter for QuantLib yields: Act/Act ICMA; QuantLib hands it each coupon's reference
+#: period, so no schedule is needed here.
+QL_DAY_COUNT = ql.ActualActual(ql.ActualActual.ISMA)
 
 
 def _compounding(convention: str, bond: ql.FixedRateBond, settle: date):
@@ -225,14 +226,14 @@ def ql_yield(bond: ql.FixedRateBond, clean_price: float, settle: date,
              convention: str = "street") -> float:
     """Yield in percent from QuantLib (semi-annual; street or Treasury convention)."""
     return 100 * ql.BondFunctions.bondYield(
-        bond, ql.BondPrice(clean_price, ql.BondPrice.Clean), _ql_dc(bond),
+        bond, ql.BondPrice(clean_price, ql.BondPrice.Clean), QL_DAY_COUNT,
         _compounding(convention, bond, settle), ql.Semiannual, to_ql(settle), 1e-12, 200)
 
 
 def ql_clean_price(bond: ql.FixedRateBond, yield_pct: float, settle: date,
                    convention: str = "street") -> float:
     """Clean price per 100 at a yield in percent, from QuantLib."""
-    rate = ql.InterestRate(yield_pct / 100, _ql_dc(bond), _compounding(convention, bond, settle),
+    rate = ql.InterestRate(yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle),
                           ql.Semiannual)
     return ql.BondFunctions.cleanPrice(bond, rate, to_ql(settle))
 
@@ -241,7 +242,7 @@ def ql_dv01(bond: ql.FixedRateBond, yield_pct: float, settle: date,
             convention: str = "street") -> float:
     """Price change per 100 face for a 1bp fall in yield from QuantLib: modified duration x dirty
     price x 1bp (the first-order value the vectorised central difference approximates)."""
-    rate = ql.InterestRate(yield_pct / 100, _ql_dc(bond), _compounding(convention, bond, settle),
+    rate = ql.InterestRate(yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle),
                            ql.Semiannual)
     d = to_ql(settle)
     duration = ql.BondFunctions.duration(bond, rate, ql.Duration.Modified, d)
