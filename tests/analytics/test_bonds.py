@@ -66,10 +66,10 @@ def test_end_of_month_schedule():
 
 def test_dated_date_rolls_back_weekend_issuance():
     # 912828G38 was issued Monday 2014-11-17 for 11/15 (a Saturday): accrues from 11/15.
-    # An issue 11 days after the quasi-coupon date keeps its own date (short first coupon).
-    got = bm.dated_date([date(2014, 11, 17), date(2020, 5, 26)], [date(2024, 11, 15),
-                                                                   date(2040, 5, 15)])
-    assert [str(d) for d in got] == ["2014-11-15", "2020-05-26"]
+    # The 20-year bond issued 2023-11-30 for 11/15/2043 (912810TW8) accrues from 11/15.
+    got = bm.dated_date([date(2014, 11, 17), date(2023, 11, 30), date(2024, 5, 15)],
+                        [date(2024, 11, 15), date(2043, 11, 15), date(2034, 5, 15)])
+    assert [str(d) for d in got] == ["2014-11-15", "2023-11-15", "2024-05-15"]
 
 
 def test_accrued_half_coupon_fraction():

@@ -4,7 +4,8 @@ Counted published values in this file: Hull 6 (2 factors, 3 delivery costs and t
 invoice), CME factor tables as recorded in a public test suite 19, CME/CBOT conversion-factor
 notices 15 eligibility statements, 31 CFR 356 Appendix B Table 1 36 half-year lengths, CME
 "Understanding Treasury Futures" Table 3 via Quant StackExchange 6 (CF, two accrued, days, last
-delivery day, implied repo), CME's Jun20 3-year sample basket 12 CUSIPs under old and new rules.
+delivery day, implied repo), CME's Jun20 3-year sample basket 12 CUSIPs under old and new rules,
+TreasuryDirect auction prices 580 (high yields on the 0.001% grid via 31 CFR 356).
 """
 
 from datetime import date
@@ -252,3 +253,37 @@ def test_z3n_jun20_sample_basket_old_and_new_rules():
     edge = apply_rule(grade_rule("Z3N", "2020-09"), "2020-06",
                       [np.datetime64("2023-02-28"), np.datetime64("2023-07-15")], [36, 36])
     assert not edge.any()
+
+
+# --- TreasuryDirect auction history (bundled treasurydirect_auctions_1979_2025.csv, "Price per
+# $100" of every auction, 1998-2025, of the notes and bonds outstanding on 2024-06-26) with 31 CFR
+# 356 Appendix B: Treasury prices auctions from the high yield, which is on a 0.001% grid. The
+# Treasury formula recovers a grid yield from every published price, within the price's own
+# rounding (6 decimals; 3 before 2002); the street convention does not.
+# https://www.treasurydirect.gov/auctions/auction-query/ ; https://ecfr.io/Title-31/Part-356/Appendix-B
+def test_auction_prices_reproduce_three_decimal_high_yields():
+    import pandas as pd
+
+    from basislab.analytics import bonds as bm
+    from basislab.analytics import load_securities_master
+    from basislab.data import snapshot_path
+
+    master = load_securities_master().set_index("cusip")
+    nb = master.index[master["kind"].isin(["note", "bond"])]
+    a = pd.read_csv(snapshot_path("treasurydirect_auctions_1979_2025.csv"), encoding="utf-8-sig")
+    a = a[a["Security Type"].isin(["Note", "Bond"]) & a["CUSIP"].isin(nb)].copy()
+    a["price"] = pd.to_numeric(a["Price per $100"], errors="coerce")
+    a = a.dropna(subset=["price"])
+    assert len(a) == 580
+    cpn = a["CUSIP"].map(master["coupon_pct"]).to_numpy()
+    mat = bm.as_days(pd.to_datetime(a["Maturity Date"]).to_numpy())
+    issue = bm.as_days(pd.to_datetime(a["Issue Date"]).to_numpy())
+    dated = bm.dated_date(bm.as_days(a["CUSIP"].map(master["issue_date"]).to_numpy()), mat)
+    quantum = np.where(a["Auction Date"] < "2002-01-01", 1e-3, 1e-6)
+    hits = {}
+    for convention in ("treasury", "street"):
+        y = bm.yield_from_clean(cpn, mat, issue, a["price"].to_numpy(), dated, convention)
+        dv01 = bm.dv01(cpn, mat, issue, y, dated, convention)
+        hits[convention] = int((np.abs(y - np.round(y, 3)) <= quantum * 0.01 / dv01).sum())
+    assert hits["treasury"] == 580
+    assert hits["street"] < 300

@@ -5,8 +5,7 @@ Conventions (US Treasury; sources: SIFMA Standard Formulas; 31 CFR 356 Appendix 
   end-of-month rule (a note maturing on a month end pays on month ends: 6/30 -> 12/31), dates
   unadjusted for accrual.
 - Accrued interest Act/Act ICMA: ``coupon/2 * (days since the period start) / (days in the
-  period)``; a security accrues from its dated date (the original issue date, or the coupon date
-  just before it when issuance slipped past a weekend or holiday by a few days).
+  period)``; a security accrues from its dated date (:func:`dated_date`).
 - Street yield (SIFMA, Bloomberg "street convention"): semi-annual compounding with a fractional
   first period ``w`` compounded, ``(1 + y/2) ** w``; simple interest in the final coupon period.
 - Treasury auction formula (31 CFR 356, Appendix B): the same cash flows discounted to the next
@@ -28,8 +27,6 @@ from basislab.analytics.calendar import to_ql
 from basislab.errors import BondError
 
 D = "datetime64[D]"
-#: Issue dates at most this many days after a quasi-coupon date accrue from that coupon date.
-DATED_DATE_SLACK_DAYS = 7
 
 
 def as_days(x) -> np.ndarray:
@@ -74,14 +71,18 @@ def coupon_period(maturity, on):
 
 
 def dated_date(issue_date, maturity) -> np.ndarray:
-    """Date interest starts to accrue: the original issue date, or the quasi-coupon date before
-    it when the issue date fell at most :data:`DATED_DATE_SLACK_DAYS` later (weekend/holiday
-    issuance of month-end and mid-month notes). Unknown issue dates give ``NaT``."""
+    """Date interest starts to accrue: the quasi-coupon date on or before the original issue date.
+
+    Treasury notes and bonds have regular first coupons; a security issued after its dated date
+    (a month-end note issued on the 1st, a 20-year bond issued at month end for the 15th)
+    charges accrued interest from it. Checked in the tests on every auction price of the
+    TreasuryDirect history for the securities outstanding on 2024-06-26. Unknown issue dates
+    give ``NaT``. Pass an explicit ``dated`` to the pricing functions for a short first coupon.
+    """
     iss = as_days(issue_date)
-    prev, _, _ = coupon_period(maturity, np.where(np.isnat(iss), np.datetime64("1900-01-01"), iss))
-    slack = (iss - prev).astype(np.int64)
-    out = np.where(slack <= DATED_DATE_SLACK_DAYS, prev, iss)
-    return np.where(np.isnat(iss), np.datetime64("NaT"), out).astype(D)
+    known = ~np.isnat(iss)
+    prev, _, _ = coupon_period(maturity, np.where(known, iss, np.datetime64("1900-01-01")))
+    return np.where(known, prev, np.datetime64("NaT")).astype(D)
 
 
 def accrued(coupon_pct, maturity, on, dated=None) -> np.ndarray:
