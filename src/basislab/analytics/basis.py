@@ -1,5 +1,5 @@
-"""Basis analytics: the deliverable basket and its DLV table (gross/net basis, carry, implied
-repo, CTD ranking, invoice, futures DV01).
+"""Basis formulas and the per-contract DLV table (gross/net basis, carry, implied repo, CTD
+ranking, invoice, futures DV01); baskets are in :mod:`basket`, the entry points in :mod:`screen`.
 
 Conventions (those of Bloomberg's DLV screen; formulas in ``shared/reference/futures-analytics.md``
 and Burghardt et al., *The Treasury Bond Basis*): clean price ``P``, accrued ``AI_s`` at
