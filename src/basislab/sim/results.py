@@ -1,0 +1,116 @@
+"""Simulation results: metrics, xarray / pandas time series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from basislab.sim.audit import audit_max
+from basislab.sim.engine import RawRun
+from basislab.sim.model import BUCKETS, SEGMENTS, Params
+from basislab.sim.scenario import Scenario
+
+_QUANTILES = ("p10", "p50", "p90")
+#: dims of each output after (path, step)
+_DIMS = {
+    "cash_price": ("bucket",), "futures_price": ("bucket",), "gross_basis": ("bucket",),
+    "yield_change_bp": ("bucket",), "fund_repo_debt": ("segment",), "lender_losses": ("segment",),
+    "haircut": ("segment",), "repo_refusal": ("segment",), "im_rate": ("bucket",),
+    "repo_rate": ("segment",), "sold_unwind": ("bucket",), "sold_default": ("bucket",),
+    "futures_bought": ("bucket",), "equity_ratio_q": ("quantile",), "cash_ratio_q": ("quantile",),
+    "leverage_q": ("quantile",),
+}
+_UNITS = {
+    "cash_price": "per 100 face", "futures_price": "per 100 face", "gross_basis": "price points (P - CF f)",
+    "yield_change_bp": "bp", "haircut": "fraction", "repo_rate": "decimal p.a.", "im_rate": "fraction of notional",
+    "equity_ratio_q": "equity / initial equity", "cash_ratio_q": "cash / initial equity",
+    "leverage_q": "gross position / equity", "stress": "vol / calm vol", "funds_alive": "count",
+    "new_defaults": "count", "other_price": "index",
+}
+
+
+@dataclass
+class SimResult:
+    """One scenario run over a batch of paths."""
+
+    scenario: Scenario
+    params: Params
+    raw: RawRun
+    seed: int
+    variant: str = "run"
+
+    @property
+    def paths(self) -> int:
+        return int(self.raw.outputs["cash_price"].shape[0])
+
+    @property
+    def steps(self) -> int:
+        return int(self.raw.outputs["cash_price"].shape[1])
+
+    # -- metrics ---------------------------------------------------------------------------------
+    def metrics(self) -> dict:
+        o, p = self.raw.outputs, self.params
+        p0 = np.asarray(p.p0)
+        b0 = p0 - np.asarray(p.cf) * (p0 * np.exp(-np.asarray(p.rho)) / np.asarray(p.cf))
+        drop = (1.0 - o["cash_price"] / p0).max(1) * 100.0
+        widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max(1)
+        per_bucket = lambda a: {b: round(float(v), 6) for b, v in zip(BUCKETS, a.mean(0), strict=True)}  # noqa: E731
+        sales = (o["sold_unwind"].sum((1, 2)) + o["sold_default"].sum((1, 2)))
+        mean = lambda a: round(float(np.mean(a)), 6)  # noqa: E731
+        return {
+            "scenario": self.scenario.name,
+            "paths": self.paths,
+            "steps": self.steps,
+            "max_cash_price_drop_pct": per_bucket(drop),
+            "max_basis_widening_bp": per_bucket(widen),
+            "fund_defaults": mean(o["new_defaults"].sum(1)),
+            "forced_cash_sales_usd_bn": mean(sales),
+            "realised_fund_pnl_usd_bn": mean(o["realised_pnl"][:, -1]),
+            "lender_losses_usd_bn": mean(o["lender_losses"][:, -1].sum(-1)),
+            "peak_initial_margin_usd_bn": mean((o["fund_im"] + o["am_im"]).max(1)),
+            "audit_max_residual": float(audit_max(self)),
+            "ccp_losses_usd_bn": mean(o["ccp_losses"][:, -1]),
+            "backstop_peak_usd_bn": mean(o["backstop_outstanding"].max(1)),
+            "forced_sales_by_seller_usd_bn": {
+                "funds_unwinding": mean(o["sold_unwind"].sum((1, 2))),
+                "lenders_liquidating_defaulters": mean(o["sold_default"].sum((1, 2))),
+            },
+            "fund_defaults_p95": round(float(np.percentile(o["new_defaults"].sum(1), 95)), 6),
+            "seed": self.seed,
+        }
+
+    # -- time series -----------------------------------------------------------------------------
+    def to_xarray(self) -> xr.Dataset:
+        """All outputs as an :class:`xarray.Dataset` with dims (path, step, bucket|segment|quantile)."""
+        coords = {"path": np.arange(self.paths), "step": np.arange(1, self.steps + 1),
+                  "bucket": list(BUCKETS), "segment": list(SEGMENTS), "quantile": list(_QUANTILES)}
+        data = {}
+        for name, arr in self.raw.outputs.items():
+            dims = ("path", "step", *_DIMS.get(name, ()))
+            data[name] = xr.DataArray(arr, dims=dims, attrs={"units": _UNITS.get(name, "USD bn")})
+        ds = xr.Dataset(data, coords={k: v for k, v in coords.items()})
+        ds.attrs.update(scenario=self.scenario.name, variant=self.variant, seed=self.seed)
+        return ds
+
+    def timeseries(self) -> pd.DataFrame:
+        """Long table: variant, step, variable, label (bucket/segment/quantile or ''), and the
+        mean, p05, p50 and p95 across paths."""
+        frames = []
+        for name, arr in self.raw.outputs.items():
+            dims = _DIMS.get(name, ())
+            labels = {"bucket": BUCKETS, "segment": SEGMENTS, "quantile": _QUANTILES}[dims[0]] if dims else ("",)
+            a = arr.reshape(arr.shape[0], arr.shape[1], -1)
+            stats = {
+                "mean": a.mean(0), "p05": np.percentile(a, 5, axis=0),
+                "p50": np.percentile(a, 50, axis=0), "p95": np.percentile(a, 95, axis=0),
+            }
+            steps = np.repeat(np.arange(1, a.shape[1] + 1), a.shape[2])
+            lab = np.tile(np.asarray(labels, dtype=object), a.shape[1])
+            frames.append(pd.DataFrame({
+                "variant": self.variant, "step": steps, "variable": name, "label": lab,
+                **{k: v.reshape(-1) for k, v in stats.items()},
+            }))
+        return pd.concat(frames, ignore_index=True)

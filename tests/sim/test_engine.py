@@ -1,0 +1,145 @@
+"""Engine: determinism, accounting, mechanisms of the spiral, NaN guard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from basislab import sim
+from basislab.errors import SimulationError
+from basislab.sim import model
+from basislab.sim.engine import check_finite, compiled_scenario_batch, path_keys, run_batch
+
+from .conftest import small
+
+
+def test_same_seed_bit_identical_and_seed_matters(small_runs):
+    sc = small()
+    a = sim.simulate(sc, paths=6, seed=3, variant="without_backstop")
+    ref = small_runs["without_backstop"]
+    for k, v in ref.raw.outputs.items():
+        assert np.array_equal(v, a.raw.outputs[k]), k
+    b = sim.simulate(sc, paths=6, seed=4)
+    assert not np.array_equal(b.raw.outputs["cash_price"], ref.raw.outputs["cash_price"])
+
+
+def test_path_keys_do_not_depend_on_chunking():
+    whole = np.asarray(path_keys(3, 6))
+    assert np.array_equal(whole[4:6], np.asarray(path_keys(3, 2, offset=4)))
+    assert len({tuple(k) for k in whole.tolist()}) == 6
+
+
+def test_every_identity_holds_at_every_step(small_runs):
+    for name, run in small_runs.items():
+        res = sim.audit(run)
+        assert set(res) == set(sim.IDENTITIES)
+        for ident, arr in res.items():
+            assert arr.shape == (6, 24), (name, ident)
+            assert np.max(arr) < 1e-9, (name, ident, np.max(arr))
+        assert run.metrics()["audit_max_residual"] < 1e-9
+
+
+def test_seed_thesis_backstop_turns_fire_sale_into_convergence(small_runs):
+    wo, wb = small_runs["without_backstop"].metrics(), small_runs["with_backstop"].metrics()
+    # without a backstop: margin calls before convergence force sales and realise losses
+    assert wo["forced_cash_sales_usd_bn"] > 50.0
+    assert wo["realised_fund_pnl_usd_bn"] < -1.0
+    # with it: no forced sales, no defaults, the funds borrow and earn the convergence
+    assert wb["forced_cash_sales_usd_bn"] == 0.0
+    assert wb["fund_defaults"] == 0.0
+    assert wb["backstop_peak_usd_bn"] > 1.0
+    assert wb["realised_fund_pnl_usd_bn"] > 0.0
+    assert wb["realised_fund_pnl_usd_bn"] > wo["realised_fund_pnl_usd_bn"] + 1.0
+    # the unwind itself widens the basis: more widening without the backstop in every bucket
+    for b in sim.BUCKETS:
+        assert wo["max_basis_widening_bp"][b] > wb["max_basis_widening_bp"][b]
+
+
+def test_basis_converges_at_delivery(small_runs):
+    for run in small_runs.values():
+        assert np.max(np.abs(run.raw.outputs["gross_basis"][:, -1])) < 1e-9
+        assert np.all(run.raw.outputs["gross_basis"][:, 0] < 0)  # futures rich at the start
+
+
+def test_hedged_in_value_but_short_of_cash():
+    """A pure parallel sell-off with no dislocation: the book is hedged, yet the morning repo
+    margin call arrives before the end-of-day futures gain."""
+    sc = sim.load_scenario("seed-thesis", [
+        "funds.count=12", "horizon_days=24", "shock.start_day=3", "shock.duration_days=5",
+        "shock.cash_dislocation_bp={2y: 0, 5y: 0, 10y: 0, long: 0}", "shock.vol_multiplier=0",
+        "backstop.enabled=true", "backstop.ltv_pct=100"])
+    r = sim.simulate(sc, paths=6, seed=0)
+    o = r.raw.outputs
+    shock_days = slice(3, 8)
+    assert o["cash_gap_morning"][:, shock_days].sum() > 1.0
+    assert o["backstop_drawn"][:, shock_days].sum() > 1.0
+    # hedged: equity moves far less than the gross position's loss
+    loss = (o["fund_gross_position"][:, 2] - o["fund_gross_position"][:, 7])
+    assert np.all(loss > 10.0)
+    d_eq = np.abs(o["fund_equity"][:, 7] - o["fund_equity"][:, 2])
+    assert np.all(d_eq < 0.2 * loss)
+    assert np.max(sim.audit(r)["cash_conserved"]) < 1e-9
+
+
+def test_margins_and_haircuts_rise_in_stress(small_runs):
+    o = small_runs["without_backstop"].raw.outputs
+    assert np.all(o["im_rate"].max(1) > 1.15 * o["im_rate"][:, 0])
+    assert np.mean(o["im_rate"].max(1) / o["im_rate"][:, 0]) > 1.5
+    assert np.all(o["haircut"][:, :, 1].max(1) > o["haircut"][:, 0, 1] + 0.005)
+    assert np.all(o["stress"].max(1) > 1.2)
+    assert np.all(o["haircut"] <= np.array([0.05, 0.10]) + 1e-12)  # capped
+
+
+def test_severe_shock_defaults_and_lender_losses():
+    sc = small("shock.yield_bp={2y: 150, 5y: 250, 10y: 300, long: 300}", "funds.leverage_median=90",
+               "shock.cash_dislocation_bp={2y: 80, 5y: 150, 10y: 200, long: 300}")
+    r = sim.simulate(sc, paths=6, seed=1)
+    m = r.metrics()
+    assert m["fund_defaults"] >= 1.0
+    assert m["forced_sales_by_seller_usd_bn"]["lenders_liquidating_defaulters"] > 0.0
+    assert m["lender_losses_usd_bn"] >= 0.0 and m["ccp_losses_usd_bn"] >= 0.0
+    assert m["audit_max_residual"] < 1e-9
+    alive = r.raw.outputs["funds_alive"]
+    assert np.all(np.diff(alive, axis=1) <= 0)  # defaults are absorbing
+
+
+def test_vmap_over_scenarios_matches_single_runs():
+    import jax
+
+    p1, s = sim.to_engine(small())
+    p2, _ = sim.to_engine(small("backstop.enabled=true"))
+    stacked = jax.tree_util.tree_map(lambda a, b: np.stack([a, b]), p1, p2)
+    _, outs, _ = compiled_scenario_batch(s)(stacked, path_keys(3, 2))
+    single = run_batch(p2, s, 3, 2)
+    # a different compiled program: equal up to floating-point reassociation
+    np.testing.assert_allclose(np.asarray(outs["fund_equity"][1]), single.outputs["fund_equity"], rtol=1e-10)
+
+
+def test_nan_is_never_silent():
+    p, s = sim.to_engine(small())
+    bad = p._replace(dy=np.where(np.arange(24)[:, None] == 4, np.nan, p.dy))
+    with pytest.raises(SimulationError, match=r"field '.*' at step 4"):
+        run_batch(bad, s, 0, 2)
+    with pytest.raises(SimulationError, match="'fund_cash' at step 7"):
+        arr = np.zeros((2, 10))
+        arr[1, 7] = np.inf
+        check_finite({"fund_cash": arr}, {})
+
+
+def test_step_is_pure_and_jittable():
+    import jax
+
+    p, s = sim.to_engine(small())
+    key = jax.random.PRNGKey(0)
+    st0 = model.init_state(key, p, s)
+    sh = jax.tree_util.tree_map(lambda x: x[0], model.draw_shocks(key, p, s))
+    step = jax.jit(model.step, static_argnums=3)
+    a, out_a = step(p, st0, sh, s)
+    b, out_b = step(p, st0, sh, s)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert all(np.asarray(x).dtype == np.float64 for x in a)
+    # fund balance sheets: IM posted matches the calm IM rate times notional at the start
+    pr = model.prices(p, st0, st0.t, s.n_steps)
+    im = np.asarray(st0.fut) @ (np.asarray(model.im_rates(p, st0)) * np.asarray(pr.f)) / 100.0
+    assert np.allclose(im, np.asarray(st0.im))
+    assert float(np.sum(st0.q @ pr.p / 100.0)) == pytest.approx(830.0, rel=1e-9)
