@@ -261,14 +261,11 @@ class TradeReport:
 def _ty_margin_per_dv01() -> float:
     """TY initial margin per dollar of futures DV01 per contract, from the bundled TYU4 DLV of
     2024-06-26 and ``DEFAULT_IM_PER_CONTRACT['TY']``: the scale for roots without a sourced margin."""
-    from basislab.analytics.basis import deliverable_basket, dlv, futures_dv01
-    from basislab.analytics.calendar import settlement_date
-    from basislab.analytics.market import FUTURES_DATE, bundled_futures_price, sofr_on
-    from basislab.analytics.securities import load_securities_master
+    from basislab.analytics.basis import dlv, futures_dv01
+    from basislab.analytics.market import FUTURES_DATE, market_inputs
 
-    bonds = deliverable_basket("TY", "2024-09", load_securities_master())
-    table = dlv("TY", "2024-09", bundled_futures_price("TYU4", "2024-09", FUTURES_DATE), bonds,
-                settlement_date(FUTURES_DATE), sofr_on(FUTURES_DATE)[0])
+    m = market_inputs("TYU4", FUTURES_DATE)
+    table = dlv("TY", "2024-09", m.futures_price, m.bonds, m.settlement, m.repo_pct)
     return DEFAULT_IM_PER_CONTRACT["TY"] / (futures_dv01(table) * 1000.0)
 
 
@@ -297,11 +294,8 @@ def basis_trade(
     futures DV01 for other roots); ``cash_buffer`` (spare cash beyond the equity posted) defaults
     to half the equity needed, an assumption to override.
     """
-    from basislab.analytics.basis import deliverable_basket, dlv
-    from basislab.analytics.calendar import settlement_date
-    from basislab.analytics.contracts import parse_contract
-    from basislab.analytics.market import FUTURES_DATE, bundled_futures_price, sofr_on
-    from basislab.analytics.securities import load_securities_master
+    from basislab.analytics.basis import dlv
+    from basislab.analytics.market import FUTURES_DATE, market_inputs
 
     if not np.isfinite(notional) or notional <= 0:
         raise TradeInputError(f"notional {notional!r} is not valid; expected a positive face amount in dollars")
@@ -311,14 +305,10 @@ def basis_trade(
         raise TradeInputError(f"initial margin {im_per_contract!r} per contract must be >= 0 dollars")
     if cash_buffer is not None and not (np.isfinite(cash_buffer) and cash_buffer >= 0):
         raise TradeInputError(f"cash buffer {cash_buffer!r} must be >= 0 dollars")
-    as_of = as_of or FUTURES_DATE
-    c = parse_contract(code, as_of=as_of)
-    settle = settlement or settlement_date(as_of)
-    fut = futures_price if futures_price is not None else bundled_futures_price(c.code, c.delivery_month, as_of)
-    repo = repo_pct if repo_pct is not None else sofr_on(as_of)[0]
-    if bonds is None:
-        bonds = deliverable_basket(c.root, c.delivery_month, load_securities_master())
-    table = dlv(c.root, c.delivery_month, fut, bonds, settle, repo)
+    m = market_inputs(code, as_of or FUTURES_DATE, bonds=bonds, futures_price=futures_price,
+                      settlement=settlement, repo_pct=repo_pct, filter_basket=bonds is not None)
+    c, fut, repo = m.contract, m.futures_price, m.repo_pct
+    table = dlv(c.root, c.delivery_month, fut, m.bonds, m.settlement, repo)
     if cusip is None:
         row = table.loc[table["is_ctd"]].iloc[0]
     else:

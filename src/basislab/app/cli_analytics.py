@@ -10,9 +10,9 @@ from typing import Optional
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from basislab.app.common import console, parse_date, read_price_file
 from basislab.errors import PriceDataError
 
 BUNDLED_DATE = date(2024, 6, 26)
@@ -32,80 +32,6 @@ def price_32(x: float) -> str:
     if frac * 8 == int(frac * 8):
         return f"{whole}-{ticks:02d}{int(frac * 10)}"
     return f"{whole}-{n32:05.2f}"
-
-
-def _date(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise PriceDataError(f"{what} {text!r} is not a date; expected YYYY-MM-DD") from None
-
-
-def read_price_file(path: Path) -> pd.DataFrame:
-    """Read a user's bond price CSV: ``cusip, coupon_pct, maturity, clean_price[, issue_date]``
-    or a FedInvest price list (``cusip, security_type, rate, maturity_date, buy, sell``)."""
-    from basislab.analytics.securities import KINDS
-
-    if not path.is_file():
-        raise PriceDataError(f"price file {path} does not exist; expected a CSV file")
-    try:
-        df = pd.read_csv(path, dtype={"cusip": str})
-    except pd.errors.EmptyDataError:
-        raise PriceDataError(f"price file {path} is empty; expected a CSV with header "
-                             "cusip,coupon_pct,maturity,clean_price") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise PriceDataError(f"price file {path} is not a readable CSV ({first}); expected "
-                             "header cusip,coupon_pct,maturity,clean_price") from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    if {"rate", "maturity_date", "sell"} <= set(df.columns) and "clean_price" not in df:
-        buy = pd.to_numeric(df.get("buy", 0), errors="coerce").fillna(0)
-        sell = pd.to_numeric(df["sell"], errors="coerce")
-        kind = df["security_type"].str.strip().map(KINDS) if "security_type" in df else None
-        df = pd.DataFrame({"cusip": df["cusip"], "coupon_pct": pd.to_numeric(
-            df["rate"], errors="coerce") * 100, "maturity": df["maturity_date"],
-            "clean_price": sell.where(buy <= 0, (buy + sell) / 2), **({"kind": kind}
-                                                                       if kind is not None else {})})
-    if df.empty:
-        raise PriceDataError(f"price file {path} has a header but no rows; expected one bond a row")
-    return df
-
-
-def _market(code: str, on: date, prices: Path | None, futures_price: float | None,
-            settlement: str | None, repo: float | None, filter_basket: bool):
-    from basislab.analytics import (
-        deliverable_basket,
-        load_securities_master,
-        parse_contract,
-        settlement_date,
-    )
-    from basislab.analytics.market import bundled_futures_price, sofr_on
-
-    c = parse_contract(code, as_of=on)
-    settle = _date(settlement, "settlement date") or settlement_date(on)
-    fut = futures_price if futures_price is not None else bundled_futures_price(
-        c.code, c.delivery_month, on)
-    if repo is None:
-        repo, repo_day = sofr_on(on)
-        repo_source = f"SOFR {repo_day} (FRB New York via FRED)"
-    else:
-        repo_source = "user"
-    if prices is None:
-        if on != BUNDLED_DATE:
-            raise PriceDataError(f"the bundled bond prices are for {BUNDLED_DATE} only, not {on}; "
-                                 "pass --prices FILE")
-        bonds = deliverable_basket(c.root, c.delivery_month, load_securities_master())
-    else:
-        bonds = read_price_file(prices)
-        if filter_basket:
-            from basislab.analytics.basket import normalize_bonds
-
-            bonds = deliverable_basket(c.root, c.delivery_month, normalize_bonds(bonds))
-            if bonds.empty:
-                raise PriceDataError(f"no bond in {prices} is deliverable into {c.code}")
-    return c, bonds, fut, settle, repo, repo_source
 
 
 def _json_value(v):
@@ -146,11 +72,15 @@ def basis(
     Example: basislab basis TYU4 --date 2024-06-26
     """
     from basislab.analytics import dlv, futures_dv01
+    from basislab.analytics.market import market_inputs
 
-    day = _date(on, "trade date")
-    c, bonds, fut, settle, rate, source = _market(code, day, prices, futures_price, settlement,
-                                                  repo, filter_basket)
-    table = dlv(c.root, c.delivery_month, fut, bonds, settle, rate, _date(delivery, "delivery"))
+    day = parse_date(on, "trade date")
+    m = market_inputs(code, day, bonds=None if prices is None else read_price_file(prices),
+                      futures_price=futures_price, settlement=parse_date(settlement, "settlement date"),
+                      repo_pct=repo, filter_basket=filter_basket)
+    c, bonds, fut, settle, rate, source = (m.contract, m.bonds, m.futures_price, m.settlement,
+                                           m.repo_pct, m.repo_source)
+    table = dlv(c.root, c.delivery_month, fut, bonds, settle, rate, parse_date(delivery, "delivery"))
     meta = {"contract": c.code, "name": c.spec.name, "delivery_month": c.delivery_month,
             "trade_date": day.isoformat(), "futures_price": fut, "settlement": settle.isoformat(),
             "delivery": table.attrs["delivery"].isoformat(), "repo_pct": rate,
@@ -179,13 +109,7 @@ def _print_dlv(c, table: pd.DataFrame, meta: dict) -> None:
                   f"{r.conversion_factor:.4f}", f"{r.gross_basis_32:.2f}", f"{r.carry * 32:.2f}",
                   f"{r.net_basis_32:.2f}", f"{r.implied_repo_pct:.3f}", f"{r.dv01:.4f}",
                   style="bold green" if r.is_ctd else None)
-    _console().print(t)
-
-
-def _console() -> Console:
-    """Rich console; a pipe or file gets a wide page so the DLV columns are not truncated."""
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
+    console().print(t)
 
 
 def cf(
@@ -206,7 +130,7 @@ def cf(
     from basislab.analytics import conversion_factor, deliverable_basket, parse_contract
 
     if coupon is None:
-        c = parse_contract(root_or_code, as_of=_date(on, "as-of date"))
+        c = parse_contract(root_or_code, as_of=parse_date(on, "as-of date"))
         basket = deliverable_basket(c.root, c.delivery_month)
         t = Table(title=f"{c.code} conversion factors ({c.delivery_month}, bundled basket)")
         for col in ("CUSIP", "coupon", "maturity", "CF"):
@@ -214,12 +138,12 @@ def cf(
         for r in basket.itertuples():
             t.add_row(r.cusip, f"{r.coupon_pct:.3f}", str(r.maturity),
                       f"{conversion_factor(c.root, r.coupon_pct, r.maturity, c.delivery_month):.4f}")
-        _console().print(t)
+        console().print(t)
         return
     if maturity is None or month is None:
         raise PriceDataError("cf needs ROOT COUPON MATURITY MONTH, e.g. 'basislab cf TY 4.625 "
                              "2031-04-30 2024-09', or a contract code alone, e.g. 'basislab cf TYU4'")
-    mat = _date(maturity, "maturity")
+    mat = parse_date(maturity, "maturity")
     typer.echo(f"{conversion_factor(root_or_code, coupon, mat, month):.4f}")
 
 

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from basislab.app.common import console as wide_console
+
 DbOption = Annotated[
     Path | None,
     typer.Option("--db", help="DuckDB store file (default: $BASISLAB_DB, else the platform data directory)."),
@@ -64,7 +66,7 @@ def status_cmd(
     if as_json:
         typer.echo(json.dumps(doc, indent=2, default=str))
         return
-    console = Console(width=max(Console().width, 140))
+    console = wide_console()
     console.print(f"store [bold]{escape(doc['store'])}[/] (schema v{doc['schema_version']})", highlight=False)
     t = Table("table", "item", "rows", "first", "last", "gaps (first..last missing)")
     for c in doc["coverage"]:
@@ -111,7 +113,7 @@ def monitor_cmd(
     if as_json:
         typer.echo(json.dumps(monitor.to_json(d, inds), indent=2))
         return
-    console = Console(width=max(Console().width, 140))
+    console = wide_console()
     t = Table("indicator", "date", "value", "unit", "change", "z-score", "", title=f"basislab monitor {d}")
     for i in inds:
         fmt = "{:,.0f}" if i.unit == "contracts" else "{:,.2f}"

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from basislab.app.common import console, parse_date, read_price_file
 
 
 def _money(x: float) -> str:
@@ -61,9 +62,8 @@ def trade(
     Example: basislab trade TYU4 --notional 100e6 --haircut 0
     """
     from basislab.analytics.trade import TradeInputError, basis_trade
-    from basislab.app.cli_analytics import _date, read_price_file
 
-    day = _date(on, "trade date")
+    day = parse_date(on, "trade date")
     if not (math.isfinite(haircut) and 0 <= haircut < 100):
         raise TradeInputError(f"--haircut {haircut!r} is not valid; expected a percent in [0, 100), e.g. 2")
     bonds = None
@@ -84,8 +84,7 @@ def trade(
 
 
 def _print(report) -> None:
-    lg, con = report.legs, Console()
-    con = con if con.is_terminal else Console(width=160)
+    lg, con = report.legs, console()
     legs = Table(title=f"Basis trade on {lg.contract} ({lg.delivery_month}), settle {lg.settlement}, "
                        f"delivery {lg.delivery}")
     for col in ("leg", "position", "price", "value / amount", "note"):

@@ -1,0 +1,57 @@
+"""Helpers shared by the CLI commands: console width, date arguments, user price files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from basislab.errors import PriceDataError
+
+
+def console() -> Console:
+    """Rich console; a pipe or file gets a wide page so that table columns are not truncated."""
+    con = Console()
+    return con if con.is_terminal else Console(width=160)
+
+
+def parse_date(text: str | None, what: str) -> date | None:
+    """``YYYY-MM-DD`` to a date (None stays None); a bad date is a one-line :class:`PriceDataError`."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PriceDataError(f"{what} {text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def read_price_file(path: Path) -> pd.DataFrame:
+    """Read a user's bond price CSV: ``cusip, coupon_pct, maturity, clean_price[, issue_date]``
+    or a FedInvest price list (``cusip, security_type, rate, maturity_date, buy, sell``)."""
+    from basislab.analytics.securities import KINDS
+
+    if not path.is_file():
+        raise PriceDataError(f"price file {path} does not exist; expected a CSV file")
+    try:
+        df = pd.read_csv(path, dtype={"cusip": str})
+    except pd.errors.EmptyDataError:
+        raise PriceDataError(f"price file {path} is empty; expected a CSV with header "
+                             "cusip,coupon_pct,maturity,clean_price") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise PriceDataError(f"price file {path} is not a readable CSV ({first}); expected "
+                             "header cusip,coupon_pct,maturity,clean_price") from None
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    if {"rate", "maturity_date", "sell"} <= set(df.columns) and "clean_price" not in df:
+        buy = pd.to_numeric(df.get("buy", 0), errors="coerce").fillna(0)
+        sell = pd.to_numeric(df["sell"], errors="coerce")
+        kind = df["security_type"].str.strip().map(KINDS) if "security_type" in df else None
+        df = pd.DataFrame({"cusip": df["cusip"], "coupon_pct": pd.to_numeric(
+            df["rate"], errors="coerce") * 100, "maturity": df["maturity_date"],
+            "clean_price": sell.where(buy <= 0, (buy + sell) / 2), **({"kind": kind}
+                                                                       if kind is not None else {})})
+    if df.empty:
+        raise PriceDataError(f"price file {path} has a header but no rows; expected one bond a row")
+    return df
