@@ -42,10 +42,21 @@ from basislab.analytics.contracts import (
 )
 from basislab.analytics.conversion import conversion_factor, conversion_factor_array
 from basislab.analytics.screen import dlv, dlv_many
-from basislab.analytics.market import bundled_futures_price, sofr_on
+from basislab.analytics.market import MarketInputs, bundled_futures_price, market_inputs, sofr_on
 from basislab.analytics.securities import load_securities_master, notes_and_bonds
+from basislab.analytics.trade import (
+    DEFAULT_STRESS,
+    StressMove,
+    TradeLegs,
+    TradeReport,
+    basis_trade,
+    repledging_loop,
+    stress_table,
+)
 
 __all__ = [
+    "DEFAULT_STRESS", "MarketInputs", "StressMove", "TradeLegs", "TradeReport", "basis_trade",
+    "market_inputs", "repledging_loop", "stress_table",
     "DLV_COLUMNS", "SPECS", "Contract", "ContractSpec", "GradeRule", "accrued",
     "bundled_futures_price", "clean_from_yield", "contract", "conversion_factor",
     "conversion_factor_array", "coupon_period", "coupons_between", "ctd", "dated_date",
