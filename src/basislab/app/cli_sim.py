@@ -1,9 +1,107 @@
-"""CLI commands of the sim layer, registered on the main app by :func:`register`."""
+"""CLI commands of the sim layer, registered on the main app by :func:`register`:
+``basislab simulate`` and ``basislab report``."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True)
+
+
+def _enable_compile_cache() -> None:
+    """Persist compiled engines between CLI runs (``BASISLAB_JAX_CACHE=0`` turns it off)."""
+    if os.environ.get("BASISLAB_JAX_CACHE", "1") == "0":
+        return
+    import jax
+
+    from basislab.sim.store import default_home
+
+    path = Path(os.environ.get("BASISLAB_JAX_CACHE_DIR", default_home() / "jax-cache"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", str(path))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    except (OSError, AttributeError):  # pragma: no cover - cache is an optimisation only
+        pass
+
+
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="preset name (e.g. seed-thesis) or path to a scenario YAML")],
+    paths: Annotated[int | None, typer.Option("--paths", "-n", help="number of simulated paths")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", help="random seed (same seed, same numbers)")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: path.to.param=value (repeatable)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for DuckDB + Parquet (default $BASISLAB_HOME)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary metrics as JSON")] = False,
+    no_save: Annotated[bool, typer.Option("--no-save", help="do not persist the run")] = False,
+) -> None:
+    """Simulate a scenario: funds, repo lenders, the clearing house and asset managers through a
+    shock; print the spiral's metrics and store the time series (DuckDB, Parquet with --out)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from basislab.errors import ScenarioError
+    from basislab.sim import load_scenario, simulate as run_one, with_backstop
+    from basislab.sim.store import save_runs
+
+    if paths is not None and paths < 1:
+        raise ScenarioError(f"--paths must be >= 1, got {paths}")
+    sc = load_scenario(scenario, tuple(set_ or ()))
+    _enable_compile_cache()
+    n = sc.paths if paths is None else paths
+    variants = ["without_backstop", "with_backstop"] if sc.compare_backstop else ["run"]
+    runs = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=as_json) as progress:
+        for v in variants:
+            task = progress.add_task(f"{sc.name}: {v.replace('_', ' ')}", total=n)
+            cfg = with_backstop(sc, v == "with_backstop") if sc.compare_backstop else sc
+            runs[v] = run_one(cfg, n, seed, v, progress=lambda k, t=task: progress.advance(t, k))
+    metrics = {v: r.metrics() for v, r in runs.items()}
+    run_id = None
+    if not no_save:
+        run_id, folder = save_runs(runs, out, parquet=out is not None)
+        for m in metrics.values():
+            m["run_id"] = run_id
+    if as_json:
+        typer.echo(json.dumps(metrics if sc.compare_backstop else metrics["run"], indent=2))
+        return
+    table = Table(title=f"{sc.name}: {n} paths x {sc.horizon_days} days")
+    table.add_column("measure")
+    for v in variants:
+        table.add_column(v.replace("_", " "), justify="right")
+    for key in ("fund_defaults", "forced_cash_sales_usd_bn", "realised_fund_pnl_usd_bn", "lender_losses_usd_bn",
+                "ccp_losses_usd_bn", "peak_initial_margin_usd_bn", "backstop_peak_usd_bn", "audit_max_residual"):
+        table.add_row(key, *(f"{metrics[v][key]:.4g}" for v in variants))
+    for key in ("max_cash_price_drop_pct", "max_basis_widening_bp"):
+        for b, _ in metrics[variants[0]][key].items():
+            table.add_row(f"{key} {b}", *(f"{metrics[v][key][b]:.4g}" for v in variants))
+    Console().print(table)
+    if run_id:
+        where = f"{out}/{run_id}" if out is not None else run_id
+        Console().print(f"stored as [bold]{run_id}[/]; report: basislab report {where} -o report.html")
+
+
+def report(
+    run: Annotated[str, typer.Argument(help="run folder (from --out), run id in the database, or 'latest'")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path("report.html"),
+    db_dir: Annotated[Path | None, typer.Option("--db", help="folder holding sim.duckdb (default $BASISLAB_HOME)")] = None,
+) -> None:
+    """Write a self-contained HTML report (Plotly charts of the spiral) for a stored run."""
+    from basislab.report.sim_report import write_report
+    from basislab.sim.store import load_run
+
+    stored = load_run(run, db_dir)
+    path = write_report(stored, output)
+    typer.echo(str(path))
 
 
 def register(app: typer.Typer) -> None:
     """Add this layer's commands to the main ``basislab`` app."""
+    app.command("simulate")(simulate)
+    app.command("report")(report)

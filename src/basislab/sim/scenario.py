@@ -46,10 +46,15 @@ class BucketConfig(_Model):
 
 def _default_buckets() -> dict[str, BucketConfig]:
     return {
-        "2y": BucketConfig(root="TU", ctd_coupon_pct=3.5, ctd_maturity=date(2027, 10, 31), yield_vol_bp=5.0),
-        "5y": BucketConfig(root="FV", ctd_coupon_pct=3.75, ctd_maturity=date(2030, 8, 31), yield_vol_bp=6.0),
-        "10y": BucketConfig(root="TY", ctd_coupon_pct=4.0, ctd_maturity=date(2032, 7, 31), yield_vol_bp=6.5),
-        "long": BucketConfig(root="US", ctd_coupon_pct=4.25, ctd_maturity=date(2043, 11, 15), yield_vol_bp=6.5),
+        # impact: D'Amico & King (2013) range 0.07-0.17 bp per USD bn, rising with maturity
+        "2y": BucketConfig(root="TU", ctd_coupon_pct=3.5, ctd_maturity=date(2027, 10, 31), yield_vol_bp=5.0,
+                           impact_bp_per_bn=0.07),
+        "5y": BucketConfig(root="FV", ctd_coupon_pct=3.75, ctd_maturity=date(2030, 8, 31), yield_vol_bp=6.0,
+                           impact_bp_per_bn=0.10),
+        "10y": BucketConfig(root="TY", ctd_coupon_pct=4.0, ctd_maturity=date(2032, 7, 31), yield_vol_bp=6.5,
+                            impact_bp_per_bn=0.13),
+        "long": BucketConfig(root="US", ctd_coupon_pct=4.25, ctd_maturity=date(2043, 11, 15), yield_vol_bp=6.5,
+                             impact_bp_per_bn=0.17),
     }
 
 

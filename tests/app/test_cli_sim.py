@@ -1,0 +1,111 @@
+"""``basislab simulate`` and ``basislab report``: JSON keys, persistence, HTML report, exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+SMALL = ["--set", "funds.count=8", "--set", "horizon_days=20", "--set", "shock.start_day=2",
+         "--set", "shock.duration_days=4"]
+KEYS = {"scenario", "paths", "steps", "max_cash_price_drop_pct", "max_basis_widening_bp", "fund_defaults",
+        "forced_cash_sales_usd_bn", "realised_fund_pnl_usd_bn", "lender_losses_usd_bn",
+        "peak_initial_margin_usd_bn", "audit_max_residual"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("blhome")
+    return {**os.environ, "BASISLAB_HOME": str(home), "BASISLAB_JAX_CACHE_DIR": str(home / "jax")}
+
+
+def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "basislab", *args], capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+@pytest.fixture(scope="module")
+def simulated(env, tmp_path_factory) -> tuple[dict, Path]:
+    out = tmp_path_factory.mktemp("runs")
+    res = cli(env, "simulate", "seed-thesis", "--json", "--paths", "3", "--seed", "5", *SMALL, "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout), out
+
+
+def test_simulate_json_has_both_worlds(simulated):
+    data, _ = simulated
+    assert set(data) == {"without_backstop", "with_backstop"}
+    for v in data.values():
+        assert KEYS <= set(v)
+        assert v["scenario"] == "seed-thesis" and v["paths"] == 3 and v["steps"] == 20
+        assert set(v["max_cash_price_drop_pct"]) == {"2y", "5y", "10y", "long"}
+        assert v["audit_max_residual"] < 1e-9
+    assert data["with_backstop"]["forced_cash_sales_usd_bn"] == 0.0
+    assert data["without_backstop"]["forced_cash_sales_usd_bn"] > 0.0
+    assert data["with_backstop"]["realised_fund_pnl_usd_bn"] > data["without_backstop"]["realised_fund_pnl_usd_bn"]
+
+
+def test_run_persisted_to_duckdb_and_parquet(simulated):
+    data, out = simulated
+    run_id = data["with_backstop"]["run_id"]
+    folder = out / run_id
+    ts = pd.read_parquet(folder / "timeseries.parquet")
+    assert set(ts["variant"]) == {"without_backstop", "with_backstop"}
+    price = ts[(ts.variable == "cash_price") & (ts.label == "10y") & (ts.variant == "with_backstop")]
+    assert len(price) == 20 and (price["p05"] <= price["p95"]).all()
+    with duckdb.connect(str(out / "sim.duckdb"), read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM timeseries WHERE run_id = ?", [run_id]).fetchone()[0]
+        m = json.loads(con.execute("SELECT metrics_json FROM runs WHERE run_id = ?", [run_id]).fetchone()[0])
+    assert n == len(ts)
+    assert m["without_backstop"]["fund_defaults"] == data["without_backstop"]["fund_defaults"]
+
+
+def test_report_writes_self_contained_html(simulated, env, tmp_path):
+    data, out = simulated
+    run_id = data["with_backstop"]["run_id"]
+    target = tmp_path / "report.html"
+    res = cli(env, "report", str(out / run_id), "-o", str(target))
+    assert res.returncode == 0, res.stderr
+    text = target.read_text()
+    for title in ("Prices and the basis", "Cash needs against buffers", "Forced sales", "Defaults and losses",
+                  "Margins", "Accounting audit"):
+        assert title in text
+    assert text.count("<script") >= 7 and "plotly" in text.lower() and len(text) > 1_000_000
+    # by run id from the database too
+    res = cli(env, "report", run_id, "--db", str(out), "-o", str(tmp_path / "r2.html"))
+    assert res.returncode == 0, res.stderr
+
+
+def test_table_output_and_same_seed_same_numbers(simulated, env):
+    data, _ = simulated
+    res = cli(env, "simulate", "seed-thesis", "--paths", "3", "--seed", "5", *SMALL, "--no-save", "--json")
+    again = json.loads(res.stdout)
+    for v in ("without_backstop", "with_backstop"):
+        a, b = dict(again[v]), dict(data[v])
+        b.pop("run_id")
+        assert a == b
+    res = cli(env, "simulate", "seed-thesis", "--paths", "3", "--seed", "5", *SMALL, "--no-save")
+    assert res.returncode == 0 and "forced_cash_sales_usd_bn" in res.stdout and "with backstop" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["simulate", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+        (["simulate", "seed-thesis", "--set", "funds.leverage_median=0.5"], "funds.leverage_median"),
+        (["simulate", "seed-thesis", "--set", "funds.count=0"], "funds.count"),
+        (["simulate", "seed-thesis", "--paths", "0"], "--paths must be >= 1"),
+        (["report", "no-such-run"], "no-such-run"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(env, args, fragment):
+    res = cli(env, *args)
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in res.stderr
