@@ -38,6 +38,17 @@ DAYS_PER_YEAR = 252.0
 _TINY = 1e-12
 
 
+def _mv(x: jax.Array, v: jax.Array) -> jax.Array:
+    """Row-wise dot of ``x[..., K]`` with ``v[K]`` (measured: as fast as or faster than a
+    fused multiply-and-sum or an unrolled sum over the 4 buckets on XLA:CPU)."""
+    return x @ v
+
+
+def _vm(w: jax.Array, x: jax.Array) -> jax.Array:
+    """Sum over funds of ``w[N] * x[N, K]`` (fusible reduction)."""
+    return (w[:, None] * x).sum(0)
+
+
 class Static(NamedTuple):
     """Hashable configuration fixing shapes; changing it recompiles."""
 
@@ -242,8 +253,8 @@ def repo_rates(params: Params, st: State) -> jax.Array:
 def fund_equity(st: State, pr: Prices) -> jax.Array:
     """Equity derived from the balance sheet (assets - liabilities) of each fund."""
     return (
-        st.q @ pr.p / 100.0
-        - (st.fut @ (pr.f - st.f_last)) / 100.0
+        _mv(st.q, pr.p) / 100.0
+        - _mv(st.fut, pr.f - st.f_last) / 100.0
         + st.pend
         + st.cash
         + st.bills
@@ -256,7 +267,7 @@ def fund_equity(st: State, pr: Prices) -> jax.Array:
 
 def _revalue(st: State, old: Prices, new: Prices) -> State:
     """Book the P&L of a price change on every fund's positions (the flow ledger ``pnl``)."""
-    d = st.q @ (new.p - old.p) / 100.0 - st.fut @ (new.f - old.f) / 100.0 + st.other * (new.po - old.po)
+    d = _mv(st.q, new.p - old.p) / 100.0 - _mv(st.fut, new.f - old.f) / 100.0 + st.other * (new.po - old.po)
     return st._replace(pnl=st.pnl + d)
 
 
@@ -285,7 +296,7 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     f0 = params.p0 * jnp.exp(-params.rho) / params.cf
     var0 = (params.dmod * params.sigma_y) ** 2
     m0 = jnp.maximum(params.im_floor, params.im_z * jnp.sqrt(var0 * params.im_mpor))
-    im = fut @ (m0 * f0) / 100.0
+    im = _mv(fut, m0 * f0) / 100.0
     v = val.sum(-1)
     debt = (1.0 - params.h0)[None, :] * wshare * v[:, None]
     hc_equity = v - debt.sum(-1)
@@ -415,9 +426,9 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     dpost = ob.debt_post.sum(-1)
 
     def plan(est: Prices):
-        v_est = st.q @ est.p / 100.0
+        v_est = _mv(st.q, est.p) / 100.0
         e_unit = v_est - dpost + ob.im_post
-        eq = (v_est - st.fut @ (est.f - st.f_last) / 100.0 + st.pend + cash0 + st.bills
+        eq = (v_est - _mv(st.fut, est.f - st.f_last) / 100.0 + st.pend + cash0 + st.bills
               + st.other * est.po + ob.im_post - dpost - st.bs_loan)
         s_bills = jnp.minimum(st.bills, need)
         r1 = need - s_bills
@@ -439,9 +450,8 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
 
     def clear(pl):
         _, _, n_oth, u, _, _ = pl
-        sold_val = (u @ st.q) * pre.p / 100.0
-        buy_val = (u @ st.fut) * pre.f / 100.0
-        return _clear(params, st, pre, sold_val, buy_val, n_oth.sum() * pre.po, s, static.n_steps)
+        return _clear(params, st, pre, _vm(u, st.q) * pre.p / 100.0, _vm(u, st.fut) * pre.f / 100.0,
+                      n_oth.sum() * pre.po, s, static.n_steps)
 
     # uniform-price clearing by fixed-point iteration: plans at estimated prices -> clearing prices
     est = jax.lax.fori_loop(0, static.fp_iters - 1, lambda i, e: clear(plan(e))[1], pre)
@@ -451,7 +461,7 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     s_bills = nd * s_bills + dflt * st.bills
     d_bs = nd * d_bs
     st = _revalue(st_c, pre, post)
-    v_post = st.q @ post.p / 100.0
+    v_post = _mv(st.q, post.p) / 100.0
 
     # --- survivors: settle obligations, sell, borrow, unwind ------------------------------------
     rc = ob.repo_call * nd[:, None]
@@ -461,7 +471,7 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     unw = nd * u
     unwind_debt = unw[:, None] * ob.debt_post
     cash = cash + unw * (v_post - dpost + ob.im_post)
-    fut_mtm = st.fut @ (post.f - st.f_last) / 100.0  # [N] unrealised futures P&L (short loses)
+    fut_mtm = _mv(st.fut, post.f - st.f_last) / 100.0  # [N] unrealised futures P&L (short loses)
     pend = st.pend - unw * fut_mtm
 
     # --- defaulters: close-out waterfall -------------------------------------------------------
@@ -487,16 +497,9 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     pnl = st.pnl - fund_int + (loss_l.sum(-1) + loss_c + loss_b)
 
     # --- counterparties ----------------------------------------------------------------------
-    to_lender = rc.sum(0) + (ir * nd[:, None]).sum(0) + unwind_debt.sum(0) + rec.sum(0) + paid_l.sum(0)
-    claim_l = st.claim_l - rc.sum(0) - unwind_debt.sum(0) - (st.debt * dflt[:, None]).sum(0)
-    ccp_in = (nd * (ob.im_call + ob.ccp_vm)).sum() + paid_c.sum()
-    ccp_out = (unw * ob.im_post).sum() + ccp_pay.sum()
-    closed = (u[:, None] * st.fut)  # survivors' buy-backs and defaulters' close-outs
-    pend_a = st.pend_a + (closed @ (post.f - st.f_last)).sum() / 100.0
-    sold_all = u @ st.q
-    inv_pay = (sold_all * post.p).sum() / 100.0 + s_bills.sum() + n_oth.sum() * post.po
-    bs_in = (ib * nd).sum() + paid_b.sum()
-
+    closed = u[:, None] * st.fut  # survivors' buy-backs and defaulters' close-outs
+    sold_all = _vm(u, st.q)
+    sold_unw = _vm(unw, st.q)
     st = st._replace(
         q=st.q * keep[:, None],
         fut=new_fut,
@@ -509,27 +512,27 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
         pend=pend * (1.0 - dflt),
         alive=nd,
         pnl=pnl,
-        cash_l=st.cash_l + to_lender,
-        claim_l=claim_l,
+        cash_l=st.cash_l + (rc + ir * nd[:, None] + unwind_debt + rec + paid_l).sum(0),
+        claim_l=st.claim_l - (rc + unwind_debt + st.debt * dflt[:, None]).sum(0),
         loss_l=st.loss_l + loss_l.sum(0),
         int_l=st.int_l + ir.sum(0),
-        cash_c=st.cash_c + ccp_in - ccp_out,
+        cash_c=st.cash_c + (nd * (ob.im_call + ob.ccp_vm) + paid_c - unw * ob.im_post - ccp_pay).sum(),
         loss_c=st.loss_c + loss_c.sum(),
         g=st.g - closed.sum(0),
-        pend_a=pend_a,
+        pend_a=st.pend_a + _mv(closed, post.f - st.f_last).sum() / 100.0,
         h=st.h + sold_all,
-        cash_o=st.cash_o - inv_pay,
+        cash_o=st.cash_o - ((sold_all * post.p).sum() / 100.0 + (s_bills + n_oth * post.po).sum()),
         bills_o=st.bills_o + s_bills.sum(),
         other_o=st.other_o + n_oth.sum(),
-        cash_b=st.cash_b - d_bs.sum() + bs_in,
-        claim_b=st.claim_b + d_bs.sum() - (dflt * st.bs_loan).sum(),
+        cash_b=st.cash_b + (ib * nd + paid_b - d_bs).sum(),
+        claim_b=st.claim_b + (d_bs - dflt * st.bs_loan).sum(),
         loss_b=st.loss_b + loss_b.sum(),
         int_b=st.int_b + ib.sum(),
     )
     flows = WindowFlows(
-        sold_unwind=(unw @ st_c.q) * post.p / 100.0,
-        sold_default=(dflt @ st_c.q) * post.p / 100.0,
-        fut_bought=(u @ st_c.fut) * post.f / 100.0,
+        sold_unwind=sold_unw * post.p / 100.0,
+        sold_default=(sold_all - sold_unw) * post.p / 100.0,
+        fut_bought=closed.sum(0) * post.f / 100.0,
         bills_sold=s_bills.sum(),
         other_sold=n_oth.sum() * post.po,
         bs_drawn=d_bs.sum(),
@@ -549,11 +552,11 @@ def morning_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligati
     a = st.alive
     h = haircuts(params, st, pr)
     ref = refusal(params, st)
-    v = st.q @ pr.p / 100.0
+    v = _mv(st.q, pr.p) / 100.0
     target = ((1.0 - h) * (1.0 - ref))[None, :] * st.wshare * v[:, None]
     repo_call = (st.debt - target) * a[:, None]
     m = im_rates(params, st)
-    im_req = st.fut @ (m * pr.f) / 100.0
+    im_req = _mv(st.fut, m * pr.f) / 100.0
     im_call = (im_req - st.im) * a
     n, s = st.debt.shape
     ob = Obligations(repo_call, st.debt - repo_call, im_call, st.im + im_call, jnp.zeros(n),
@@ -570,9 +573,9 @@ def eod_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligations,
     Coupons are paid by the issuer to every holder before the window."""
     a = st.alive
     dt = 1.0 / DAYS_PER_YEAR
-    cpn_f = st.q @ params.coupon * dt
+    cpn_f = _mv(st.q, params.coupon) * dt
     cpn_o = st.h @ params.coupon * dt
-    mtm = st.fut @ (pr.f - st.f_last) / 100.0
+    mtm = _mv(st.fut, pr.f - st.f_last) / 100.0
     vm = (st.pend - mtm) * a  # fund receives when positive
     mtm_a = st.g @ (pr.f - st.f_last) / 100.0
     vm_a = st.pend_a + mtm_a
@@ -641,7 +644,7 @@ _Q = jnp.array([0.1, 0.5, 0.9])
 def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, jax.Array]:
     """End-of-day observables of one path."""
     eq = fund_equity(st, pr)
-    v = st.q @ pr.p / 100.0
+    v = _mv(st.q, pr.p) / 100.0
     out = {
         "cash_price": pr.p,
         "futures_price": pr.f,

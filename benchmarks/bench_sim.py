@@ -1,0 +1,129 @@
+"""Simulator throughput: fund-steps per second against batch size (paths) and fund count, peak
+memory, cost linearity, and the memory-bandwidth roofline.
+
+The roofline is the throughput a step would reach if it did nothing but read and write the
+per-fund state once: (bytes of state read + written per fund-step) against the bandwidth of a
+plain array copy timed in this same run. The target for 1,000 funds x 1,000 paths is
+min(5e7 fund-steps/s, half the roofline). Timings exclude compilation (reported separately).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import jax
+import numpy as np
+
+from basislab import sim
+from basislab.sim.engine import compiled_runner, path_keys
+
+STEPS = 20
+TARGET = 5e7
+
+
+def _scenario(funds: int, steps: int = STEPS, distribution: bool = False):
+    return sim.load_scenario("seed-thesis", [
+        f"funds.count={funds}", f"horizon_days={steps}", "shock.start_day=2", "shock.duration_days=4",
+        f"engine.record_distribution={str(distribution).lower()}",
+    ])
+
+
+def state_bytes_per_fund(funds: int = 8) -> int:
+    """Bytes of per-fund state (every State field with a leading fund axis)."""
+    p, s = sim.to_engine(_scenario(funds))
+    st = jax.eval_shape(lambda k: sim.model.init_state(k, p, s), jax.random.PRNGKey(0))
+    total = 0
+    for leaf in jax.tree_util.tree_leaves(st):
+        if leaf.shape and leaf.shape[0] == funds:
+            total += int(np.prod(leaf.shape[1:], dtype=np.int64)) * leaf.dtype.itemsize
+    return total
+
+
+def copy_bandwidth(nbytes: int = 400_000_000, repeats: int = 5) -> float:
+    """Bytes moved per second (read + write) by a plain array copy, best of ``repeats``."""
+    a = np.ones(nbytes // 8)
+    b = np.empty_like(a)
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t)
+    return 2 * a.nbytes / best
+
+
+def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False) -> dict:
+    p, s = sim.to_engine(_scenario(funds, steps, distribution))
+    keys = path_keys(0, paths)
+    t0 = time.perf_counter()
+    compiled = compiled_runner(s).lower(p, keys).compile()
+    compile_s = time.perf_counter() - t0
+    mem = compiled.memory_analysis()
+    peak = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else float("nan")
+    jax.block_until_ready(compiled(p, keys))
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        jax.block_until_ready(compiled(p, keys))
+        best = min(best, time.perf_counter() - t)
+    return {"seconds": best, "fund_steps_per_s": funds * paths * steps / best, "compile_s": compile_s,
+            "peak_bytes": peak}
+
+
+def run(quick: bool = False) -> list[dict]:
+    rows: list[dict] = []
+    bw = copy_bandwidth(200_000_000 if quick else 400_000_000)
+    per_fund = state_bytes_per_fund()
+    rw = 2 * per_fund
+    roofline = bw / rw
+    target = min(TARGET, 0.5 * roofline)
+    rows.append({"benchmark": "sim", "case": "plain array copy", "value": bw / 1e9, "unit": "GB/s (read+write)"})
+    rows.append({"benchmark": "sim", "case": "state per fund (read+write per fund-step)", "value": float(rw),
+                 "unit": "bytes"})
+    rows.append({"benchmark": "sim", "case": "roofline = copy bandwidth / bytes per fund-step", "value": roofline,
+                 "unit": "fund-steps/s"})
+    grid = [(100, 10), (100, 100), (1000, 10), (1000, 100)] if quick else \
+        [(100, 10), (100, 100), (100, 1000), (1000, 10), (1000, 100), (1000, 1000)]
+    results = {}
+    for funds, paths in grid:
+        r = time_engine(funds, paths)
+        results[(funds, paths)] = r
+        rows.append({"benchmark": "sim", "case": f"{funds} funds x {paths} paths x {STEPS} steps",
+                     "value": r["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": roofline,
+                     "ratio": r["fund_steps_per_s"] / roofline})
+        rows.append({"benchmark": "sim", "case": f"peak memory {funds} funds x {paths} paths",
+                     "value": r["peak_bytes"] / 1e6, "unit": "MB (XLA buffers)"})
+    big = max(results, key=lambda k: k[0] * k[1])
+    rows.append({"benchmark": "sim", "case": f"target at {big[0]} funds x {big[1]} paths: min(5e7, roofline/2)",
+                 "value": results[big]["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": target,
+                 "ratio": results[big]["fund_steps_per_s"] / target})
+    # linearity: seconds per fund-step across sizes, relative to the largest case; and in steps
+    ref = results[big]["seconds"] / (big[0] * big[1])
+    for (funds, paths), r in results.items():
+        if (funds, paths) == big or funds * paths < 10_000:
+            continue
+        per = r["seconds"] / (funds * paths)
+        rows.append({"benchmark": "sim", "case": f"cost per fund-path, {funds}x{paths} vs {big[0]}x{big[1]}",
+                     "value": per * 1e9 / STEPS, "unit": "ns per fund-step", "baseline": ref * 1e9 / STEPS,
+                     "ratio": per / ref})
+    n_f, n_p = (1000, 100)
+    r2 = time_engine(n_f, n_p, steps=2 * STEPS)
+    per_step = results[(n_f, n_p)]["seconds"] / STEPS
+    rows.append({"benchmark": "sim", "case": f"cost per step: {2 * STEPS} vs {STEPS} steps ({n_f}x{n_p})",
+                 "value": r2["seconds"] / (2 * STEPS), "unit": "s per step", "baseline": per_step,
+                 "ratio": r2["seconds"] / (2 * STEPS) / per_step})
+    rd = time_engine(n_f, n_p, distribution=True)
+    rows.append({"benchmark": "sim", "case": f"with fund-distribution quantiles ({n_f}x{n_p})",
+                 "value": rd["fund_steps_per_s"], "unit": "fund-steps/s",
+                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+                 "ratio": rd["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
+    rows.append({"benchmark": "sim", "case": "compile time (one Static)", "value": results[(n_f, n_p)]["compile_s"],
+                 "unit": "s"})
+    rows.append({"benchmark": "sim", "case": "process peak RSS", "unit": "MB",
+                 "value": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for row in run(quick=True):
+        print(row)
