@@ -131,15 +131,17 @@ def build_sections(stored) -> list[Section]:
                         "by funds unwinding and by repo lenders liquidating the collateral of funds that defaulted.",
                         figures=[f4]))
     # defaults and losses
-    f5 = _fig("Funds still operating, and creditors' cumulative losses", "count / USD bn")
+    f5 = _fig("Funds still operating", "number of funds")
+    f5b = _fig("Creditors' cumulative losses", "USD bn")
     for v in variants:
         c = _COLORS.get(v, "#555")
         _band(f5, _series(ts, v, "funds_alive"), f"{_LABELS.get(v, v)}: funds alive", c)
         for seg, dash in (("bilateral", "dot"), ("triparty", "dash")):
-            _band(f5, _series(ts, v, "lender_losses", seg), f"{_LABELS.get(v, v)}: {seg} lender losses", c, dash=dash, band=False)
+            _band(f5b, _series(ts, v, "lender_losses", seg), f"{_LABELS.get(v, v)}: {seg} repo lenders", c, dash=dash, band=False)
+        _band(f5b, _series(ts, v, "ccp_losses"), f"{_LABELS.get(v, v)}: clearing house", c, band=False)
     secs.append(Section("Defaults and losses", "A fund that cannot meet a call even after selling everything - or "
                         "whose equity is gone - defaults; its lenders sell the collateral and the clearing house "
-                        "closes out its futures, into the same stressed markets.", figures=[f5]))
+                        "closes out its futures, into the same stressed markets.", figures=[f5, f5b]))
     # margins
     f6 = _fig("Initial margin at the clearing house and repo haircuts", "USD bn  /  haircut %")
     for v in variants:
