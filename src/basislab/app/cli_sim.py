@@ -33,7 +33,7 @@ def _enable_compile_cache() -> None:
 
 
 def simulate(
-    scenario: Annotated[str, typer.Argument(help="preset name (e.g. seed-thesis) or path to a scenario YAML")],
+    scenario: Annotated[str, typer.Argument(help="preset name (e.g. seed-thesis), today[@YYYY-MM-DD] (sized from the data store), or a scenario YAML")],
     paths: Annotated[int | None, typer.Option("--paths", "-n", help="number of simulated paths")] = None,
     seed: Annotated[int | None, typer.Option("--seed", "-s", help="random seed (same seed, same numbers)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: path.to.param=value (repeatable)")] = None,

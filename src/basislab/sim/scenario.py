@@ -255,7 +255,8 @@ def raw_scenario(name_or_path: str | Path) -> dict:
         return _read_yaml(p)
     candidate = presets_dir() / f"{name_or_path}.yaml"
     if not candidate.exists():
-        raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; presets: {', '.join(list_presets())} (or a path to a .yaml file)")
+        raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; presets: {', '.join(list_presets())}, "
+                            "today[@YYYY-MM-DD] (from data), or a path to a .yaml file")
     return _read_yaml(candidate)
 
 
@@ -295,7 +296,10 @@ def validate(data: dict, where: str = "scenario") -> Scenario:
 
 
 def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Load a preset (by name) or a YAML file, apply ``--set`` overrides, validate."""
+    """Load a preset (by name), a YAML file or ``today[@DATE]`` (built from the data store), apply
+    ``--set`` overrides, validate."""
+    if str(name_or_path) == TODAY or str(name_or_path).startswith(TODAY + "@"):
+        return scenario_from_data(str(name_or_path), overrides)
     data = apply_overrides(raw_scenario(name_or_path), overrides)
     return validate(data, f"scenario {Path(str(name_or_path)).stem!r}")
 
@@ -308,12 +312,14 @@ def with_backstop(sc: Scenario, enabled: bool) -> Scenario:
 # initial conditions from data (the data layer's ``initial_conditions`` dict)
 
 
-def scenario_from_initial_conditions(ic: dict, base: str = "seed-thesis") -> Scenario:
+def scenario_from_initial_conditions(ic: dict, base: str = "seed-thesis",
+                                     overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Build a scenario from ``basislab.data.feeds.initial_conditions()``-shaped dict ``ic``.
 
     Uses ``basis_positions_usd_bn`` (bucket -> USD bn) for the size and mix of the book,
     ``sofr_pct`` and ``iorb_pct`` for funding rates, and keeps the system quantities (reserves,
     ON RRP, Fed holdings) and ``sources`` in ``context`` for the Fed and dealer players to come.
+    ``overrides`` (``path.to.param=value``) apply on top, as ``--set`` does for presets.
     """
     required = ("date", "basis_positions_usd_bn", "sofr_pct", "iorb_pct")
     missing = [k for k in required if k not in ic]
@@ -339,7 +345,22 @@ def scenario_from_initial_conditions(ic: dict, base: str = "seed-thesis") -> Sce
         **{k: ic[k] for k in ("reserves_usd_bn", "onrrp_usd_bn", "fed_treasury_holdings_usd_bn") if k in ic},
         "sources": ic.get("sources", {}),
     }
-    return validate(data, f"initial conditions {ic['date']}")
+    return validate(apply_overrides(data, overrides), f"initial conditions {ic['date']}")
+
+
+#: Scenario names built from data rather than read from a preset: ``today`` (the latest date with
+#: every input in the store) or ``today@YYYY-MM-DD``.
+TODAY = "today"
+
+
+def scenario_from_data(name: str, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """``today`` or ``today@YYYY-MM-DD``: the ``seed-thesis`` book sized and priced from the data
+    store (:func:`basislab.data.feeds.initial_conditions`: CFTC leveraged-fund positions by
+    bucket, SOFR, IORB, reserves, ON RRP, Fed holdings)."""
+    from basislab.data.feeds import initial_conditions
+
+    _, _, when = name.partition("@")
+    return scenario_from_initial_conditions(initial_conditions(when or None), overrides=overrides)
 
 
 # ----------------------------------------------------------------------------------------------
