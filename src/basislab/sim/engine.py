@@ -40,23 +40,16 @@ def _paths(p: Params, keys: jax.Array, static: Static):
     return jax.lax.map(lambda k: simulate_path(p, k, static), keys, batch_size=min(PATH_BLOCK, n))
 
 
-#: XLA options of the simulator's compilations only (not process-wide). XLA:CPU's experimental
-#: YNNPACK fusions take the many small reductions over funds out of XLA's own loop fusions;
-#: turning them off for this computation measured 1.10x at 1,000 funds x 128 paths.
-COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
-
-
 @lru_cache(maxsize=32)
 def compiled_runner(static: Static):
     """``jit`` of the vectorised run over a batch of keys (paths), cached per static config."""
-    return jax.jit(lambda p, k: _paths(p, k, static), compiler_options=COMPILER_OPTIONS)
+    return jax.jit(lambda p, k: _paths(p, k, static))
 
 
 @lru_cache(maxsize=8)
 def compiled_scenario_batch(static: Static):
     """``jit(vmap(vmap(...)))``: a batch of parameter sets (scenarios) x a batch of keys."""
-    return jax.jit(jax.vmap(lambda p, k: _paths(p, k, static), in_axes=(0, None)),
-                   compiler_options=COMPILER_OPTIONS)
+    return jax.jit(jax.vmap(lambda p, k: _paths(p, k, static), in_axes=(0, None)))
 
 
 def path_keys(seed: int, paths: int, offset: int = 0) -> jax.Array:
