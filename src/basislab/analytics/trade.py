@@ -294,7 +294,7 @@ def basis_trade(
     futures DV01 for other roots); ``cash_buffer`` (spare cash beyond the equity posted) defaults
     to half the equity needed, an assumption to override.
     """
-    from basislab.analytics.basis import dlv
+    from basislab.analytics.basis import ctd, dlv, futures_dv01
     from basislab.analytics.market import FUTURES_DATE, market_inputs
 
     if not np.isfinite(notional) or notional <= 0:
@@ -310,15 +310,14 @@ def basis_trade(
     c, fut, repo = m.contract, m.futures_price, m.repo_pct
     table = dlv(c.root, c.delivery_month, fut, m.bonds, m.settlement, repo)
     if cusip is None:
-        row = table.loc[table["is_ctd"]].iloc[0]
+        row = ctd(table)
     else:
         hit = table[table["cusip"] == cusip]
         if hit.empty:
             raise TradeInputError(f"bond {cusip} is not in the {c.code} basket; expected one of "
                                   f"{', '.join(table['cusip'])}")
         row = hit.iloc[0]
-    ctd_row = table.loc[table["is_ctd"]].iloc[0]
-    fut_dv01 = float(ctd_row["dv01"] / ctd_row["conversion_factor"])
+    fut_dv01 = futures_dv01(table)
     contract_face = float(c.spec.face)
     if im_per_contract is None:
         im_per_contract = DEFAULT_IM_PER_CONTRACT.get(c.root)

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from basislab.app.common import console
+
 err = Console(stderr=True)
 
 
@@ -81,10 +83,10 @@ def simulate(
     for key in ("max_cash_price_drop_pct", "max_basis_widening_bp"):
         for b, _ in metrics[variants[0]][key].items():
             table.add_row(f"{key} {b}", *(f"{metrics[v][key][b]:.4g}" for v in variants))
-    Console().print(table)
+    console().print(table)
     if run_id:
         where = f"{out}/{run_id}" if out is not None else run_id
-        Console().print(f"stored as [bold]{run_id}[/]; report: basislab report {where} -o report.html")
+        console().print(f"stored as [bold]{run_id}[/]; report: basislab report {where} -o report.html")
 
 
 def report(
@@ -146,7 +148,7 @@ def sweep(
         out.add_column(c, justify="left" if c in g or c == "variant" else "right")
     for _, r in table.iterrows():
         out.add_row(*(str(r[c]) if c in g or c == "variant" else f"{r[c]:.4g}" for c in cols))
-    Console().print(out)
+    console().print(out)
 
 
 def register(app: typer.Typer) -> None:
