@@ -140,6 +140,31 @@ def test_step_is_pure_and_jittable():
     assert all(np.asarray(x).dtype == np.float64 for x in a)
     # fund balance sheets: IM posted matches the calm IM rate times notional at the start
     pr = model.prices(p, st0, st0.t, s.n_steps)
-    im = np.asarray(st0.fut) @ (np.asarray(model.im_rates(p, st0)) * np.asarray(pr.f)) / 100.0
+    im = np.asarray(st0.fut).T @ (np.asarray(model.im_rates(p, st0)) * np.asarray(pr.f)) / 100.0
     assert np.allclose(im, np.asarray(st0.im))
-    assert float(np.sum(st0.q @ pr.p / 100.0)) == pytest.approx(830.0, rel=1e-9)
+    assert float(np.sum(np.asarray(st0.q).T @ pr.p / 100.0)) == pytest.approx(830.0, rel=1e-9)
+
+
+def test_round_off_residue_does_not_default_an_unwound_fund():
+    """Regression: a fund that had unwound fully (no bonds, futures or repo) and kept its equity
+    in cash was declared in default because a -1.8e-18 residue of other assets made its selling
+    capacity negative, 'below' a cash gap of zero (seed-thesis path 12, day 7)."""
+    import jax
+    import jax.numpy as jnp
+
+    p, s = sim.to_engine(small())
+    st = model.init_state(jax.random.PRNGKey(0), p, s)
+    zero_col = lambda x: x.at[..., 0].set(0.0)  # noqa: E731
+    st = st._replace(q=zero_col(st.q), fut=zero_col(st.fut), debt=zero_col(st.debt), im=zero_col(st.im),
+                     bills=zero_col(st.bills), other=st.other.at[0].set(-1.8e-18), cash=st.cash.at[0].set(0.03))
+    pr = model.prices(p, st, st.t + 0.5, s.n_steps)
+    ob, st1, _ = model.morning_obligations(p, st, pr)
+    assert float(ob.repo_call[:, 0].sum()) == 0.0 and float(ob.im_call[0]) == 0.0
+    out, _, flows = model.fund_window(p, st1, pr, ob, st.t + 0.5, s)
+    assert float(out.alive[0]) == 1.0
+    assert float(out.cash[0]) == pytest.approx(0.03, abs=1e-15)
+    assert float(flows.new_defaults) == 0.0
+    # an insolvent fund still defaults
+    st2 = st1._replace(cash=st1.cash.at[0].set(-0.01))
+    out2, _, _ = model.fund_window(p, st2, pr, ob, st.t + 0.5, s)
+    assert float(out2.alive[0]) == 0.0 and bool(jnp.all(out2.q[:, 0] == 0.0))

@@ -39,14 +39,17 @@ _TINY = 1e-12
 
 
 def _mv(x: jax.Array, v: jax.Array) -> jax.Array:
-    """Row-wise dot of ``x[..., K]`` with ``v[K]`` (measured: as fast as or faster than a
-    fused multiply-and-sum or an unrolled sum over the 4 buckets on XLA:CPU)."""
-    return x @ v
+    """Per-fund dot of ``x[K, N]`` with ``v[K]``: a sum over the short leading (bucket or
+    segment) axis, i.e. K vectorised multiply-adds along the fund axis."""
+    acc = v[0] * x[0]
+    for i in range(1, x.shape[0]):
+        acc = acc + v[i] * x[i]
+    return acc
 
 
 def _vm(w: jax.Array, x: jax.Array) -> jax.Array:
-    """Sum over funds of ``w[N] * x[N, K]`` (fusible reduction)."""
-    return (w[:, None] * x).sum(0)
+    """Sum over funds of ``w[N] * x[K, N]`` (a reduction along the minor fund axis)."""
+    return (x * w).sum(-1)
 
 
 class Static(NamedTuple):
@@ -130,12 +133,15 @@ class Params(NamedTuple):
 
 
 class State(NamedTuple):
-    """Every stock in the system (float64 arrays). N funds, K buckets, S segments."""
+    """Every stock in the system (float64 arrays). N funds, K buckets, S segments.
+
+    Per-fund arrays keep the fund axis last (``[K, N]``, ``[S, N]``, ``[N]``) so that every
+    per-fund operation runs along a long contiguous axis (vectorised); see docs/model.md §9."""
 
     # funds
-    q: jax.Array  # [N,K] cash Treasuries held (face)
-    fut: jax.Array  # [N,K] futures short (face)
-    debt: jax.Array  # [N,S] repo debt = lender s's claim
+    q: jax.Array  # [K,N] cash Treasuries held (face)
+    fut: jax.Array  # [K,N] futures short (face)
+    debt: jax.Array  # [S,N] repo debt = lender s's claim
     im: jax.Array  # [N] initial margin posted at the clearing house
     cash: jax.Array  # [N]
     bills: jax.Array  # [N] bills / money-market assets (valued at par)
@@ -143,7 +149,7 @@ class State(NamedTuple):
     bs_loan: jax.Array  # [N] backstop loan
     pend: jax.Array  # [N] realised futures P&L awaiting end-of-day settlement (claim on CCP)
     alive: jax.Array  # [N] 1.0 while the fund operates, 0.0 after default
-    wshare: jax.Array  # [N,S] share of the fund's collateral pledged to each segment
+    wshare: jax.Array  # [S,N] share of the fund's collateral pledged to each segment
     lev_limit: jax.Array  # [N] leverage limit
     cash_target: jax.Array  # [N] cash the fund keeps before repaying the backstop
     e0: jax.Array  # [N] initial equity
@@ -260,7 +266,7 @@ def fund_equity(st: State, pr: Prices) -> jax.Array:
         + st.bills
         + st.other * pr.po
         + st.im
-        - st.debt.sum(-1)
+        - st.debt.sum(0)
         - st.bs_loan
     )
 
@@ -288,18 +294,18 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     b = params.bilat_share
     wb = jax.random.beta(k_bil, params.bilat_conc * b, params.bilat_conc * (1.0 - b), (n,))
     wb = jnp.clip(wb, 0.0, 1.0)
-    wshare = jnp.stack([wb, 1.0 - wb], -1)
+    wshare = jnp.stack([wb, 1.0 - wb], 0)  # [S,N]
 
-    val = size[:, None] * mix  # [N,K] market value of the cash leg
-    q = 100.0 * val / params.p0
-    fut = q * params.cf  # DV01 hedge of the CTD: short CF futures per bond
+    val = mix.T * size  # [K,N] market value of the cash leg
+    q = 100.0 * val / params.p0[:, None]
+    fut = q * params.cf[:, None]  # DV01 hedge of the CTD: short CF futures per bond
     f0 = params.p0 * jnp.exp(-params.rho) / params.cf
     var0 = (params.dmod * params.sigma_y) ** 2
     m0 = jnp.maximum(params.im_floor, params.im_z * jnp.sqrt(var0 * params.im_mpor))
     im = _mv(fut, m0 * f0) / 100.0
-    v = val.sum(-1)
-    debt = (1.0 - params.h0)[None, :] * wshare * v[:, None]
-    hc_equity = v - debt.sum(-1)
+    v = val.sum(0)
+    debt = (1.0 - params.h0)[:, None] * wshare * v
+    hc_equity = v - debt.sum(0)
     eq_trade = jnp.maximum(v / lev, im + hc_equity + params.min_buffer * v)
     free = eq_trade - im - hc_equity
     cash = params.cash_share * free
@@ -307,7 +313,7 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     other = params.other_ratio * eq_trade
     lev_actual = v / (eq_trade + other)
     z = jnp.zeros(())
-    g = fut.sum(0)
+    g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0
     st = State(
         q=q, fut=fut, debt=debt, im=im, cash=cash, bills=bills, other=other,
@@ -316,11 +322,11 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         pnl=jnp.zeros(n),
         y=jnp.zeros(k), xd=jnp.zeros(k), ic=jnp.zeros(k), ifut=jnp.zeros(k), io=z, oret=z,
         var=var0, f_last=f0, f_eod=f0, t=z,
-        cash_l=params.lender_cash * jnp.ones(s), claim_l=debt.sum(0), loss_l=jnp.zeros(s),
+        cash_l=params.lender_cash * jnp.ones(s), claim_l=debt.sum(1), loss_l=jnp.zeros(s),
         int_l=jnp.zeros(s),
         cash_c=im.sum() + im_a + params.ccp_default_fund, loss_c=z,
         g=g, cash_a=params.am_cash + z, im_a=im_a, pend_a=z,
-        h=params.outstanding - q.sum(0), cash_o=params.investor_cash + z,
+        h=params.outstanding - q.sum(1), cash_o=params.investor_cash + z,
         bills_o=params.investor_bills + z, other_o=params.investor_other + z,
         cash_b=params.backstop_cash + z, claim_b=z, loss_b=z, int_b=z,
         cash_t=params.issuer_cash + z,
@@ -373,12 +379,12 @@ def market_move(params: Params, st: State, dy, dx, do, decay_share, s_old, s_new
 class Obligations(NamedTuple):
     """What each fund owes (positive) or is owed (negative) in a settlement window."""
 
-    repo_call: jax.Array  # [N,S] fund -> lender s (negative: lender returns margin / lends more)
-    debt_post: jax.Array  # [N,S] repo debt after the call is met
+    repo_call: jax.Array  # [S,N] fund -> lender s (negative: lender returns margin / lends more)
+    debt_post: jax.Array  # [S,N] repo debt after the call is met
     im_call: jax.Array  # [N] fund -> CCP
     im_post: jax.Array  # [N]
     ccp_vm: jax.Array  # [N] fund -> CCP variation margin (negative: fund receives)
-    int_repo: jax.Array  # [N,S] interest due to lender s
+    int_repo: jax.Array  # [S,N] interest due to lender s
     int_bs: jax.Array  # [N] interest due to the backstop
 
 
@@ -418,12 +424,12 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     markets. Returns the new state, the clearing prices and the window's flows."""
     a = st.alive
     pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
-    pay_out = pos(ob.repo_call).sum(-1) + pos(ob.im_call) + pos(ob.ccp_vm) + ob.int_repo.sum(-1) + ob.int_bs
-    pay_in = pos(-ob.repo_call).sum(-1) + pos(-ob.im_call) + pos(-ob.ccp_vm)
+    pay_out = pos(ob.repo_call).sum(0) + pos(ob.im_call) + pos(ob.ccp_vm) + ob.int_repo.sum(0) + ob.int_bs
+    pay_in = pos(-ob.repo_call).sum(0) + pos(-ob.im_call) + pos(-ob.ccp_vm)
     cash0 = st.cash + (pay_in - pay_out) * a
     gap = pos(-cash0) * a
     need = gap * (1.0 + params.oversell)
-    dpost = ob.debt_post.sum(-1)
+    dpost = ob.debt_post.sum(0)
 
     def plan(est: Prices):
         v_est = _mv(st.q, est.p) / 100.0
@@ -442,10 +448,14 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
         lev = v_est / jnp.maximum(eq, _TINY)
         u_lev = jnp.where(lev > st.lev_limit, 1.0 - params.lev_target_ratio * st.lev_limit / lev, 0.0)
         capacity = st.bills + bs_cap + oth_val + pos(e_unit)
-        dflt = a * ((capacity < gap) | (eq <= 0.0)).astype(jnp.float64)
+        # default: cannot cover a cash gap, or insolvent (a fund with no gap never fails the
+        # first test, so round-off in a fully unwound fund's holdings cannot default it)
+        dflt = a * (((gap > 0.0) & (capacity < gap)) | (eq <= 0.0)).astype(jnp.float64)
         nd = a - dflt
         u = nd * jnp.maximum(u_cash, u_lev) + dflt
-        n_oth = nd * s_oth / jnp.maximum(est.po, _TINY) + dflt * st.other
+        # units sold; selling everything leaves exactly zero (no round-off residue)
+        sold_units = jnp.where(s_oth >= oth_val, st.other, s_oth / jnp.maximum(est.po, _TINY))
+        n_oth = nd * sold_units + dflt * st.other
         return s_bills, d_bs, n_oth, u, dflt, nd
 
     def clear(pl):
@@ -464,46 +474,46 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     v_post = _mv(st.q, post.p) / 100.0
 
     # --- survivors: settle obligations, sell, borrow, unwind ------------------------------------
-    rc = ob.repo_call * nd[:, None]
-    ir = ob.int_repo * a[:, None]
+    rc = ob.repo_call * nd
+    ir = ob.int_repo * a
     ib = ob.int_bs * a
     cash = st.cash + nd * (pay_in - pay_out) + s_bills + d_bs + n_oth * post.po
     unw = nd * u
-    unwind_debt = unw[:, None] * ob.debt_post
+    unwind_debt = unw * ob.debt_post
     cash = cash + unw * (v_post - dpost + ob.im_post)
     fut_mtm = _mv(st.fut, post.f - st.f_last) / 100.0  # [N] unrealised futures P&L (short loses)
     pend = st.pend - unw * fut_mtm
 
     # --- defaulters: close-out waterfall -------------------------------------------------------
     sale = dflt * v_post
-    proceeds = st.wshare * sale[:, None]
-    rec = jnp.minimum(st.debt, proceeds) * dflt[:, None]
-    short_l = (st.debt - rec + ob.int_repo) * dflt[:, None]
+    proceeds = st.wshare * sale
+    rec = jnp.minimum(st.debt, proceeds) * dflt
+    short_l = (st.debt - rec + ob.int_repo) * dflt
     x = -ob.ccp_vm + st.pend - fut_mtm
     net = st.im + x
     ccp_pay = dflt * pos(net)
     ccp_claim = dflt * pos(-net)
     bs_claim = dflt * (st.bs_loan + ob.int_bs)
-    pool = dflt * (st.cash + st.bills + st.other * post.po + sale - rec.sum(-1)) + ccp_pay
-    unsec = short_l.sum(-1) + ccp_claim + bs_claim
+    pool = dflt * (st.cash + st.bills + st.other * post.po + sale - rec.sum(0)) + ccp_pay
+    unsec = short_l.sum(0) + ccp_claim + bs_claim
     frac = jnp.where(unsec > 0, jnp.minimum(1.0, pos(pool) / jnp.maximum(unsec, _TINY)), 1.0)
-    paid_l, paid_c, paid_b = frac[:, None] * short_l, frac * ccp_claim, frac * bs_claim
+    paid_l, paid_c, paid_b = frac * short_l, frac * ccp_claim, frac * bs_claim
     loss_l, loss_c, loss_b = short_l - paid_l, ccp_claim - paid_c, bs_claim - paid_b
-    cash = jnp.where(dflt > 0, pool - paid_l.sum(-1) - paid_c - paid_b, cash)
+    cash = jnp.where(dflt > 0, pool - paid_l.sum(0) - paid_c - paid_b, cash)
 
     keep = (1.0 - u)  # dead funds keep nothing; survivors keep 1 - u
-    new_fut = st.fut * keep[:, None]
-    fund_int = ir.sum(-1) + ib
-    pnl = st.pnl - fund_int + (loss_l.sum(-1) + loss_c + loss_b)
+    new_fut = st.fut * keep
+    fund_int = ir.sum(0) + ib
+    pnl = st.pnl - fund_int + (loss_l.sum(0) + loss_c + loss_b)
 
     # --- counterparties ----------------------------------------------------------------------
-    closed = u[:, None] * st.fut  # survivors' buy-backs and defaulters' close-outs
+    closed = u * st.fut  # survivors' buy-backs and defaulters' close-outs
     sold_all = _vm(u, st.q)
     sold_unw = _vm(unw, st.q)
     st = st._replace(
-        q=st.q * keep[:, None],
+        q=st.q * keep,
         fut=new_fut,
-        debt=jnp.where(dflt[:, None] > 0, 0.0, jnp.where(nd[:, None] > 0, ob.debt_post, st.debt) * keep[:, None]),
+        debt=jnp.where(dflt > 0, 0.0, jnp.where(nd > 0, ob.debt_post, st.debt) * keep),
         im=jnp.where(dflt > 0, 0.0, jnp.where(nd > 0, ob.im_post, st.im) * keep),
         cash=cash,
         bills=st.bills - s_bills,
@@ -512,13 +522,13 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
         pend=pend * (1.0 - dflt),
         alive=nd,
         pnl=pnl,
-        cash_l=st.cash_l + (rc + ir * nd[:, None] + unwind_debt + rec + paid_l).sum(0),
-        claim_l=st.claim_l - (rc + unwind_debt + st.debt * dflt[:, None]).sum(0),
-        loss_l=st.loss_l + loss_l.sum(0),
-        int_l=st.int_l + ir.sum(0),
+        cash_l=st.cash_l + (rc + ir * nd + unwind_debt + rec + paid_l).sum(1),
+        claim_l=st.claim_l - (rc + unwind_debt + st.debt * dflt).sum(1),
+        loss_l=st.loss_l + loss_l.sum(1),
+        int_l=st.int_l + ir.sum(1),
         cash_c=st.cash_c + (nd * (ob.im_call + ob.ccp_vm) + paid_c - unw * ob.im_post - ccp_pay).sum(),
         loss_c=st.loss_c + loss_c.sum(),
-        g=st.g - closed.sum(0),
+        g=st.g - closed.sum(1),
         pend_a=st.pend_a + _mv(closed, post.f - st.f_last).sum() / 100.0,
         h=st.h + sold_all,
         cash_o=st.cash_o - ((sold_all * post.p).sum() / 100.0 + (s_bills + n_oth * post.po).sum()),
@@ -532,14 +542,14 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     flows = WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
-        fut_bought=closed.sum(0) * post.f / 100.0,
+        fut_bought=closed.sum(1) * post.f / 100.0,
         bills_sold=s_bills.sum(),
         other_sold=n_oth.sum() * post.po,
         bs_drawn=d_bs.sum(),
         new_defaults=dflt.sum(),
         cash_need=(pay_out * a).sum(),
         gap=gap.sum(),
-        loss_l=loss_l.sum(0),
+        loss_l=loss_l.sum(1),
         loss_c=loss_c.sum(),
         loss_b=loss_b.sum(),
     )
@@ -553,14 +563,14 @@ def morning_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligati
     h = haircuts(params, st, pr)
     ref = refusal(params, st)
     v = _mv(st.q, pr.p) / 100.0
-    target = ((1.0 - h) * (1.0 - ref))[None, :] * st.wshare * v[:, None]
-    repo_call = (st.debt - target) * a[:, None]
+    target = ((1.0 - h) * (1.0 - ref))[:, None] * st.wshare * v
+    repo_call = (st.debt - target) * a
     m = im_rates(params, st)
     im_req = _mv(st.fut, m * pr.f) / 100.0
     im_call = (im_req - st.im) * a
-    n, s = st.debt.shape
+    s, n = st.debt.shape
     ob = Obligations(repo_call, st.debt - repo_call, im_call, st.im + im_call, jnp.zeros(n),
-                     jnp.zeros((n, s)), jnp.zeros(n))
+                     jnp.zeros((s, n)), jnp.zeros(n))
     # asset managers meet their IM call from cash
     im_a_req = st.g @ (m * pr.f) / 100.0
     call_a = im_a_req - st.im_a
@@ -580,9 +590,9 @@ def eod_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligations,
     mtm_a = st.g @ (pr.f - st.f_last) / 100.0
     vm_a = st.pend_a + mtm_a
     rates = repo_rates(params, st)
-    n, s = st.debt.shape
-    ob = Obligations(jnp.zeros((n, s)), st.debt, jnp.zeros(n), st.im, -vm,
-                     st.debt * rates * dt, st.bs_loan * params.bs_rate * dt)
+    s, n = st.debt.shape
+    ob = Obligations(jnp.zeros((s, n)), st.debt, jnp.zeros(n), st.im, -vm,
+                     st.debt * rates[:, None] * dt, st.bs_loan * params.bs_rate * dt)
     st = st._replace(
         cash=st.cash + cpn_f, pnl=st.pnl + cpn_f, cash_o=st.cash_o + cpn_o,
         cash_t=st.cash_t - cpn_f.sum() - cpn_o,
@@ -615,7 +625,7 @@ def update_volatility(params: Params, st: State, pr: Prices) -> State:
 
 def ccp_worth(st: State, pr: Prices) -> jax.Array:
     """Clearing-house equity: cash less IM owed back, pending VM owed and any open imbalance."""
-    imbalance = (st.g - st.fut.sum(0)) @ (pr.f - st.f_last) / 100.0
+    imbalance = (st.g - st.fut.sum(1)) @ (pr.f - st.f_last) / 100.0
     return st.cash_c - st.im.sum() - st.im_a - st.pend.sum() - st.pend_a - imbalance
 
 
@@ -624,17 +634,17 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
     eq = fund_equity(st, pr)
     return {
         "cash_total": st.cash.sum() + st.cash_l.sum() + st.cash_c + st.cash_a + st.cash_o + st.cash_b + st.cash_t,
-        "bonds_total": st.q.sum(0) + st.h,
+        "bonds_total": st.q.sum(1) + st.h,
         "bills_total": st.bills.sum() + st.bills_o,
         "other_total": st.other.sum() + st.other_o,
-        "futures_imbalance": st.fut.sum(0) - st.g,
-        "repo_ledger_gap": st.claim_l - st.debt.sum(0),
+        "futures_imbalance": st.fut.sum(1) - st.g,
+        "repo_ledger_gap": st.claim_l - st.debt.sum(1),
         "backstop_ledger_gap": st.claim_b - st.bs_loan.sum(),
         "lender_worth": st.cash_l + st.claim_l - st.int_l + st.loss_l,
         "ccp_worth": ccp_worth(st, pr) + st.loss_c,
         "backstop_worth": st.cash_b + st.claim_b - st.int_b + st.loss_b,
         "fund_sfc_gap": jnp.max(jnp.abs(eq - st.e0 - st.pnl)),
-        "scale": st.q.sum(0) @ pr.p / 100.0 + params.total_position,
+        "scale": st.q.sum(1) @ pr.p / 100.0 + params.total_position,
     }
 
 
@@ -656,7 +666,7 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "fund_cash": st.cash.sum(),
         "fund_bills": st.bills.sum(),
         "fund_gross_position": v.sum(),
-        "fund_repo_debt": st.debt.sum(0),
+        "fund_repo_debt": st.debt.sum(1),
         "fund_im": st.im.sum(),
         "am_im": st.im_a,
         "backstop_outstanding": st.bs_loan.sum(),
