@@ -168,3 +168,20 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
     st2 = st1._replace(cash=st1.cash.at[0].set(-0.01))
     out2, _, _ = model.fund_window(p, st2, pr, ob, st.t + 0.5, s)
     assert float(out2.alive[0]) == 0.0 and bool(jnp.all(out2.q[:, 0] == 0.0))
+
+
+def test_quiet_window_shortcut_changes_no_number():
+    """The quiet-window branch (no fund sells, borrows or defaults: settle from cash, skip the
+    clearing iterations and the waterfall) is the full window with a null plan, so a run with the
+    shortcut disabled gives the same outputs (to round-off) and the same defaults."""
+    sc = small()
+    p, s = sim.to_engine(sc)
+    fast = run_batch(p, s, 3, 6)
+    slow = run_batch(p, s._replace(skip_quiet_windows=False), 3, 6)
+    assert np.array_equal(fast.outputs["new_defaults"], slow.outputs["new_defaults"])
+    for k, v in slow.outputs.items():
+        assert np.allclose(fast.outputs[k], v, rtol=1e-11, atol=1e-11), k
+    # the scenario has both kinds of day, so both branches ran (a block is quiet only when
+    # every path in it is quiet)
+    busy = (slow.outputs["cash_gap_morning"] > 0) | (slow.outputs["sold_unwind"].sum(-1) > 0)
+    assert busy.any() and not busy.any(0).all()

@@ -35,9 +35,25 @@ def simulate_path(params: Params, key: jax.Array, static: Static):
 PATH_BLOCK = 32
 
 
+#: name of the ``vmap`` axis over the paths of a block (lets a step ask "is any path busy?")
+PATH_AXIS = "paths"
+
+
 def _paths(p: Params, keys: jax.Array, static: Static):
+    """Blocks of ``PATH_BLOCK`` paths, each block one ``vmap`` (named ``PATH_AXIS``), walked by
+    ``lax.map``; a remainder block is vmapped on its own. Every path's numbers are the same
+    whatever block it lands in."""
     n = keys.shape[0]
-    return jax.lax.map(lambda k: simulate_path(p, k, static), keys, batch_size=min(PATH_BLOCK, n))
+    blk = min(PATH_BLOCK, n)
+    st = static._replace(batch_axis=PATH_AXIS)
+    block = jax.vmap(lambda k: simulate_path(p, k, st), axis_name=PATH_AXIS)
+    full = n - n % blk
+    out = jax.lax.map(block, keys[:full].reshape(full // blk, blk, *keys.shape[1:]))
+    out = jax.tree_util.tree_map(lambda x: x.reshape(full, *x.shape[2:]), out)
+    if full == n:
+        return out
+    rest = block(keys[full:])
+    return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), out, rest)
 
 
 @lru_cache(maxsize=32)

@@ -61,6 +61,12 @@ class Static(NamedTuple):
     n_segments: int = 2
     fp_iters: int = 3
     record_distribution: bool = True
+    #: settle a window in which no fund sells, borrows or defaults without the clearing
+    #: iterations and the default waterfall (same numbers; see :func:`fund_window`)
+    skip_quiet_windows: bool = True
+    #: name of the ``vmap`` axis over paths (set by the engine): a window is skipped only when it
+    #: is quiet on every path of the batch, so the branch stays a real branch under ``vmap``
+    batch_axis: str | None = None
 
 
 class Params(NamedTuple):
@@ -463,9 +469,62 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
         return _clear(params, st, pre, _vm(u, st.q) * pre.p / 100.0, _vm(u, st.fut) * pre.f / 100.0,
                       n_oth.sum() * pre.po, s, static.n_steps)
 
+    first = plan(pre)
+    if not static.skip_quiet_windows:
+        return _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost)
+    s_bills, d_bs, n_oth, u, _, _ = first
+    busy = jnp.any((u > 0.0) | (n_oth > 0.0) | (s_bills > 0.0) | (d_bs > 0.0)).astype(jnp.int32)
+    if static.batch_axis is not None:
+        busy = jax.lax.pmax(busy, static.batch_axis)
+    return jax.lax.cond(
+        busy > 0,
+        lambda: _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost),
+        lambda: _settle_quiet(st, pre, ob, pay_in, pay_out, gap),
+    )
+
+
+def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap):
+    """A quiet window: every fund pays its obligations from cash; nobody sells, borrows from the
+    backstop or defaults, so prices do not move. This is :func:`_settle` with a null plan (every
+    term it drops is an exact zero there); the engine's tests check the two agree."""
+    a = st.alive
+    rc = ob.repo_call * a
+    ir = ob.int_repo * a
+    ib = ob.int_bs * a
+    st = st._replace(
+        debt=jnp.where(a > 0, ob.debt_post, st.debt),
+        im=jnp.where(a > 0, ob.im_post, st.im),
+        cash=st.cash + a * (pay_in - pay_out),
+        pnl=st.pnl - (ir.sum(0) + ib),
+        cash_l=st.cash_l + (rc + ir * a).sum(1),
+        claim_l=st.claim_l - rc.sum(1),
+        int_l=st.int_l + ir.sum(1),
+        cash_c=st.cash_c + (a * (ob.im_call + ob.ccp_vm)).sum(),
+        cash_b=st.cash_b + (ib * a).sum(),
+        int_b=st.int_b + ib.sum(),
+    )
+    k, sgm = st.q.shape[0], st.debt.shape[0]
+    z = jnp.zeros(())
+    flows = WindowFlows(
+        sold_unwind=jnp.zeros(k), sold_default=jnp.zeros(k), fut_bought=jnp.zeros(k), bills_sold=z,
+        other_sold=z, bs_drawn=z, new_defaults=z, cash_need=(pay_out * a).sum(), gap=gap.sum(),
+        loss_l=jnp.zeros(sgm), loss_c=z, loss_b=z,
+    )
+    return st, pre, flows
+
+
+def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost):
+    """Clear the window's sales (uniform price by fixed-point iteration), then settle survivors
+    and run the default waterfall."""
+    a = st.alive
+    pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
     # uniform-price clearing by fixed-point iteration: plans at estimated prices -> clearing prices
-    est = jax.lax.fori_loop(0, static.fp_iters - 1, lambda i, e: clear(plan(e))[1], pre)
-    s_bills, d_bs, n_oth, u, dflt, nd = plan(est)
+    if static.fp_iters >= 2:
+        est = clear(first)[1]
+        est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
+        s_bills, d_bs, n_oth, u, dflt, nd = plan(est)
+    else:
+        s_bills, d_bs, n_oth, u, dflt, nd = first
     st_c, est = clear((s_bills, d_bs, n_oth, u, dflt, nd))
     post = est
     s_bills = nd * s_bills + dflt * st.bills
