@@ -27,6 +27,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from basislab.sim import sampling
+
 jax.config.update("jax_enable_x64", True)
 
 #: Maturity buckets of cash Treasuries and their futures (TU, FV, TY, US/UB).
@@ -296,13 +298,13 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     size = params.total_position * size / size.sum()
     lev = params.lev_median * jnp.exp(params.lev_sigma * jax.random.normal(k_lev, (n,)))
     lev = jnp.maximum(lev, 1.5)
-    mix = jax.random.dirichlet(k_mix, params.mix_conc * params.mix, (n,))
+    mix = sampling.dirichlet(k_mix, params.mix_conc * params.mix, n)  # [K,N]
     b = params.bilat_share
-    wb = jax.random.beta(k_bil, params.bilat_conc * b, params.bilat_conc * (1.0 - b), (n,))
+    wb = sampling.beta(k_bil, params.bilat_conc * b, params.bilat_conc * (1.0 - b), n)
     wb = jnp.clip(wb, 0.0, 1.0)
     wshare = jnp.stack([wb, 1.0 - wb], 0)  # [S,N]
 
-    val = mix.T * size  # [K,N] market value of the cash leg
+    val = mix * size  # [K,N] market value of the cash leg
     q = 100.0 * val / params.p0[:, None]
     fut = q * params.cf[:, None]  # DV01 hedge of the CTD: short CF futures per bond
     f0 = params.p0 * jnp.exp(-params.rho) / params.cf
