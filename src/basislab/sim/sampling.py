@@ -42,9 +42,11 @@ def gamma(key: jax.Array, a: jax.Array, shape: tuple[int, ...]) -> jax.Array:
         v = (1.0 + c * x) ** 3
         vp = jnp.where(v > 0.0, v, 1.0)
         ok = (v > 0.0) & (jnp.log(u) < 0.5 * x * x + d - d * vp + d * jnp.log(vp))
-        first = jnp.argmax(ok, axis=0)
-        val = jnp.take_along_axis(d * vp, first[None], axis=0)[0]
-        return val, ok.any(axis=0)
+        val, any_ok = d * vp[-1], ok[-1]
+        for r in range(ROUNDS - 2, -1, -1):  # the first accepted candidate wins
+            val = jnp.where(ok[r], d * vp[r], val)
+            any_ok = any_ok | ok[r]
+        return val, any_ok
 
     def again(carry):
         val, done, k = carry
