@@ -515,6 +515,30 @@ def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap)
     return st, pre, flows
 
 
+def _close_out(st: State, ob: Obligations, dflt, v_post, fut_mtm, post: Prices, cash):
+    """Default waterfall: lenders sell the defaulters' collateral and keep what covers their
+    claims, the clearing house closes out the futures against IM, and the remaining pool pays
+    the unsecured claims pro rata; what it cannot pay is each creditor's loss."""
+    pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
+    sale = dflt * v_post
+    proceeds = st.wshare * sale
+    rec = jnp.minimum(st.debt, proceeds) * dflt
+    short_l = (st.debt - rec + ob.int_repo) * dflt
+    x = -ob.ccp_vm + st.pend - fut_mtm
+    net = st.im + x
+    ccp_pay = dflt * pos(net)
+    ccp_claim = dflt * pos(-net)
+    bs_claim = dflt * (st.bs_loan + ob.int_bs)
+    pool = dflt * (st.cash + st.bills + st.other * post.po + sale - rec.sum(0)) + ccp_pay
+    unsec = short_l.sum(0) + ccp_claim + bs_claim
+    frac = jnp.where(unsec > 0, jnp.minimum(1.0, pos(pool) / jnp.maximum(unsec, _TINY)), 1.0)
+    paid_l, paid_c, paid_b = frac * short_l, frac * ccp_claim, frac * bs_claim
+    loss_l, loss_c, loss_b = short_l - paid_l, ccp_claim - paid_c, bs_claim - paid_b
+    cash = jnp.where(dflt > 0, pool - paid_l.sum(0) - paid_c - paid_b, cash)
+
+    return rec, paid_l, paid_c, paid_b, loss_l, loss_c, loss_b, ccp_pay, cash
+
+
 def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost):
     """Clear the window's sales (uniform price by fixed-point iteration), then settle survivors
     and run the default waterfall."""
@@ -545,22 +569,17 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
     fut_mtm = _mv(st.fut, post.f - st.f_last) / 100.0  # [N] unrealised futures P&L (short loses)
     pend = st.pend - unw * fut_mtm
 
-    # --- defaulters: close-out waterfall -------------------------------------------------------
-    sale = dflt * v_post
-    proceeds = st.wshare * sale
-    rec = jnp.minimum(st.debt, proceeds) * dflt
-    short_l = (st.debt - rec + ob.int_repo) * dflt
-    x = -ob.ccp_vm + st.pend - fut_mtm
-    net = st.im + x
-    ccp_pay = dflt * pos(net)
-    ccp_claim = dflt * pos(-net)
-    bs_claim = dflt * (st.bs_loan + ob.int_bs)
-    pool = dflt * (st.cash + st.bills + st.other * post.po + sale - rec.sum(0)) + ccp_pay
-    unsec = short_l.sum(0) + ccp_claim + bs_claim
-    frac = jnp.where(unsec > 0, jnp.minimum(1.0, pos(pool) / jnp.maximum(unsec, _TINY)), 1.0)
-    paid_l, paid_c, paid_b = frac * short_l, frac * ccp_claim, frac * bs_claim
-    loss_l, loss_c, loss_b = short_l - paid_l, ccp_claim - paid_c, bs_claim - paid_b
-    cash = jnp.where(dflt > 0, pool - paid_l.sum(0) - paid_c - paid_b, cash)
+    # --- defaulters: close-out waterfall (skipped, as exact zeros, when no fund of the batch
+    # defaults in this window) ---------------------------------------------------------------
+    any_default = jnp.any(dflt > 0.0).astype(jnp.int32)
+    if static.batch_axis is not None:
+        any_default = jax.lax.pmax(any_default, static.batch_axis)
+    rec, paid_l, paid_c, paid_b, loss_l, loss_c, loss_b, ccp_pay, cash = jax.lax.cond(
+        any_default > 0,
+        lambda: _close_out(st, ob, dflt, v_post, fut_mtm, post, cash),
+        lambda: (jnp.zeros_like(st.debt),) * 2 + (jnp.zeros_like(cash),) * 2 + (jnp.zeros_like(st.debt),)
+        + (jnp.zeros_like(cash),) * 3 + (cash,),
+    )
 
     keep = (1.0 - u)  # dead funds keep nothing; survivors keep 1 - u
     new_fut = st.fut * keep
