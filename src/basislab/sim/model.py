@@ -545,10 +545,17 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
     a = st.alive
     pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
     # uniform-price clearing by fixed-point iteration: plans at estimated prices -> clearing prices
+    # (when nobody sells into a market at the pre-window prices, those prices already clear)
     if static.fp_iters >= 2:
-        est = clear(first)[1]
-        est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
-        s_bills, d_bs, n_oth, u, dflt, nd = plan(est)
+        def iterate():
+            est = clear(first)[1]
+            est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
+            return plan(est)
+
+        sells = jnp.any((first[3] > 0.0) | (first[2] > 0.0)).astype(jnp.int32)
+        if static.batch_axis is not None:
+            sells = jax.lax.pmax(sells, static.batch_axis)
+        s_bills, d_bs, n_oth, u, dflt, nd = jax.lax.cond(sells > 0, iterate, lambda: first)
     else:
         s_bills, d_bs, n_oth, u, dflt, nd = first
     st_c, est = clear((s_bills, d_bs, n_oth, u, dflt, nd))
