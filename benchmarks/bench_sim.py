@@ -30,13 +30,13 @@ def _scenario(funds: int, steps: int = STEPS, distribution: bool = False):
 
 
 def state_bytes_per_fund(funds: int = 8) -> int:
-    """Bytes of per-fund state (every State field with a leading fund axis)."""
+    """Bytes of per-fund state (every State field with a fund axis; it is the last axis)."""
     p, s = sim.to_engine(_scenario(funds))
     st = jax.eval_shape(lambda k: sim.model.init_state(k, p, s), jax.random.PRNGKey(0))
     total = 0
     for leaf in jax.tree_util.tree_leaves(st):
-        if leaf.shape and leaf.shape[0] == funds:
-            total += int(np.prod(leaf.shape[1:], dtype=np.int64)) * leaf.dtype.itemsize
+        if leaf.shape and leaf.shape[-1] == funds:
+            total += int(np.prod(leaf.shape[:-1], dtype=np.int64)) * leaf.dtype.itemsize
     return total
 
 
@@ -52,8 +52,36 @@ def copy_bandwidth(nbytes: int = 400_000_000, repeats: int = 5) -> float:
     return 2 * a.nbytes / best
 
 
-def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False) -> dict:
-    p, s = sim.to_engine(_scenario(funds, steps, distribution))
+def step_traffic_per_fund(funds: int = 1000) -> tuple[float, float]:
+    """XLA's own cost analysis of one compiled step of one path: (bytes accessed, flops) per
+    fund-step. The bytes count every intermediate array the compiled kernels read and write."""
+    p, s = sim.to_engine(_scenario(funds))
+    key = jax.random.PRNGKey(0)
+    st0 = sim.model.init_state(key, p, s)
+    sh = jax.tree_util.tree_map(lambda x: x[0], sim.model.draw_shocks(key, p, s))
+    ca = jax.jit(lambda p, st, sh: sim.model.step(p, st, sh, s)).lower(p, st0, sh).compile().cost_analysis()
+    ca = ca[0] if isinstance(ca, list) else ca
+    return ca["bytes accessed"] / funds, ca["flops"] / funds
+
+
+def time_population(funds: int, paths: int, repeats: int = 3) -> float:
+    """Seconds to draw the fund population (sizes, leverage, Dirichlet mixes, Beta shares) and the
+    shocks of ``paths`` paths: the fixed cost per path, paid once whatever the horizon."""
+    p, s = sim.to_engine(_scenario(funds))
+    keys = path_keys(0, paths)
+    f = jax.jit(jax.vmap(lambda k: (sim.model.init_state(k, p, s), sim.model.draw_shocks(k, p, s))))
+    jax.block_until_ready(f(keys))
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        jax.block_until_ready(f(keys))
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False,
+                backstop: bool = False) -> dict:
+    p, s = sim.to_engine(sim.with_backstop(_scenario(funds, steps, distribution), backstop))
     keys = path_keys(0, paths)
     t0 = time.perf_counter()
     compiled = compiled_runner(s).lower(p, keys).compile()
@@ -112,6 +140,23 @@ def run(quick: bool = False) -> list[dict]:
     rows.append({"benchmark": "sim", "case": f"cost per step: {2 * STEPS} vs {STEPS} steps ({n_f}x{n_p})",
                  "value": r2["seconds"] / (2 * STEPS), "unit": "s per step", "baseline": per_step,
                  "ratio": r2["seconds"] / (2 * STEPS) / per_step})
+    rb = time_engine(n_f, n_p, backstop=True)
+    rows.append({"benchmark": "sim", "case": f"backstop on (busy every day, no defaults) ({n_f}x{n_p})",
+                 "value": rb["fund_steps_per_s"], "unit": "fund-steps/s",
+                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+                 "ratio": rb["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
+    pop = time_population(n_f, n_p)
+    rows.append({"benchmark": "sim", "case": f"population + shock draw, share of a {STEPS}-step run ({n_f}x{n_p})",
+                 "value": pop, "unit": "s", "baseline": results[(n_f, n_p)]["seconds"],
+                 "ratio": pop / results[(n_f, n_p)]["seconds"]})
+    rows.append({"benchmark": "sim", "case": f"step rate without the population draw ({n_f}x{n_p})",
+                 "value": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop), "unit": "fund-steps/s",
+                 "baseline": roofline, "ratio": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop) / roofline})
+    traffic, flops = step_traffic_per_fund(n_f)
+    rows.append({"benchmark": "sim", "case": "compiled step: bytes accessed per fund-step (XLA cost analysis)",
+                 "value": traffic, "unit": "bytes", "baseline": float(rw), "ratio": traffic / rw})
+    rows.append({"benchmark": "sim", "case": "compiled step: flops per fund-step (XLA cost analysis)",
+                 "value": flops, "unit": "flops"})
     rd = time_engine(n_f, n_p, distribution=True)
     rows.append({"benchmark": "sim", "case": f"with fund-distribution quantiles ({n_f}x{n_p})",
                  "value": rd["fund_steps_per_s"], "unit": "fund-steps/s",
