@@ -54,6 +54,19 @@ def _vm(w: jax.Array, x: jax.Array) -> jax.Array:
     return (x * w).sum(-1)
 
 
+def _pos(x: jax.Array) -> jax.Array:
+    return jnp.maximum(x, 0.0)
+
+
+def _any_in_batch(mask: jax.Array, static: Static) -> jax.Array:
+    """True when ``mask`` holds anywhere on any path of the vmapped batch (``static.batch_axis``),
+    so a ``lax.cond`` on it stays a real branch under ``vmap`` instead of running both sides."""
+    hit = jnp.any(mask).astype(jnp.int32)
+    if static.batch_axis is not None:
+        hit = jax.lax.pmax(hit, static.batch_axis)
+    return hit > 0
+
+
 class Static(NamedTuple):
     """Hashable configuration fixing shapes; changing it recompiles."""
 
@@ -431,11 +444,10 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     or is insolvent, defaults and its lenders and the clearing house liquidate it into the same
     markets. Returns the new state, the clearing prices and the window's flows."""
     a = st.alive
-    pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
-    pay_out = pos(ob.repo_call).sum(0) + pos(ob.im_call) + pos(ob.ccp_vm) + ob.int_repo.sum(0) + ob.int_bs
-    pay_in = pos(-ob.repo_call).sum(0) + pos(-ob.im_call) + pos(-ob.ccp_vm)
+    pay_out = _pos(ob.repo_call).sum(0) + _pos(ob.im_call) + _pos(ob.ccp_vm) + ob.int_repo.sum(0) + ob.int_bs
+    pay_in = _pos(-ob.repo_call).sum(0) + _pos(-ob.im_call) + _pos(-ob.ccp_vm)
     cash0 = st.cash + (pay_in - pay_out) * a
-    gap = pos(-cash0) * a
+    gap = _pos(-cash0) * a
     need = gap * (1.0 + params.oversell)
     dpost = ob.debt_post.sum(0)
 
@@ -446,7 +458,7 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
               + st.other * est.po + ob.im_post - dpost - st.bs_loan)
         s_bills = jnp.minimum(st.bills, need)
         r1 = need - s_bills
-        bs_cap = params.bs_on * pos(params.bs_ltv * v_est - st.bs_loan)
+        bs_cap = params.bs_on * _pos(params.bs_ltv * v_est - st.bs_loan)
         d_bs = jnp.minimum(bs_cap, r1)
         r2 = r1 - d_bs
         oth_val = st.other * est.po
@@ -455,7 +467,7 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
         u_cash = jnp.where(r3 > 0, jnp.minimum(1.0, r3 / jnp.maximum(e_unit, _TINY)), 0.0)
         lev = v_est / jnp.maximum(eq, _TINY)
         u_lev = jnp.where(lev > st.lev_limit, 1.0 - params.lev_target_ratio * st.lev_limit / lev, 0.0)
-        capacity = st.bills + bs_cap + oth_val + pos(e_unit)
+        capacity = st.bills + bs_cap + oth_val + _pos(e_unit)
         # default: cannot cover a cash gap, or insolvent (a fund with no gap never fails the
         # first test, so round-off in a fully unwound fund's holdings cannot default it)
         dflt = a * (((gap > 0.0) & (capacity < gap)) | (eq <= 0.0)).astype(jnp.float64)
@@ -472,17 +484,15 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
                       n_oth.sum() * pre.po, s, static.n_steps)
 
     first = plan(pre)
-    if not static.skip_quiet_windows:
+
+    def full():
         return _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost)
+
+    if not static.skip_quiet_windows:
+        return full()
     s_bills, d_bs, n_oth, u, _, _ = first
-    busy = jnp.any((u > 0.0) | (n_oth > 0.0) | (s_bills > 0.0) | (d_bs > 0.0)).astype(jnp.int32)
-    if static.batch_axis is not None:
-        busy = jax.lax.pmax(busy, static.batch_axis)
-    return jax.lax.cond(
-        busy > 0,
-        lambda: _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out, gap, dpost),
-        lambda: _settle_quiet(st, pre, ob, pay_in, pay_out, gap),
-    )
+    busy = _any_in_batch((u > 0.0) | (n_oth > 0.0) | (s_bills > 0.0) | (d_bs > 0.0), static)
+    return jax.lax.cond(busy, full, lambda: _settle_quiet(st, pre, ob, pay_in, pay_out, gap))
 
 
 def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap):
@@ -519,19 +529,18 @@ def _close_out(st: State, ob: Obligations, dflt, v_post, fut_mtm, post: Prices, 
     """Default waterfall: lenders sell the defaulters' collateral and keep what covers their
     claims, the clearing house closes out the futures against IM, and the remaining pool pays
     the unsecured claims pro rata; what it cannot pay is each creditor's loss."""
-    pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
     sale = dflt * v_post
     proceeds = st.wshare * sale
     rec = jnp.minimum(st.debt, proceeds) * dflt
     short_l = (st.debt - rec + ob.int_repo) * dflt
     x = -ob.ccp_vm + st.pend - fut_mtm
     net = st.im + x
-    ccp_pay = dflt * pos(net)
-    ccp_claim = dflt * pos(-net)
+    ccp_pay = dflt * _pos(net)
+    ccp_claim = dflt * _pos(-net)
     bs_claim = dflt * (st.bs_loan + ob.int_bs)
     pool = dflt * (st.cash + st.bills + st.other * post.po + sale - rec.sum(0)) + ccp_pay
     unsec = short_l.sum(0) + ccp_claim + bs_claim
-    frac = jnp.where(unsec > 0, jnp.minimum(1.0, pos(pool) / jnp.maximum(unsec, _TINY)), 1.0)
+    frac = jnp.where(unsec > 0, jnp.minimum(1.0, _pos(pool) / jnp.maximum(unsec, _TINY)), 1.0)
     paid_l, paid_c, paid_b = frac * short_l, frac * ccp_claim, frac * bs_claim
     loss_l, loss_c, loss_b = short_l - paid_l, ccp_claim - paid_c, bs_claim - paid_b
     cash = jnp.where(dflt > 0, pool - paid_l.sum(0) - paid_c - paid_b, cash)
@@ -543,7 +552,6 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
     """Clear the window's sales (uniform price by fixed-point iteration), then settle survivors
     and run the default waterfall."""
     a = st.alive
-    pos = lambda x: jnp.maximum(x, 0.0)  # noqa: E731
     # uniform-price clearing by fixed-point iteration: plans at estimated prices -> clearing prices
     # (when nobody sells into a market at the pre-window prices, those prices already clear)
     if static.fp_iters >= 2:
@@ -552,10 +560,8 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
             est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
             return plan(est)
 
-        sells = jnp.any((first[3] > 0.0) | (first[2] > 0.0)).astype(jnp.int32)
-        if static.batch_axis is not None:
-            sells = jax.lax.pmax(sells, static.batch_axis)
-        s_bills, d_bs, n_oth, u, dflt, nd = jax.lax.cond(sells > 0, iterate, lambda: first)
+        sells = _any_in_batch((first[3] > 0.0) | (first[2] > 0.0), static)
+        s_bills, d_bs, n_oth, u, dflt, nd = jax.lax.cond(sells, iterate, lambda: first)
     else:
         s_bills, d_bs, n_oth, u, dflt, nd = first
     st_c, est = clear((s_bills, d_bs, n_oth, u, dflt, nd))
@@ -578,14 +584,15 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
 
     # --- defaulters: close-out waterfall (skipped, as exact zeros, when no fund of the batch
     # defaults in this window) ---------------------------------------------------------------
-    any_default = jnp.any(dflt > 0.0).astype(jnp.int32)
-    if static.batch_axis is not None:
-        any_default = jax.lax.pmax(any_default, static.batch_axis)
+    def no_defaults():
+        per_lender, per_fund = jnp.zeros_like(st.debt), jnp.zeros_like(cash)
+        # rec, paid_l, paid_c, paid_b, loss_l, loss_c, loss_b, ccp_pay, cash
+        return (per_lender, per_lender, per_fund, per_fund, per_lender, per_fund, per_fund, per_fund, cash)
+
     rec, paid_l, paid_c, paid_b, loss_l, loss_c, loss_b, ccp_pay, cash = jax.lax.cond(
-        any_default > 0,
+        _any_in_batch(dflt > 0.0, static),
         lambda: _close_out(st, ob, dflt, v_post, fut_mtm, post, cash),
-        lambda: (jnp.zeros_like(st.debt),) * 2 + (jnp.zeros_like(cash),) * 2 + (jnp.zeros_like(st.debt),)
-        + (jnp.zeros_like(cash),) * 3 + (cash,),
+        no_defaults,
     )
 
     keep = (1.0 - u)  # dead funds keep nothing; survivors keep 1 - u
