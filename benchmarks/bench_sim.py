@@ -40,16 +40,21 @@ def state_bytes_per_fund(funds: int = 8) -> int:
     return total
 
 
+def best_seconds(fn, repeats: int) -> float:
+    """Fastest of ``repeats`` timed calls of ``fn`` (which must block until its work is done)."""
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def copy_bandwidth(nbytes: int = 400_000_000, repeats: int = 5) -> float:
     """Bytes moved per second (read + write) by a plain array copy, best of ``repeats``."""
     a = np.ones(nbytes // 8)
     b = np.empty_like(a)
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t)
-    return 2 * a.nbytes / best
+    return 2 * a.nbytes / best_seconds(lambda: np.copyto(b, a), repeats)
 
 
 def step_traffic_per_fund(funds: int = 1000) -> tuple[float, float]:
@@ -71,12 +76,7 @@ def time_population(funds: int, paths: int, repeats: int = 3) -> float:
     keys = path_keys(0, paths)
     f = jax.jit(jax.vmap(lambda k: (sim.model.init_state(k, p, s), sim.model.draw_shocks(k, p, s))))
     jax.block_until_ready(f(keys))
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        jax.block_until_ready(f(keys))
-        best = min(best, time.perf_counter() - t)
-    return best
+    return best_seconds(lambda: jax.block_until_ready(f(keys)), repeats)
 
 
 def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False,
@@ -89,11 +89,7 @@ def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, di
     mem = compiled.memory_analysis()
     peak = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else float("nan")
     jax.block_until_ready(compiled(p, keys))
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        jax.block_until_ready(compiled(p, keys))
-        best = min(best, time.perf_counter() - t)
+    best = best_seconds(lambda: jax.block_until_ready(compiled(p, keys)), repeats)
     return {"seconds": best, "fund_steps_per_s": funds * paths * steps / best, "compile_s": compile_s,
             "peak_bytes": peak}
 
