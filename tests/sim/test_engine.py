@@ -171,17 +171,27 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
 
 
 def test_quiet_window_shortcut_changes_no_number():
-    """The quiet-window branch (no fund sells, borrows or defaults: settle from cash, skip the
-    clearing iterations and the waterfall) is the full window with a null plan, so a run with the
-    shortcut disabled gives the same outputs (to round-off) and the same defaults."""
-    sc = small()
-    p, s = sim.to_engine(sc)
-    fast = run_batch(p, s, 3, 6)
-    slow = run_batch(p, s._replace(skip_quiet_windows=False), 3, 6)
-    assert np.array_equal(fast.outputs["new_defaults"], slow.outputs["new_defaults"])
-    for k, v in slow.outputs.items():
-        assert np.allclose(fast.outputs[k], v, rtol=1e-11, atol=1e-11), k
-    # the scenario has both kinds of day, so both branches ran (a block is quiet only when
-    # every path in it is quiet)
-    busy = (slow.outputs["cash_gap_morning"] > 0) | (slow.outputs["sold_unwind"].sum(-1) > 0)
-    assert busy.any() and not busy.any(0).all()
+    """The quiet-window branch (nobody unwinds, sells other assets or defaults: pay from cash,
+    bills and the backstop, skip the clearing iterations and the waterfall) is the full window
+    with a plan that only sells bills and borrows, so a run with the shortcut disabled gives the
+    same outputs (to round-off), the same defaults and the same audit, in both worlds."""
+    runs = {}
+    for backstop in (False, True):
+        p, s = sim.to_engine(sim.with_backstop(small(), backstop))
+        fast = run_batch(p, s, 3, 6)
+        slow = run_batch(p, s._replace(skip_quiet_windows=False), 3, 6)
+        assert np.array_equal(fast.outputs["new_defaults"], slow.outputs["new_defaults"])
+        for k, v in slow.outputs.items():
+            assert np.allclose(fast.outputs[k], v, rtol=1e-11, atol=1e-11), k
+        for k, v in slow.audit_steps.items():
+            assert np.allclose(fast.audit_steps[k], v, rtol=1e-11, atol=1e-11), k
+        o = slow.outputs
+        sells = (o["sold_unwind"].sum(-1) > 0) | (o["sold_default"].sum(-1) > 0) | (o["other_sold"] > 0)
+        runs[backstop] = sells.any(0), ((o["bills_sold"] > 0) | (o["backstop_drawn"] > 0)).any(0)
+    # without the backstop the run has both kinds of day (a block is quiet only when every path
+    # in it is quiet), so both branches ran; with it, nobody sells but funds draw on the backstop
+    # and sell bills on quiet days, so the quiet branch's own flows were exercised
+    sells, _ = runs[False]
+    assert sells.any() and not sells.all()
+    sells, liquid = runs[True]
+    assert (liquid & ~sells).any()

@@ -491,36 +491,43 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     if not static.skip_quiet_windows:
         return full()
     s_bills, d_bs, n_oth, u, _, _ = first
-    busy = _any_in_batch((u > 0.0) | (n_oth > 0.0) | (s_bills > 0.0) | (d_bs > 0.0), static)
-    return jax.lax.cond(busy, full, lambda: _settle_quiet(st, pre, ob, pay_in, pay_out, gap))
+    busy = _any_in_batch((u > 0.0) | (n_oth > 0.0), static)
+    return jax.lax.cond(busy, full, lambda: _settle_quiet(st, pre, ob, pay_in, pay_out, gap, s_bills, d_bs))
 
 
-def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap):
-    """A quiet window: every fund pays its obligations from cash; nobody sells, borrows from the
-    backstop or defaults, so prices do not move. This is :func:`_settle` with a null plan (every
-    term it drops is an exact zero there); the engine's tests check the two agree."""
+def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap, s_bills, d_bs):
+    """A quiet window: every fund pays its obligations from cash, selling bills or drawing on the
+    backstop where its cash falls short, but nobody unwinds, sells other assets or defaults, so
+    no market price moves. This is :func:`_settle` with a plan that only sells bills and borrows
+    (every term it drops is an exact zero there); the engine's tests check the two agree."""
     a = st.alive
     rc = ob.repo_call * a
     ir = ob.int_repo * a
     ib = ob.int_bs * a
+    s_bills, d_bs = a * s_bills, a * d_bs
     st = st._replace(
         debt=jnp.where(a > 0, ob.debt_post, st.debt),
         im=jnp.where(a > 0, ob.im_post, st.im),
-        cash=st.cash + a * (pay_in - pay_out),
+        cash=st.cash + a * (pay_in - pay_out) + s_bills + d_bs,
+        bills=st.bills - s_bills,
+        bs_loan=st.bs_loan + d_bs,
         pnl=st.pnl - (ir.sum(0) + ib),
         cash_l=st.cash_l + (rc + ir * a).sum(1),
         claim_l=st.claim_l - rc.sum(1),
         int_l=st.int_l + ir.sum(1),
         cash_c=st.cash_c + (a * (ob.im_call + ob.ccp_vm)).sum(),
-        cash_b=st.cash_b + (ib * a).sum(),
+        cash_o=st.cash_o - s_bills.sum(),
+        bills_o=st.bills_o + s_bills.sum(),
+        cash_b=st.cash_b + (ib * a - d_bs).sum(),
+        claim_b=st.claim_b + d_bs.sum(),
         int_b=st.int_b + ib.sum(),
     )
     k, sgm = st.q.shape[0], st.debt.shape[0]
     z = jnp.zeros(())
     flows = WindowFlows(
-        sold_unwind=jnp.zeros(k), sold_default=jnp.zeros(k), fut_bought=jnp.zeros(k), bills_sold=z,
-        other_sold=z, bs_drawn=z, new_defaults=z, cash_need=(pay_out * a).sum(), gap=gap.sum(),
-        loss_l=jnp.zeros(sgm), loss_c=z, loss_b=z,
+        sold_unwind=jnp.zeros(k), sold_default=jnp.zeros(k), fut_bought=jnp.zeros(k),
+        bills_sold=s_bills.sum(), other_sold=z, bs_drawn=d_bs.sum(), new_defaults=z,
+        cash_need=(pay_out * a).sum(), gap=gap.sum(), loss_l=jnp.zeros(sgm), loss_c=z, loss_b=z,
     )
     return st, pre, flows
 
