@@ -16,17 +16,26 @@ import jax
 import numpy as np
 
 from basislab import sim
-from basislab.sim.engine import compiled_runner, path_keys
+from basislab.sim import model
+from basislab.sim.engine import PATH_BLOCK, compiled_runner, path_keys, run_batch
 
 STEPS = 20
 TARGET = 5e7
 
 
-def _scenario(funds: int, steps: int = STEPS, distribution: bool = False):
-    return sim.load_scenario("seed-thesis", [
-        f"funds.count={funds}", f"horizon_days={steps}", "shock.start_day=2", "shock.duration_days=4",
-        f"engine.record_distribution={str(distribution).lower()}",
-    ])
+#: overrides that turn the seed-thesis shock off: a calm market, where every window is quiet
+CALM = [f"shock.{field}.{b}=0" for field in ("yield_bp", "cash_dislocation_bp") for b in model.BUCKETS] + [
+    "shock.vol_multiplier=1"]
+
+
+def _scenario(funds: int, steps: int = STEPS, distribution: bool = False, calm: bool = False,
+              as_shipped: bool = False):
+    """The benchmark's scenario: seed-thesis with ``funds`` funds, over ``steps`` days with the shock
+    on days 2-5 (or, ``as_shipped``, the preset's own 60-day horizon and shock; or ``calm``)."""
+    sets = [f"funds.count={funds}", f"engine.record_distribution={str(distribution).lower()}"]
+    if not as_shipped:
+        sets += [f"horizon_days={steps}", "shock.start_day=2", "shock.duration_days=4"]
+    return sim.load_scenario("seed-thesis", sets + (CALM if calm else []))
 
 
 def state_bytes_per_fund(funds: int = 8) -> int:
@@ -57,16 +66,47 @@ def copy_bandwidth(nbytes: int = 400_000_000, repeats: int = 5) -> float:
     return 2 * a.nbytes / best_seconds(lambda: np.copyto(b, a), repeats)
 
 
-def step_traffic_per_fund(funds: int = 1000) -> tuple[float, float]:
+def step_traffic_per_fund(funds: int = 1000, quiet: bool = False) -> tuple[float, float]:
     """XLA's own cost analysis of one compiled step of one path: (bytes accessed, flops) per
-    fund-step. The bytes count every intermediate array the compiled kernels read and write."""
+    fund-step. The bytes count every intermediate array the compiled kernels read and write; both
+    sides of every ``lax.cond`` are counted. With ``quiet`` both settlement windows are compiled
+    as quiet windows (the calm-market step: no sales, no clearing, no waterfall)."""
     p, s = sim.to_engine(_scenario(funds))
     key = jax.random.PRNGKey(0)
-    st0 = sim.model.init_state(key, p, s)
-    sh = jax.tree_util.tree_map(lambda x: x[0], sim.model.draw_shocks(key, p, s))
-    ca = jax.jit(lambda p, st, sh: sim.model.step(p, st, sh, s)).lower(p, st0, sh).compile().cost_analysis()
+    st0 = model.init_state(key, p, s)
+    sh = jax.tree_util.tree_map(lambda x: x[0], model.draw_shocks(key, p, s))
+    settle = model._settle
+    if quiet:  # every window takes the quiet branch's code
+        model._settle = lambda prm, st, pre, ob, s_, static, plan, clear, first, pay_in, pay_out, gap, dpost: (
+            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap))
+    try:
+        fn = jax.jit(lambda p, st, sh: model.step(p, st, sh, s._replace(skip_quiet_windows=not quiet)))
+        ca = fn.lower(p, st0, sh).compile().cost_analysis()
+    finally:
+        model._settle = settle
     ca = ca[0] if isinstance(ca, list) else ca
     return ca["bytes accessed"] / funds, ca["flops"] / funds
+
+
+def dgemm_flops(n: int = 2000, repeats: int = 3) -> float:
+    """Float64 flops per second of a dense matrix product (numpy's BLAS on every core): the
+    machine's practical arithmetic peak, timed in this same run."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n)), rng.random((n, n))
+    a @ b
+    return 2.0 * n**3 / best_seconds(lambda: a @ b, repeats)
+
+
+def busy_share(funds: int, paths: int, calm: bool = False) -> float:
+    """Share of (block of ``PATH_BLOCK`` paths, day) pairs in which some fund on some path of the
+    block unwound, sold other assets or defaulted in a window: the days that run the full
+    settlement (clearing iterations, waterfall) instead of the quiet branch."""
+    p, s = sim.to_engine(_scenario(funds, calm=calm))
+    out = run_batch(p, s, 0, paths).outputs
+    busy = ((out["other_sold"] > 0) | (out["sold_unwind"].sum(-1) > 0) | (out["sold_default"].sum(-1) > 0)
+            | (out["new_defaults"] > 0))
+    blocks = busy[: paths - paths % PATH_BLOCK].reshape(-1, PATH_BLOCK, busy.shape[1]).any(1)
+    return float(blocks.mean())
 
 
 def time_population(funds: int, paths: int, repeats: int = 3) -> float:
@@ -80,8 +120,10 @@ def time_population(funds: int, paths: int, repeats: int = 3) -> float:
 
 
 def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False,
-                backstop: bool = False) -> dict:
-    p, s = sim.to_engine(sim.with_backstop(_scenario(funds, steps, distribution), backstop))
+                backstop: bool = False, calm: bool = False, as_shipped: bool = False) -> dict:
+    sc = sim.with_backstop(_scenario(funds, steps, distribution, calm, as_shipped), backstop)
+    steps = sc.horizon_days
+    p, s = sim.to_engine(sc)
     keys = path_keys(0, paths)
     t0 = time.perf_counter()
     compiled = compiled_runner(s).lower(p, keys).compile()
@@ -137,7 +179,7 @@ def run(quick: bool = False) -> list[dict]:
                  "value": r2["seconds"] / (2 * STEPS), "unit": "s per step", "baseline": per_step,
                  "ratio": r2["seconds"] / (2 * STEPS) / per_step})
     rb = time_engine(n_f, n_p, backstop=True)
-    rows.append({"benchmark": "sim", "case": f"backstop on (busy every day, no defaults) ({n_f}x{n_p})",
+    rows.append({"benchmark": "sim", "case": f"backstop on (draws on most days, no defaults) ({n_f}x{n_p})",
                  "value": rb["fund_steps_per_s"], "unit": "fund-steps/s",
                  "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
                  "ratio": rb["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
@@ -153,6 +195,36 @@ def run(quick: bool = False) -> list[dict]:
                  "value": traffic, "unit": "bytes", "baseline": float(rw), "ratio": traffic / rw})
     rows.append({"benchmark": "sim", "case": "compiled step: flops per fund-step (XLA cost analysis)",
                  "value": flops, "unit": "flops"})
+    # what bounds the step: the arithmetic of a calm step against the machine's dgemm rate
+    rc = time_engine(n_f, n_p, calm=True)
+    rows.append({"benchmark": "sim", "case": f"calm market, every window quiet ({n_f}x{n_p})",
+                 "value": rc["fund_steps_per_s"], "unit": "fund-steps/s",
+                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+                 "ratio": rc["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
+    for label, calm in (("benchmark scenario", False), ("calm market", True)):
+        rows.append({"benchmark": "sim", "case": f"busy (block of {PATH_BLOCK} paths, day) share, {label}",
+                     "value": busy_share(n_f, 2 * PATH_BLOCK if quick else 4 * PATH_BLOCK, calm),
+                     "unit": "fraction"})
+    peak = dgemm_flops(1000 if quick else 2000)
+    _, quiet_flops = step_traffic_per_fund(n_f, quiet=True)
+    rows.append({"benchmark": "sim", "case": "dense float64 matrix product (numpy BLAS, all cores)",
+                 "value": peak / 1e9, "unit": "GFLOP/s"})
+    rows.append({"benchmark": "sim", "case": "calm step: flops per fund-step (XLA cost analysis)",
+                 "value": quiet_flops, "unit": "flops"})
+    rows.append({"benchmark": "sim", "case": "calm step: arithmetic rate reached vs dgemm",
+                 "value": rc["fund_steps_per_s"] * quiet_flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
+                 "ratio": rc["fund_steps_per_s"] * quiet_flops / peak})
+    rows.append({"benchmark": "sim", "case": "target x calm-step flops vs dgemm (share of peak the target needs)",
+                 "value": target * quiet_flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
+                 "ratio": target * quiet_flops / peak})
+    rows.append({"benchmark": "sim", "case": "target x full-step flops vs dgemm (busy windows; both cond sides)",
+                 "value": target * flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
+                 "ratio": target * flops / peak})
+    if not quick:
+        rs = time_engine(big[0], big[1], as_shipped=True)
+        rows.append({"benchmark": "sim", "case": f"seed-thesis as shipped (60 days), {big[0]} x {big[1]}",
+                     "value": rs["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": target,
+                     "ratio": rs["fund_steps_per_s"] / target})
     rd = time_engine(n_f, n_p, distribution=True)
     rows.append({"benchmark": "sim", "case": f"with fund-distribution quantiles ({n_f}x{n_p})",
                  "value": rd["fund_steps_per_s"], "unit": "fund-steps/s",
