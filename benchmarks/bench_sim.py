@@ -78,7 +78,7 @@ def step_traffic_per_fund(funds: int = 1000, quiet: bool = False) -> tuple[float
     settle = model._settle
     if quiet:  # every window takes the quiet branch's code
         model._settle = lambda prm, st, pre, ob, s_, static, plan, clear, first, pay_in, pay_out, gap, dpost: (
-            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap))
+            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap, first[0], first[1]))
     try:
         fn = jax.jit(lambda p, st, sh: model.step(p, st, sh, s._replace(skip_quiet_windows=not quiet)))
         ca = fn.lower(p, st0, sh).compile().cost_analysis()

@@ -76,8 +76,9 @@ class Static(NamedTuple):
     n_segments: int = 2
     fp_iters: int = 3
     record_distribution: bool = True
-    #: settle a window in which no fund sells, borrows or defaults without the clearing
-    #: iterations and the default waterfall (same numbers; see :func:`fund_window`)
+    #: settle a window in which no fund unwinds, sells other assets or defaults (funds pay from
+    #: cash, bills and the backstop; no price moves) without the clearing iterations and the
+    #: default waterfall (same numbers; see :func:`fund_window`)
     skip_quiet_windows: bool = True
     #: name of the ``vmap`` axis over paths (set by the engine): a window is skipped only when it
     #: is quiet on every path of the batch, so the branch stays a real branch under ``vmap``
@@ -560,15 +561,11 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
     and run the default waterfall."""
     a = st.alive
     # uniform-price clearing by fixed-point iteration: plans at estimated prices -> clearing prices
-    # (when nobody sells into a market at the pre-window prices, those prices already clear)
+    # (windows where nobody sells into a market take the quiet branch of fund_window instead)
     if static.fp_iters >= 2:
-        def iterate():
-            est = clear(first)[1]
-            est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
-            return plan(est)
-
-        sells = _any_in_batch((first[3] > 0.0) | (first[2] > 0.0), static)
-        s_bills, d_bs, n_oth, u, dflt, nd = jax.lax.cond(sells, iterate, lambda: first)
+        est = clear(first)[1]
+        est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear(plan(e))[1], est)
+        s_bills, d_bs, n_oth, u, dflt, nd = plan(est)
     else:
         s_bills, d_bs, n_oth, u, dflt, nd = first
     st_c, est = clear((s_bills, d_bs, n_oth, u, dflt, nd))

@@ -1,0 +1,27 @@
+"""Smoke tests of the benchmark helpers that reach into the engine (so a change of the engine's
+internals breaks here, not in the middle of a long benchmark run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+bench_sim = pytest.importorskip("bench_sim")
+
+
+def test_calm_step_costs_fewer_flops_than_the_full_step():
+    """The calm step (both windows quiet) skips the clearing iterations and the waterfall, so
+    XLA's own flop count for it is well below the full step's."""
+    _, full = bench_sim.step_traffic_per_fund(8)
+    _, quiet = bench_sim.step_traffic_per_fund(8, quiet=True)
+    assert 0 < quiet < 0.5 * full
+
+
+def test_state_bytes_per_fund_counts_every_per_fund_field():
+    # q, fut [4]; debt, wshare [2]; im, cash, bills, other, bs_loan, pend, alive, lev_limit,
+    # cash_target, e0, pnl: 23 float64 fields
+    assert bench_sim.state_bytes_per_fund() == 23 * 8
