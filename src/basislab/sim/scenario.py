@@ -23,6 +23,12 @@ from basislab.errors import ScenarioError
 BUCKET_NAMES = ("2y", "5y", "10y", "long")
 
 
+def _require_bucket_keys(name: str, mapping: dict) -> None:
+    """A per-bucket mapping must name every bucket, in the engine's order (2y, 5y, 10y, long)."""
+    if tuple(mapping) != BUCKET_NAMES:
+        raise ValueError(f"{name} must have keys {list(BUCKET_NAMES)} in this order, got {list(mapping)}")
+
+
 def _f(default: Any, source: str, description: str = "", **kw: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"source": source}, **kw)
 
@@ -75,8 +81,7 @@ class MarketConfig(_Model):
 
     @model_validator(mode="after")
     def _buckets_complete(self) -> MarketConfig:
-        if tuple(self.buckets) != BUCKET_NAMES:
-            raise ValueError(f"buckets must be exactly {list(BUCKET_NAMES)} in this order, got {list(self.buckets)}")
+        _require_bucket_keys("buckets", self.buckets)
         y, m = self.delivery_month.split("-") if "-" in self.delivery_month else ("", "")
         if not (len(y) == 4 and y.isdigit() and m.isdigit() and 1 <= int(m) <= 12):
             raise ValueError(f"delivery_month must be YYYY-MM, got {self.delivery_month!r}")
@@ -102,8 +107,7 @@ class FundsConfig(_Model):
 
     @model_validator(mode="after")
     def _mix(self) -> FundsConfig:
-        if tuple(self.bucket_mix) != BUCKET_NAMES:
-            raise ValueError(f"bucket_mix must have keys {list(BUCKET_NAMES)}, got {list(self.bucket_mix)}")
+        _require_bucket_keys("bucket_mix", self.bucket_mix)
         if any(v < 0 for v in self.bucket_mix.values()) or not math.isclose(sum(self.bucket_mix.values()), 1.0, abs_tol=1e-6):
             raise ValueError("bucket_mix shares must be >= 0 and sum to 1")
         return self
@@ -161,9 +165,7 @@ class ShockConfig(_Model):
     @model_validator(mode="after")
     def _keys(self) -> ShockConfig:
         for name in ("yield_bp", "cash_dislocation_bp"):
-            keys = tuple(getattr(self, name))
-            if keys != BUCKET_NAMES:
-                raise ValueError(f"{name} must have keys {list(BUCKET_NAMES)}, got {list(keys)}")
+            _require_bucket_keys(name, getattr(self, name))
         return self
 
 
