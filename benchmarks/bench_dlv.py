@@ -42,8 +42,10 @@ def _futures_prices(master) -> dict[str, float]:
             out[root] = bundled_futures_price(c.code, MONTH, TRADE)
         except Exception:  # no bundled close: a price that makes one bond's gross basis zero
             b = deliverable_basket(root, MONTH, master)
-            out[root] = min(p / conversion_factor(root, k, m, MONTH)
-                            for p, k, m in zip(b["clean_price"], b["coupon_pct"], b["maturity"]))
+            out[root] = min(
+                p / conversion_factor(root, k, m, MONTH)
+                for p, k, m in zip(b["clean_price"], b["coupon_pct"], b["maturity"])
+            )
     return out
 
 
@@ -52,13 +54,22 @@ def _batch(master, prices):
 
 
 def _vectorised(master, prices):
-    return [dlv(r, MONTH, prices[r], deliverable_basket(r, MONTH, master), SETTLE, REPO)
-            for r in ROOTS]
+    return [dlv(r, MONTH, prices[r], deliverable_basket(r, MONTH, master), SETTLE, REPO) for r in ROOTS]
 
 
 def _quantlib(master, prices):
-    return [dlv_quantlib(r, MONTH, prices[r], deliverable_basket(r, MONTH, master), SETTLE, REPO,
-                         contract(r, MONTH).last_delivery_day) for r in ROOTS]
+    return [
+        dlv_quantlib(
+            r,
+            MONTH,
+            prices[r],
+            deliverable_basket(r, MONTH, master),
+            SETTLE,
+            REPO,
+            contract(r, MONTH).last_delivery_day,
+        )
+        for r in ROOTS
+    ]
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -83,12 +94,30 @@ def run(quick: bool = False) -> list[dict]:
     slow = _median_ms(lambda: _quantlib(master, prices), max(3, repeats // 5))
     case = f"7 contracts, {n_bonds} deliverables of {len(master)} securities"
     return [
-        {"benchmark": "dlv", "case": case + ": dlv_many (warm)", "value": batch, "unit": "ms",
-         "baseline": slow, "ratio": slow / batch},
-        {"benchmark": "dlv", "case": case + ": dlv per contract (warm)", "value": fast,
-         "unit": "ms", "baseline": slow, "ratio": slow / fast},
-        {"benchmark": "dlv", "case": "target: all seven under", "value": 50.0, "unit": "ms",
-         "baseline": None, "ratio": None},
+        {
+            "benchmark": "dlv",
+            "case": case + ": dlv_many (warm)",
+            "value": batch,
+            "unit": "ms",
+            "baseline": slow,
+            "ratio": slow / batch,
+        },
+        {
+            "benchmark": "dlv",
+            "case": case + ": dlv per contract (warm)",
+            "value": fast,
+            "unit": "ms",
+            "baseline": slow,
+            "ratio": slow / fast,
+        },
+        {
+            "benchmark": "dlv",
+            "case": "target: all seven under",
+            "value": 50.0,
+            "unit": "ms",
+            "baseline": None,
+            "ratio": None,
+        },
     ]
 
 

@@ -25,11 +25,13 @@ TARGET = 5e7
 
 #: overrides that turn the seed-thesis shock off: a calm market, where every window is quiet
 CALM = [f"shock.{field}.{b}=0" for field in ("yield_bp", "cash_dislocation_bp") for b in model.BUCKETS] + [
-    "shock.vol_multiplier=1"]
+    "shock.vol_multiplier=1"
+]
 
 
-def _scenario(funds: int, steps: int = STEPS, distribution: bool = False, calm: bool = False,
-              as_shipped: bool = False):
+def _scenario(
+    funds: int, steps: int = STEPS, distribution: bool = False, calm: bool = False, as_shipped: bool = False
+):
     """The benchmark's scenario: seed-thesis with ``funds`` funds, over ``steps`` days with the shock
     on days 2-5 (or, ``as_shipped``, the preset's own 60-day horizon and shock; or ``calm``)."""
     sets = [f"funds.count={funds}", f"engine.record_distribution={str(distribution).lower()}"]
@@ -69,7 +71,8 @@ def copy_bandwidth(nbytes: int = 400_000_000, repeats: int = 5) -> float:
 def step_traffic_per_fund(funds: int = 1000, quiet: bool = False) -> tuple[float, float]:
     """XLA's own cost analysis of one compiled step of one path: (bytes accessed, flops) per
     fund-step. The bytes count every intermediate array the compiled kernels read and write; XLA
-    counts the costlier side of each ``lax.cond`` (so the full step is a busy day with defaults). With ``quiet`` both settlement windows are compiled
+    counts the costlier side of each ``lax.cond`` (so the full step is a busy day with defaults).
+    With ``quiet`` both settlement windows are compiled
     as quiet windows (the calm-market step: no sales, no clearing, no waterfall)."""
     p, s = sim.to_engine(_scenario(funds))
     key = jax.random.PRNGKey(0)
@@ -78,7 +81,8 @@ def step_traffic_per_fund(funds: int = 1000, quiet: bool = False) -> tuple[float
     settle = model._settle
     if quiet:  # every window takes the quiet branch's code
         model._settle = lambda prm, st, pre, ob, s_, static, plan, clear, first, pay_in, pay_out, gap, dpost: (
-            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap, first[0], first[1]))
+            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap, first[0], first[1])
+        )
     try:
         fn = jax.jit(lambda p, st, sh: model.step(p, st, sh, s._replace(skip_quiet_windows=not quiet)))
         ca = fn.lower(p, st0, sh).compile().cost_analysis()
@@ -103,8 +107,12 @@ def busy_share(funds: int, paths: int, calm: bool = False) -> float:
     settlement (clearing iterations, waterfall) instead of the quiet branch."""
     p, s = sim.to_engine(_scenario(funds, calm=calm))
     out = run_batch(p, s, 0, paths).outputs
-    busy = ((out["other_sold"] > 0) | (out["sold_unwind"].sum(-1) > 0) | (out["sold_default"].sum(-1) > 0)
-            | (out["new_defaults"] > 0))
+    busy = (
+        (out["other_sold"] > 0)
+        | (out["sold_unwind"].sum(-1) > 0)
+        | (out["sold_default"].sum(-1) > 0)
+        | (out["new_defaults"] > 0)
+    )
     blocks = busy[: paths - paths % PATH_BLOCK].reshape(-1, PATH_BLOCK, busy.shape[1]).any(1)
     return float(blocks.mean())
 
@@ -119,8 +127,16 @@ def time_population(funds: int, paths: int, repeats: int = 3) -> float:
     return best_seconds(lambda: jax.block_until_ready(f(keys)), repeats)
 
 
-def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, distribution: bool = False,
-                backstop: bool = False, calm: bool = False, as_shipped: bool = False) -> dict:
+def time_engine(
+    funds: int,
+    paths: int,
+    steps: int = STEPS,
+    repeats: int = 3,
+    distribution: bool = False,
+    backstop: bool = False,
+    calm: bool = False,
+    as_shipped: bool = False,
+) -> dict:
     sc = sim.with_backstop(_scenario(funds, steps, distribution, calm, as_shipped), backstop)
     steps = sc.horizon_days
     p, s = sim.to_engine(sc)
@@ -129,11 +145,19 @@ def time_engine(funds: int, paths: int, steps: int = STEPS, repeats: int = 3, di
     compiled = compiled_runner(s).lower(p, keys).compile()
     compile_s = time.perf_counter() - t0
     mem = compiled.memory_analysis()
-    peak = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else float("nan")
+    peak = (
+        (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes)
+        if mem
+        else float("nan")
+    )
     jax.block_until_ready(compiled(p, keys))
     best = best_seconds(lambda: jax.block_until_ready(compiled(p, keys)), repeats)
-    return {"seconds": best, "fund_steps_per_s": funds * paths * steps / best, "compile_s": compile_s,
-            "peak_bytes": peak}
+    return {
+        "seconds": best,
+        "fund_steps_per_s": funds * paths * steps / best,
+        "compile_s": compile_s,
+        "peak_bytes": peak,
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -143,97 +167,251 @@ def run(quick: bool = False) -> list[dict]:
     rw = 2 * per_fund
     roofline = bw / rw
     target = min(TARGET, 0.5 * roofline)
-    rows.append({"benchmark": "sim", "case": "plain array copy", "value": bw / 1e9, "unit": "GB/s (read+write)"})
-    rows.append({"benchmark": "sim", "case": "state per fund (read+write per fund-step)", "value": float(rw),
-                 "unit": "bytes"})
-    rows.append({"benchmark": "sim", "case": "roofline = copy bandwidth / bytes per fund-step", "value": roofline,
-                 "unit": "fund-steps/s"})
-    grid = [(100, 10), (100, 100), (1000, 10), (1000, 100)] if quick else \
-        [(100, 10), (100, 100), (100, 1000), (1000, 10), (1000, 100), (1000, 1000)]
+    rows.append(
+        {"benchmark": "sim", "case": "plain array copy", "value": bw / 1e9, "unit": "GB/s (read+write)"}
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "state per fund (read+write per fund-step)",
+            "value": float(rw),
+            "unit": "bytes",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "roofline = copy bandwidth / bytes per fund-step",
+            "value": roofline,
+            "unit": "fund-steps/s",
+        }
+    )
+    grid = (
+        [(100, 10), (100, 100), (1000, 10), (1000, 100)]
+        if quick
+        else [(100, 10), (100, 100), (100, 1000), (1000, 10), (1000, 100), (1000, 1000)]
+    )
     results = {}
     for funds, paths in grid:
         r = time_engine(funds, paths)
         results[(funds, paths)] = r
-        rows.append({"benchmark": "sim", "case": f"{funds} funds x {paths} paths x {STEPS} steps",
-                     "value": r["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": roofline,
-                     "ratio": r["fund_steps_per_s"] / roofline})
-        rows.append({"benchmark": "sim", "case": f"peak memory {funds} funds x {paths} paths",
-                     "value": r["peak_bytes"] / 1e6, "unit": "MB (XLA buffers)"})
+        rows.append(
+            {
+                "benchmark": "sim",
+                "case": f"{funds} funds x {paths} paths x {STEPS} steps",
+                "value": r["fund_steps_per_s"],
+                "unit": "fund-steps/s",
+                "baseline": roofline,
+                "ratio": r["fund_steps_per_s"] / roofline,
+            }
+        )
+        rows.append(
+            {
+                "benchmark": "sim",
+                "case": f"peak memory {funds} funds x {paths} paths",
+                "value": r["peak_bytes"] / 1e6,
+                "unit": "MB (XLA buffers)",
+            }
+        )
     big = max(results, key=lambda k: k[0] * k[1])
-    rows.append({"benchmark": "sim", "case": f"target at {big[0]} funds x {big[1]} paths: min(5e7, roofline/2)",
-                 "value": results[big]["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": target,
-                 "ratio": results[big]["fund_steps_per_s"] / target})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"target at {big[0]} funds x {big[1]} paths: min(5e7, roofline/2)",
+            "value": results[big]["fund_steps_per_s"],
+            "unit": "fund-steps/s",
+            "baseline": target,
+            "ratio": results[big]["fund_steps_per_s"] / target,
+        }
+    )
     # linearity: seconds per fund-step across sizes, relative to the largest case; and in steps
     ref = results[big]["seconds"] / (big[0] * big[1])
     for (funds, paths), r in results.items():
         if (funds, paths) == big or funds * paths < 10_000:
             continue
         per = r["seconds"] / (funds * paths)
-        rows.append({"benchmark": "sim", "case": f"cost per fund-path, {funds}x{paths} vs {big[0]}x{big[1]}",
-                     "value": per * 1e9 / STEPS, "unit": "ns per fund-step", "baseline": ref * 1e9 / STEPS,
-                     "ratio": per / ref})
+        rows.append(
+            {
+                "benchmark": "sim",
+                "case": f"cost per fund-path, {funds}x{paths} vs {big[0]}x{big[1]}",
+                "value": per * 1e9 / STEPS,
+                "unit": "ns per fund-step",
+                "baseline": ref * 1e9 / STEPS,
+                "ratio": per / ref,
+            }
+        )
     n_f, n_p = (1000, 100)
     r2 = time_engine(n_f, n_p, steps=2 * STEPS)
     per_step = results[(n_f, n_p)]["seconds"] / STEPS
-    rows.append({"benchmark": "sim", "case": f"cost per step: {2 * STEPS} vs {STEPS} steps ({n_f}x{n_p})",
-                 "value": r2["seconds"] / (2 * STEPS), "unit": "s per step", "baseline": per_step,
-                 "ratio": r2["seconds"] / (2 * STEPS) / per_step})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"cost per step: {2 * STEPS} vs {STEPS} steps ({n_f}x{n_p})",
+            "value": r2["seconds"] / (2 * STEPS),
+            "unit": "s per step",
+            "baseline": per_step,
+            "ratio": r2["seconds"] / (2 * STEPS) / per_step,
+        }
+    )
     rb = time_engine(n_f, n_p, backstop=True)
-    rows.append({"benchmark": "sim", "case": f"backstop on (draws on most days, no defaults) ({n_f}x{n_p})",
-                 "value": rb["fund_steps_per_s"], "unit": "fund-steps/s",
-                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
-                 "ratio": rb["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"backstop on (draws on most days, no defaults) ({n_f}x{n_p})",
+            "value": rb["fund_steps_per_s"],
+            "unit": "fund-steps/s",
+            "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+            "ratio": rb["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"],
+        }
+    )
     pop = time_population(n_f, n_p)
-    rows.append({"benchmark": "sim", "case": f"population + shock draw, share of a {STEPS}-step run ({n_f}x{n_p})",
-                 "value": pop, "unit": "s", "baseline": results[(n_f, n_p)]["seconds"],
-                 "ratio": pop / results[(n_f, n_p)]["seconds"]})
-    rows.append({"benchmark": "sim", "case": f"step rate without the population draw ({n_f}x{n_p})",
-                 "value": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop), "unit": "fund-steps/s",
-                 "baseline": roofline, "ratio": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop) / roofline})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"population + shock draw, share of a {STEPS}-step run ({n_f}x{n_p})",
+            "value": pop,
+            "unit": "s",
+            "baseline": results[(n_f, n_p)]["seconds"],
+            "ratio": pop / results[(n_f, n_p)]["seconds"],
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"step rate without the population draw ({n_f}x{n_p})",
+            "value": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop),
+            "unit": "fund-steps/s",
+            "baseline": roofline,
+            "ratio": n_f * n_p * STEPS / (results[(n_f, n_p)]["seconds"] - pop) / roofline,
+        }
+    )
     traffic, flops = step_traffic_per_fund(n_f)
-    rows.append({"benchmark": "sim", "case": "compiled step: bytes accessed per fund-step (XLA cost analysis)",
-                 "value": traffic, "unit": "bytes", "baseline": float(rw), "ratio": traffic / rw})
-    rows.append({"benchmark": "sim", "case": "compiled step: flops per fund-step (XLA cost analysis)",
-                 "value": flops, "unit": "flops"})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "compiled step: bytes accessed per fund-step (XLA cost analysis)",
+            "value": traffic,
+            "unit": "bytes",
+            "baseline": float(rw),
+            "ratio": traffic / rw,
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "compiled step: flops per fund-step (XLA cost analysis)",
+            "value": flops,
+            "unit": "flops",
+        }
+    )
     # what bounds the step: the arithmetic of a calm step against the machine's dgemm rate
     rc = time_engine(n_f, n_p, calm=True)
-    rows.append({"benchmark": "sim", "case": f"calm market, every window quiet ({n_f}x{n_p})",
-                 "value": rc["fund_steps_per_s"], "unit": "fund-steps/s",
-                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
-                 "ratio": rc["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"calm market, every window quiet ({n_f}x{n_p})",
+            "value": rc["fund_steps_per_s"],
+            "unit": "fund-steps/s",
+            "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+            "ratio": rc["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"],
+        }
+    )
     for label, calm in (("benchmark scenario", False), ("calm market", True)):
-        rows.append({"benchmark": "sim", "case": f"busy (block of {PATH_BLOCK} paths, day) share, {label}",
-                     "value": busy_share(n_f, 2 * PATH_BLOCK if quick else 4 * PATH_BLOCK, calm),
-                     "unit": "fraction"})
+        rows.append(
+            {
+                "benchmark": "sim",
+                "case": f"busy (block of {PATH_BLOCK} paths, day) share, {label}",
+                "value": busy_share(n_f, 2 * PATH_BLOCK if quick else 4 * PATH_BLOCK, calm),
+                "unit": "fraction",
+            }
+        )
     peak = dgemm_flops(1000 if quick else 2000)
     _, quiet_flops = step_traffic_per_fund(n_f, quiet=True)
-    rows.append({"benchmark": "sim", "case": "dense float64 matrix product (numpy BLAS, all cores)",
-                 "value": peak / 1e9, "unit": "GFLOP/s"})
-    rows.append({"benchmark": "sim", "case": "calm step: flops per fund-step (XLA cost analysis)",
-                 "value": quiet_flops, "unit": "flops"})
-    rows.append({"benchmark": "sim", "case": "calm step: arithmetic rate reached vs dgemm",
-                 "value": rc["fund_steps_per_s"] * quiet_flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
-                 "ratio": rc["fund_steps_per_s"] * quiet_flops / peak})
-    rows.append({"benchmark": "sim", "case": "target x calm-step flops vs dgemm (share of peak the target needs)",
-                 "value": target * quiet_flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
-                 "ratio": target * quiet_flops / peak})
-    rows.append({"benchmark": "sim", "case": "target x full-step flops vs dgemm (busy windows, costlier cond sides)",
-                 "value": target * flops / 1e9, "unit": "GFLOP/s", "baseline": peak / 1e9,
-                 "ratio": target * flops / peak})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "dense float64 matrix product (numpy BLAS, all cores)",
+            "value": peak / 1e9,
+            "unit": "GFLOP/s",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "calm step: flops per fund-step (XLA cost analysis)",
+            "value": quiet_flops,
+            "unit": "flops",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "calm step: arithmetic rate reached vs dgemm",
+            "value": rc["fund_steps_per_s"] * quiet_flops / 1e9,
+            "unit": "GFLOP/s",
+            "baseline": peak / 1e9,
+            "ratio": rc["fund_steps_per_s"] * quiet_flops / peak,
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "target x calm-step flops vs dgemm (share of peak the target needs)",
+            "value": target * quiet_flops / 1e9,
+            "unit": "GFLOP/s",
+            "baseline": peak / 1e9,
+            "ratio": target * quiet_flops / peak,
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "target x full-step flops vs dgemm (busy windows, costlier cond sides)",
+            "value": target * flops / 1e9,
+            "unit": "GFLOP/s",
+            "baseline": peak / 1e9,
+            "ratio": target * flops / peak,
+        }
+    )
     if not quick:
         rs = time_engine(big[0], big[1], as_shipped=True)
-        rows.append({"benchmark": "sim", "case": f"seed-thesis as shipped (60 days), {big[0]} x {big[1]}",
-                     "value": rs["fund_steps_per_s"], "unit": "fund-steps/s", "baseline": target,
-                     "ratio": rs["fund_steps_per_s"] / target})
+        rows.append(
+            {
+                "benchmark": "sim",
+                "case": f"seed-thesis as shipped (60 days), {big[0]} x {big[1]}",
+                "value": rs["fund_steps_per_s"],
+                "unit": "fund-steps/s",
+                "baseline": target,
+                "ratio": rs["fund_steps_per_s"] / target,
+            }
+        )
     rd = time_engine(n_f, n_p, distribution=True)
-    rows.append({"benchmark": "sim", "case": f"with fund-distribution quantiles ({n_f}x{n_p})",
-                 "value": rd["fund_steps_per_s"], "unit": "fund-steps/s",
-                 "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
-                 "ratio": rd["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"]})
-    rows.append({"benchmark": "sim", "case": "compile time (one Static)", "value": results[(n_f, n_p)]["compile_s"],
-                 "unit": "s"})
-    rows.append({"benchmark": "sim", "case": "process peak RSS", "unit": "MB",
-                 "value": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": f"with fund-distribution quantiles ({n_f}x{n_p})",
+            "value": rd["fund_steps_per_s"],
+            "unit": "fund-steps/s",
+            "baseline": results[(n_f, n_p)]["fund_steps_per_s"],
+            "ratio": rd["fund_steps_per_s"] / results[(n_f, n_p)]["fund_steps_per_s"],
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "compile time (one Static)",
+            "value": results[(n_f, n_p)]["compile_s"],
+            "unit": "s",
+        }
+    )
+    rows.append(
+        {
+            "benchmark": "sim",
+            "case": "process peak RSS",
+            "unit": "MB",
+            "value": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
     return rows
 
 

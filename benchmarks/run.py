@@ -36,7 +36,9 @@ def main(argv: list[str]) -> None:
             continue
         for row in _load(path).run(quick=quick):
             fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
-            table.add_row(*(fmt(row.get(k)) for k in ("benchmark", "case", "value", "unit", "baseline", "ratio")))
+            table.add_row(
+                *(fmt(row.get(k)) for k in ("benchmark", "case", "value", "unit", "baseline", "ratio"))
+            )
     con = Console()
     (con if con.is_terminal else Console(width=160)).print(table)
 

@@ -68,8 +68,7 @@ def test_dlv_columns_and_units():
     assert list(t.columns[: len(DLV_COLUMNS)]) == DLV_COLUMNS
     row = ctd(t)
     # 4-5/8% 5/31/2031 at 101-26.25 (FedInvest mid), futures 110-02, CF 0.9269.
-    assert row["conversion_factor"] == 0.9269 == conversion_factor("TY", 4.625, date(2031, 5, 31),
-                                                                    "2024-09")
+    assert row["conversion_factor"] == 0.9269 == conversion_factor("TY", 4.625, date(2031, 5, 31), "2024-09")
     assert row["gross_basis"] == pytest.approx(101.8203125 - 0.9269 * 110.0625, abs=1e-12)
     assert row["gross_basis_32"] == pytest.approx(row["gross_basis"] * 32)
     assert row["days"] == 95 and row["settlement"] == SETTLE and row["delivery"] == date(2024, 9, 30)
@@ -85,10 +84,22 @@ def test_matches_quantlib_per_bond_path(code):
     basket = deliverable_basket(c.root, c.delivery_month)
     fut = bundled_futures_price(c.code, c.delivery_month, TRADE)
     fast = dlv(c.root, c.delivery_month, fut, basket, SETTLE, SOFR).set_index("cusip")
-    ref = dlv_quantlib(c.root, c.delivery_month, fut, basket, SETTLE, SOFR,
-                       c.last_delivery_day).set_index("cusip").loc[fast.index]
-    for col in ("conversion_factor", "accrued", "yield_pct", "gross_basis", "net_basis",
-                "implied_repo_pct", "accrued_delivery", "coupon_income", "days"):
+    ref = (
+        dlv_quantlib(c.root, c.delivery_month, fut, basket, SETTLE, SOFR, c.last_delivery_day)
+        .set_index("cusip")
+        .loc[fast.index]
+    )
+    for col in (
+        "conversion_factor",
+        "accrued",
+        "yield_pct",
+        "gross_basis",
+        "net_basis",
+        "implied_repo_pct",
+        "accrued_delivery",
+        "coupon_income",
+        "days",
+    ):
         np.testing.assert_allclose(fast[col], ref[col], rtol=0, atol=1e-10, err_msg=col)
     np.testing.assert_allclose(fast["dv01"], ref["dv01"], atol=1e-6)
 
@@ -141,8 +152,9 @@ def test_net_basis_zero_exactly_at_implied_repo(fut, i):
 @given(fut=st.floats(80, 160), repo=st.floats(-1, 12))
 def test_invoice_and_basis_identities(fut, repo):
     t = dlv("US", "2024-09", fut, BASKET, SETTLE, repo)
-    np.testing.assert_allclose(t["invoice_price"],
-                               fut * t["conversion_factor"] + t["accrued_delivery"], atol=1e-12)
+    np.testing.assert_allclose(
+        t["invoice_price"], fut * t["conversion_factor"] + t["accrued_delivery"], atol=1e-12
+    )
     np.testing.assert_allclose(t["gross_basis"] - t["carry"], t["net_basis"], atol=1e-10)
     np.testing.assert_allclose(t["dirty_price"], t["clean_price"] + t["accrued"], atol=1e-12)
     # Delivering at the implied repo: the forward dirty price equals the invoice price.
@@ -150,11 +162,14 @@ def test_invoice_and_basis_identities(fut, repo):
 
 
 @settings(max_examples=50, deadline=None)
-@given(root=st.sampled_from(["TU", "Z3N", "FV", "TY", "TN", "US", "UB"]),
-       coupon=st.floats(0.0, 12.0), bump=st.floats(0.125, 3.0),
-       months=st.integers(13, 360))
+@given(
+    root=st.sampled_from(["TU", "Z3N", "FV", "TY", "TN", "US", "UB"]),
+    coupon=st.floats(0.0, 12.0),
+    bump=st.floats(0.125, 3.0),
+    months=st.integers(13, 360),
+)
 def test_cf_rises_with_coupon(root, coupon, bump, months):
-    mat = (pd.Timestamp("2024-09-01") + pd.DateOffset(months=months) + pd.Timedelta(days=14))
+    mat = pd.Timestamp("2024-09-01") + pd.DateOffset(months=months) + pd.Timedelta(days=14)
     lo = conversion_factor(root, coupon, mat.date(), "2024-09")
     hi = conversion_factor(root, coupon + bump, mat.date(), "2024-09")
     assert hi > lo
@@ -167,8 +182,7 @@ def test_dlv_many_equals_dlv_per_contract():
     from basislab.analytics import dlv_many
 
     master = load_securities_master()
-    requests = [("TU", "2024-09", 102.0546875), ("TY", "2024-12", 110.5), ("UB", "2024-09",
-                                                                          126.5625)]
+    requests = [("TU", "2024-09", 102.0546875), ("TY", "2024-12", 110.5), ("UB", "2024-09", 126.5625)]
     many = dlv_many(requests, master, SETTLE, SOFR)
     assert list(many) == ["TUU4", "TYZ4", "UBU4"]
     for root, month, fut in requests:

@@ -34,8 +34,7 @@ def test_vectorised_matches_quantlib(book, convention):
         assert ai[i] == pytest.approx(bm.ql_accrued(bond, SETTLE), abs=1e-12)
         assert y[i] == pytest.approx(bm.ql_yield(bond, price[i], SETTLE, convention), abs=1e-9)
         assert dv[i] == pytest.approx(bm.ql_dv01(bond, y[i], SETTLE, convention), abs=1e-6)
-        assert back[i] == pytest.approx(bm.ql_clean_price(bond, y[i], SETTLE, convention),
-                                        abs=1e-9)
+        assert back[i] == pytest.approx(bm.ql_clean_price(bond, y[i], SETTLE, convention), abs=1e-9)
     np.testing.assert_allclose(back, price, atol=1e-9)
 
 
@@ -67,8 +66,10 @@ def test_end_of_month_schedule():
 def test_dated_date_rolls_back_weekend_issuance():
     # 912828G38 was issued Monday 2014-11-17 for 11/15 (a Saturday): accrues from 11/15.
     # The 20-year bond issued 2023-11-30 for 11/15/2043 (912810TW8) accrues from 11/15.
-    got = bm.dated_date([date(2014, 11, 17), date(2023, 11, 30), date(2024, 5, 15)],
-                        [date(2024, 11, 15), date(2043, 11, 15), date(2034, 5, 15)])
+    got = bm.dated_date(
+        [date(2014, 11, 17), date(2023, 11, 30), date(2024, 5, 15)],
+        [date(2024, 11, 15), date(2043, 11, 15), date(2034, 5, 15)],
+    )
     assert [str(d) for d in got] == ["2014-11-15", "2023-11-15", "2024-05-15"]
 
 
@@ -80,15 +81,15 @@ def test_accrued_half_coupon_fraction():
 
 def test_coupons_between_dates():
     # A May/November note over a year: two coupons; a coupon on the end date is inside.
-    amounts, when = bm.coupons_between([4.0], [date(2031, 5, 15)], date(2024, 6, 27),
-                                       date(2025, 5, 15))
+    amounts, when = bm.coupons_between([4.0], [date(2031, 5, 15)], date(2024, 6, 27), date(2025, 5, 15))
     paid = when[0][~np.isnat(when[0])]
     assert [str(d) for d in paid] == ["2024-11-15", "2025-05-15"]
     assert amounts[0].sum() == pytest.approx(4.0)
     # A short first coupon: dated 2024-05-26 for a 5/15-8/15... schedule, the first coupon
     # pays for 173 of the 184 days of the regular period.
-    amounts, _ = bm.coupons_between([4.0], [date(2034, 11, 15)], date(2024, 6, 27),
-                                    date(2024, 12, 31), dated=[date(2024, 5, 26)])
+    amounts, _ = bm.coupons_between(
+        [4.0], [date(2034, 11, 15)], date(2024, 6, 27), date(2024, 12, 31), dated=[date(2024, 5, 26)]
+    )
     assert amounts[0].sum() == pytest.approx(2.0 * 173 / 184)
 
 

@@ -18,40 +18,55 @@ def test_specs():
     assert SPECS["FV"].tick == 1 / 128 and SPECS["TU"].tick == 1 / 256
 
 
-@pytest.mark.parametrize("code, first, last_trade, last_delivery", [
-    # Quarter contracts: last trading = 7th business day before the last business day.
-    ("TYU4", date(2024, 9, 3), date(2024, 9, 19), date(2024, 9, 30)),  # 9/2 Labor Day
-    ("USZ4", date(2024, 12, 2), date(2024, 12, 19), date(2024, 12, 31)),
-    ("UBH5", date(2025, 3, 3), date(2025, 3, 20), date(2025, 3, 31)),
-    # TU/FV: last trading = last business day; last delivery = 3rd business day after.
-    ("TUU4", date(2024, 9, 3), date(2024, 9, 30), date(2024, 10, 3)),
-    ("FVZ4", date(2024, 12, 2), date(2024, 12, 31), date(2025, 1, 6)),  # 1/1 holiday
-])
+@pytest.mark.parametrize(
+    "code, first, last_trade, last_delivery",
+    [
+        # Quarter contracts: last trading = 7th business day before the last business day.
+        ("TYU4", date(2024, 9, 3), date(2024, 9, 19), date(2024, 9, 30)),  # 9/2 Labor Day
+        ("USZ4", date(2024, 12, 2), date(2024, 12, 19), date(2024, 12, 31)),
+        ("UBH5", date(2025, 3, 3), date(2025, 3, 20), date(2025, 3, 31)),
+        # TU/FV: last trading = last business day; last delivery = 3rd business day after.
+        ("TUU4", date(2024, 9, 3), date(2024, 9, 30), date(2024, 10, 3)),
+        ("FVZ4", date(2024, 12, 2), date(2024, 12, 31), date(2025, 1, 6)),  # 1/1 holiday
+    ],
+)
 def test_delivery_calendar(code, first, last_trade, last_delivery):
     c = parse_contract(code, as_of=date(2024, 6, 26))
     assert (c.first_delivery_day, c.last_trading_day, c.last_delivery_day) == (
-        first, last_trade, last_delivery)
+        first,
+        last_trade,
+        last_delivery,
+    )
 
 
-@pytest.mark.parametrize("code, as_of, year", [
-    ("TYU4", date(2024, 6, 26), 2024),
-    ("TYH4", date(2024, 6, 26), 2034),  # finished delivery: the next decade
-    ("TYU4", date(2024, 9, 30), 2024),  # still in delivery on the last day
-    ("TYZ9", date(2024, 6, 26), 2029),
-    ("TYH0", date(2024, 6, 26), 2030),
-    ("TYU24", date(2031, 1, 1), 2024),  # two digits are explicit
-    ("z3nz5", date(2024, 6, 26), 2025),
-])
+@pytest.mark.parametrize(
+    "code, as_of, year",
+    [
+        ("TYU4", date(2024, 6, 26), 2024),
+        ("TYH4", date(2024, 6, 26), 2034),  # finished delivery: the next decade
+        ("TYU4", date(2024, 9, 30), 2024),  # still in delivery on the last day
+        ("TYZ9", date(2024, 6, 26), 2029),
+        ("TYH0", date(2024, 6, 26), 2030),
+        ("TYU24", date(2031, 1, 1), 2024),  # two digits are explicit
+        ("z3nz5", date(2024, 6, 26), 2025),
+    ],
+)
 def test_code_decade(code, as_of, year):
     c = parse_contract(code, as_of=as_of)
     assert c.year == year
     assert c.code == code.upper()[: len(c.root) + 1] + str(year % 10)
 
 
-@pytest.mark.parametrize("code, error", [
-    ("XXU4", UnknownContractError), ("TYQ4", DeliveryMonthError), ("TY", DeliveryMonthError),
-    ("TYU", DeliveryMonthError), ("TYUX", DeliveryMonthError),
-])
+@pytest.mark.parametrize(
+    "code, error",
+    [
+        ("XXU4", UnknownContractError),
+        ("TYQ4", DeliveryMonthError),
+        ("TY", DeliveryMonthError),
+        ("TYU", DeliveryMonthError),
+        ("TYUX", DeliveryMonthError),
+    ],
+)
 def test_bad_codes(code, error):
     with pytest.raises(error, match="expected"):
         parse_contract(code, as_of=date(2024, 6, 26))
@@ -93,14 +108,17 @@ def test_original_term_rules():
     assert not _ok("TY", "2024-09", date(2031, 5, 15), 360, "bond")  # TY takes notes only
 
 
-@pytest.mark.parametrize("root, month, size, first, last", [
-    ("TU", "2024-09", 8, date(2026, 6, 15), date(2026, 9, 30)),
-    ("FV", "2024-09", 7, date(2028, 11, 30), date(2029, 5, 31)),
-    ("TY", "2024-09", 9, date(2031, 3, 31), date(2032, 8, 15)),
-    ("TN", "2024-09", 2, date(2034, 2, 15), date(2034, 5, 15)),
-    ("US", "2024-09", 57, date(2039, 11, 15), date(2049, 8, 15)),
-    ("UB", "2024-09", 19, date(2049, 11, 15), date(2054, 5, 15)),
-])
+@pytest.mark.parametrize(
+    "root, month, size, first, last",
+    [
+        ("TU", "2024-09", 8, date(2026, 6, 15), date(2026, 9, 30)),
+        ("FV", "2024-09", 7, date(2028, 11, 30), date(2029, 5, 31)),
+        ("TY", "2024-09", 9, date(2031, 3, 31), date(2032, 8, 15)),
+        ("TN", "2024-09", 2, date(2034, 2, 15), date(2034, 5, 15)),
+        ("US", "2024-09", 57, date(2039, 11, 15), date(2049, 8, 15)),
+        ("UB", "2024-09", 19, date(2049, 11, 15), date(2054, 5, 15)),
+    ],
+)
 def test_bundled_baskets(root, month, size, first, last):
     b = deliverable_basket(root, month)
     assert len(b) == size

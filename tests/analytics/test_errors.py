@@ -56,8 +56,14 @@ def test_bond_outside_basket_names_cusip_and_rule(basket):
 
 
 def test_original_term_unknown_is_not_guessed():
-    bonds = pd.DataFrame({"cusip": ["XXXXXXXX1"], "coupon_pct": [4.375],
-                          "maturity": [date(2028, 11, 30)], "clean_price": [100.0]})
+    bonds = pd.DataFrame(
+        {
+            "cusip": ["XXXXXXXX1"],
+            "coupon_pct": [4.375],
+            "maturity": [date(2028, 11, 30)],
+            "clean_price": [100.0],
+        }
+    )
     with pytest.raises(NotDeliverableError, match="original term is unknown"):
         dlv("FV", "2024-09", 106.5, bonds, SETTLE, 5.34)
     bonds["issue_date"] = [date(2023, 11, 30)]  # a 5-year note: now checkable and deliverable
@@ -71,16 +77,19 @@ def test_matured_bond_is_not_deliverable(basket):
         dlv("TY", "2024-09", 110.0625, bonds, SETTLE, 5.34)
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda b: b.iloc[0:0], "no bonds"),
-    (lambda b: b.drop(columns=["clean_price"]), "lacks column"),
-    (lambda b: b.assign(clean_price=0.0), "not positive"),
-    (lambda b: b.assign(clean_price=-99.0), "not positive"),
-    (lambda b: b.assign(clean_price="abc"), "not a number"),
-    (lambda b: b.assign(clean_price=float("nan")), "not a number"),
-    (lambda b: b.assign(coupon_pct=-1.0), "coupon"),
-    (lambda b: b.assign(maturity="31/05/2031"), "not a date"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda b: b.iloc[0:0], "no bonds"),
+        (lambda b: b.drop(columns=["clean_price"]), "lacks column"),
+        (lambda b: b.assign(clean_price=0.0), "not positive"),
+        (lambda b: b.assign(clean_price=-99.0), "not positive"),
+        (lambda b: b.assign(clean_price="abc"), "not a number"),
+        (lambda b: b.assign(clean_price=float("nan")), "not a number"),
+        (lambda b: b.assign(coupon_pct=-1.0), "coupon"),
+        (lambda b: b.assign(maturity="31/05/2031"), "not a date"),
+    ],
+)
 def test_malformed_bond_table(basket, mutate, match):
     with pytest.raises(PriceDataError, match=match) as e:
         dlv("TY", "2024-09", 110.0625, mutate(basket.copy()), SETTLE, 5.34)
@@ -106,8 +115,7 @@ def test_bad_coupon_in_conversion_factor():
 
 
 def test_all_errors_are_basislab_errors():
-    for cls in (UnknownContractError, DeliveryMonthError, NotDeliverableError, PriceDataError,
-                BondError):
+    for cls in (UnknownContractError, DeliveryMonthError, NotDeliverableError, PriceDataError, BondError):
         assert issubclass(cls, BasislabError)
 
 

@@ -27,10 +27,13 @@ from basislab.analytics.contracts import grade_mask
 # shared/reference/futures-analytics.md. https://www-2.rotman.utoronto.ca/~hull/ofod/index.html
 
 
-@pytest.mark.parametrize("coupon, months, expected", [
-    (10.0, 20 * 12 + 2, 1.4623),  # Hull: 10% coupon, 20 years 2 months (rounded to 20y 0m)
-    (8.0, 18 * 12 + 4, 1.2199),  # Hull: 8% coupon, 18 years 4 months (rounded to 18y 3m)
-])
+@pytest.mark.parametrize(
+    "coupon, months, expected",
+    [
+        (10.0, 20 * 12 + 2, 1.4623),  # Hull: 10% coupon, 20 years 2 months (rounded to 20y 0m)
+        (8.0, 18 * 12 + 4, 1.2199),  # Hull: 8% coupon, 18 years 4 months (rounded to 18y 3m)
+    ],
+)
 def test_hull_conversion_factors(coupon, months, expected):
     assert conversion_factor_array("US", coupon, months) == expected
 
@@ -86,12 +89,18 @@ def test_cme_factors_2011(root, month, maturity, coupon, expected):
 
 
 # --- Eligibility published in CME/CBOT conversion-factor notices ------------------------------
-CME_2016 = ("CME Group, 'Updated U.S. Treasury Conversion Factors - 12-14 April 2016', "
-            "http://www.cmegroup.com/trading/interest-rates/treasury-conversion-factors.html")
-CME_2017 = ("CME Group, 'Updated U.S. Treasury Conversion Factors - 07-09 March 2017', "
-            "http://www.cmegroup.com/trading/interest-rates/treasury-conversion-factors.html")
-CBOT_2004 = ("CBOT, 'November 8-10, 2004 Treasury Conversion Factors', https://mondovisione.com/"
-             "media-and-resources/news/cbot-november-810-2004-treasury-conversion-factors-2011124")
+CME_2016 = (
+    "CME Group, 'Updated U.S. Treasury Conversion Factors - 12-14 April 2016', "
+    "http://www.cmegroup.com/trading/interest-rates/treasury-conversion-factors.html"
+)
+CME_2017 = (
+    "CME Group, 'Updated U.S. Treasury Conversion Factors - 07-09 March 2017', "
+    "http://www.cmegroup.com/trading/interest-rates/treasury-conversion-factors.html"
+)
+CBOT_2004 = (
+    "CBOT, 'November 8-10, 2004 Treasury Conversion Factors', https://mondovisione.com/"
+    "media-and-resources/news/cbot-november-810-2004-treasury-conversion-factors-2011124"
+)
 
 
 def _quarters(first: str, last: str) -> list[str]:
@@ -104,8 +113,11 @@ def _quarters(first: str, last: str) -> list[str]:
 
 
 def _eligible(root, maturity, original_months, kind, first, last):
-    return [mo for mo in _quarters(first, last)
-            if grade_mask(root, mo, [np.datetime64(maturity, "D")], [original_months], [kind])[0]]
+    return [
+        mo
+        for mo in _quarters(first, last)
+        if grade_mask(root, mo, [np.datetime64(maturity, "D")], [original_months], [kind])[0]
+    ]
 
 
 # (source, root, maturity, original term in months, kind, window start, expected months)
@@ -144,13 +156,16 @@ def test_notice_eligibility(source, root, maturity, orig, kind, first, expected)
     assert _eligible(root, maturity, orig, kind, first, f"{maturity.year}-12") == expected
 
 
-@pytest.mark.parametrize("root, maturity, orig", [
-    # CBOT 2004: "3-1/2s of November 2009 (a new 5-year note) and 4-1/4s of November 2014 (a new
-    # 10-year note) will be eligible ... 5-Year and 10-Year ... beginning with the December 2004
-    # expiry" (CBOT_2004)
-    ("FV", date(2009, 11, 15), 60),
-    ("TY", date(2014, 11, 15), 120),
-])
+@pytest.mark.parametrize(
+    "root, maturity, orig",
+    [
+        # CBOT 2004: "3-1/2s of November 2009 (a new 5-year note) and 4-1/4s of November 2014 (a new
+        # 10-year note) will be eligible ... 5-Year and 10-Year ... beginning with the December 2004
+        # expiry" (CBOT_2004)
+        ("FV", date(2009, 11, 15), 60),
+        ("TY", date(2014, 11, 15), 120),
+    ],
+)
 def test_cbot_2004_new_notes_eligible_from_december_2004(root, maturity, orig):
     assert _eligible(root, maturity, orig, "note", "2004-12", "2004-12") == ["2004-12"]
 
@@ -178,11 +193,11 @@ def _period_days(start_month: int, year: int, month_end: bool) -> int:
     end_year = year + (end_month > 12)
     end_month = (end_month - 1) % 12 + 1
     anchor = np.datetime64(f"{end_year + 10:04d}-{end_month:02d}", "M")
-    maturity = (anchor + 1).astype("datetime64[D]") - 1 if month_end else anchor.astype(
-        "datetime64[D]") + 14
+    maturity = (anchor + 1).astype("datetime64[D]") - 1 if month_end else anchor.astype("datetime64[D]") + 14
     start = np.datetime64(f"{year:04d}-{start_month:02d}", "M")
-    inside = (start + 1).astype("datetime64[D]") if month_end else start.astype(
-        "datetime64[D]") + 15  # the day after the period's first coupon date
+    inside = (
+        (start + 1).astype("datetime64[D]") if month_end else start.astype("datetime64[D]") + 15
+    )  # the day after the period's first coupon date
     prev, nxt, _ = coupon_period([maturity], [inside])
     return int((nxt[0] - prev[0]).astype(int))
 
@@ -193,8 +208,12 @@ def test_cfr_half_year_lengths(start_month, expected):
     # periods crossing the year end (from July on) end in 2024.
     crosses = start_month + 6 > 12
     regular_year, leap_year = (2022, 2023) if crosses else (2023, 2024)
-    got = (_period_days(start_month, regular_year, False), _period_days(start_month, leap_year, False),
-           _period_days(start_month, regular_year, True), _period_days(start_month, leap_year, True))
+    got = (
+        _period_days(start_month, regular_year, False),
+        _period_days(start_month, leap_year, False),
+        _period_days(start_month, regular_year, True),
+        _period_days(start_month, leap_year, True),
+    )
     assert got == expected
 
 
@@ -213,9 +232,15 @@ def test_cme_understanding_treasury_futures_table_3():
 
     c = parse_contract("TYZ7", as_of=date(2017, 10, 10))
     assert c.last_delivery_day == date(2017, 12, 29)
-    bonds = pd.DataFrame({"cusip": ["912828D56"], "coupon_pct": [2.375],
-                          "maturity": [date(2024, 8, 15)], "clean_price": [101.2266],
-                          "issue_date": [date(2014, 8, 15)]})
+    bonds = pd.DataFrame(
+        {
+            "cusip": ["912828D56"],
+            "coupon_pct": [2.375],
+            "maturity": [date(2024, 8, 15)],
+            "clean_price": [101.2266],
+            "issue_date": [date(2014, 8, 15)],
+        }
+    )
     row = dlv("TY", "2017-12", 125.265625, bonds, date(2017, 10, 11), 1.0).iloc[0]
     assert row["conversion_factor"] == 0.8072
     assert round(row["accrued"], 6) == 0.367867
@@ -230,12 +255,18 @@ def test_cme_understanding_treasury_futures_table_3():
 # listing: "original maturity of not more than 5 years and 3 months".
 # https://www.cmegroup.com/trading/interest-rates/us-treasury/3-year-us-treasury-note.html
 Z3N_JUN20_SAMPLE = [  # cusip, original term (years), maturity
-    ("912828ZD5", 3, date(2023, 3, 15)), ("912828Q29", 7, date(2023, 3, 31)),
-    ("9128284D9", 5, date(2023, 3, 31)), ("912828ZH6", 3, date(2023, 4, 15)),
-    ("912828R28", 7, date(2023, 4, 30)), ("9128284L1", 5, date(2023, 4, 30)),
-    ("912828ZP8", 3, date(2023, 5, 15)), ("912828R69", 7, date(2023, 5, 31)),
-    ("9128284S6", 5, date(2023, 5, 31)), ("912828ZU7", 3, date(2023, 6, 15)),
-    ("912828S35", 7, date(2023, 6, 30)), ("9128284U1", 5, date(2023, 6, 30)),
+    ("912828ZD5", 3, date(2023, 3, 15)),
+    ("912828Q29", 7, date(2023, 3, 31)),
+    ("9128284D9", 5, date(2023, 3, 31)),
+    ("912828ZH6", 3, date(2023, 4, 15)),
+    ("912828R28", 7, date(2023, 4, 30)),
+    ("9128284L1", 5, date(2023, 4, 30)),
+    ("912828ZP8", 3, date(2023, 5, 15)),
+    ("912828R69", 7, date(2023, 5, 31)),
+    ("9128284S6", 5, date(2023, 5, 31)),
+    ("912828ZU7", 3, date(2023, 6, 15)),
+    ("912828S35", 7, date(2023, 6, 30)),
+    ("9128284U1", 5, date(2023, 6, 30)),
 ]
 
 
@@ -246,12 +277,17 @@ def test_z3n_jun20_sample_basket_old_and_new_rules():
     orig = [12 * y for _, y, _ in Z3N_JUN20_SAMPLE]
     old = grade_mask("Z3N", "2020-06", mats, orig, ["note"] * len(mats))
     assert [c for (c, y, _), ok in zip(Z3N_JUN20_SAMPLE, old) if ok] == [
-        c for c, y, _ in Z3N_JUN20_SAMPLE if y != 7]  # the 8 current issues
+        c for c, y, _ in Z3N_JUN20_SAMPLE if y != 7
+    ]  # the 8 current issues
     new = apply_rule(grade_rule("Z3N", "2020-09"), "2020-06", mats, orig)
     assert new.all() and new.sum() == 12  # "New 3-Year Note total ... 12"
     # Just outside the Jun20 window (2y9m from 6/1/2020, 3y from 6/30/2020):
-    edge = apply_rule(grade_rule("Z3N", "2020-09"), "2020-06",
-                      [np.datetime64("2023-02-28"), np.datetime64("2023-07-15")], [36, 36])
+    edge = apply_rule(
+        grade_rule("Z3N", "2020-09"),
+        "2020-06",
+        [np.datetime64("2023-02-28"), np.datetime64("2023-07-15")],
+        [36, 36],
+    )
     assert not edge.any()
 
 

@@ -17,7 +17,12 @@ def test_every_security_is_typed(master):
     # FedInvest 2024-06-26 (shared/data/SOURCES.md): 453 rows of five security types.
     assert len(master) == 453
     assert master["kind"].value_counts().to_dict() == {
-        "note": 243, "bond": 99, "tips": 53, "bill": 50, "frn": 8}
+        "note": 243,
+        "bond": 99,
+        "tips": 53,
+        "bill": 50,
+        "frn": 8,
+    }
     assert master["cusip"].is_unique
 
 
@@ -43,8 +48,14 @@ def test_price_is_mid_or_sell(master):
     assert m.loc["9128286Z8", "clean_price"] == 99.9375  # buy is 0: sell price
 
 
-@pytest.mark.parametrize("text, months", [
-    ("10-Year", 120), ("9-Year 10-Month", 118), ("29-Year 11-Month", 359), ("26-Week", 6),
-])
+@pytest.mark.parametrize(
+    "text, months",
+    [
+        ("10-Year", 120),
+        ("9-Year 10-Month", 118),
+        ("29-Year 11-Month", 359),
+        ("26-Week", 6),
+    ],
+)
 def test_term_parsing(text, months):
     assert parse_term_months(text) == months

@@ -19,12 +19,31 @@ from basislab.analytics.trade import (
 
 def make_legs(**kw) -> TradeLegs:
     base = dict(
-        contract="TYU4", root="TY", delivery_month="2024-09", settlement=date(2024, 6, 27),
-        delivery=date(2024, 9, 30), cusip="X", coupon_pct=4.0, maturity=date(2031, 1, 31),
-        face=100e6, clean_price=98.0, accrued=1.0, conversion_factor=0.9, futures_price=110.0,
-        contract_face=100_000.0, contracts=900.0, hedge="cf", haircut=0.0, repo_pct=5.34,
-        im_per_contract=2000.0, bond_dv01=0.07, futures_dv01=0.07 / 0.9, implied_repo_pct=5.5,
-        net_basis=-0.02, gross_basis=0.5, days=95,
+        contract="TYU4",
+        root="TY",
+        delivery_month="2024-09",
+        settlement=date(2024, 6, 27),
+        delivery=date(2024, 9, 30),
+        cusip="X",
+        coupon_pct=4.0,
+        maturity=date(2031, 1, 31),
+        face=100e6,
+        clean_price=98.0,
+        accrued=1.0,
+        conversion_factor=0.9,
+        futures_price=110.0,
+        contract_face=100_000.0,
+        contracts=900.0,
+        hedge="cf",
+        haircut=0.0,
+        repo_pct=5.34,
+        im_per_contract=2000.0,
+        bond_dv01=0.07,
+        futures_dv01=0.07 / 0.9,
+        implied_repo_pct=5.5,
+        net_basis=-0.02,
+        gross_basis=0.5,
+        days=95,
     )
     base.update(kw)
     return TradeLegs(**base)
@@ -102,7 +121,9 @@ def test_haircut_and_margin_calls():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    dy=st.floats(-100, 100), h=st.floats(0, 0.2), cf=st.floats(0.6, 1.2),
+    dy=st.floats(-100, 100),
+    h=st.floats(0, 0.2),
+    cf=st.floats(0.6, 1.2),
 )
 def test_cf_hedge_offsets_value_not_timing(dy, h, cf):
     """Property: with the CF hedge and futures DV01 = CTD DV01 / CF, a parallel yield move leaves
@@ -116,6 +137,7 @@ def test_cf_hedge_offsets_value_not_timing(dy, h, cf):
 
 # --- the trade built on the bundled 2024-06-26 data -------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def ty_trade():
     from basislab.analytics.trade import basis_trade
@@ -126,8 +148,14 @@ def ty_trade():
 def test_trade_is_built_on_the_dlv_ctd(ty_trade):
     from basislab.analytics import deliverable_basket, dlv, load_securities_master
 
-    table = dlv("TY", "2024-09", 110.0625, deliverable_basket("TY", "2024-09", load_securities_master()),
-                date(2024, 6, 27), 5.34)
+    table = dlv(
+        "TY",
+        "2024-09",
+        110.0625,
+        deliverable_basket("TY", "2024-09", load_securities_master()),
+        date(2024, 6, 27),
+        5.34,
+    )
     ctd = table.loc[table["is_ctd"]].iloc[0]
     lg = ty_trade.legs
     assert lg.cusip == ctd["cusip"]
@@ -167,12 +195,15 @@ def test_trade_dv01_hedge_on_ctd_matches_cf_hedge(ty_trade):
     assert basis_trade("TYU4", 100e6, 0.0, hedge="dv01").legs.contracts == ty_trade.legs.contracts
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"notional": -1.0}, "notional"),
-    ({"haircut": 1.2}, "haircut"),
-    ({"im_per_contract": -5.0}, "initial margin"),
-    ({"cusip": "912828XX0"}, "not in the TYU4 basket"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"notional": -1.0}, "notional"),
+        ({"haircut": 1.2}, "haircut"),
+        ({"im_per_contract": -5.0}, "initial margin"),
+        ({"cusip": "912828XX0"}, "not in the TYU4 basket"),
+    ],
+)
 def test_trade_bad_input(kw, match):
     from basislab.analytics.trade import basis_trade
 

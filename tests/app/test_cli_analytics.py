@@ -8,8 +8,9 @@ import pytest
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "basislab", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "basislab", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_basis_table_marks_ctd():
@@ -32,11 +33,24 @@ def test_basis_json():
 
 def test_basis_on_user_prices(tmp_path):
     prices = tmp_path / "prices.csv"
-    prices.write_text("cusip,coupon_pct,maturity,clean_price,issue_date\n"
-                      "91282CKU4,4.625,2031-05-31,101.8203125,2024-05-31\n"
-                      "91282CKN0,4.625,2031-04-30,101.8203125,2024-04-30\n")
-    out = run_cli("basis", "TYU4", "--prices", str(prices), "--futures-price", "110.0625",
-                  "--settlement", "2024-06-27", "--repo", "5.34", "--json")
+    prices.write_text(
+        "cusip,coupon_pct,maturity,clean_price,issue_date\n"
+        "91282CKU4,4.625,2031-05-31,101.8203125,2024-05-31\n"
+        "91282CKN0,4.625,2031-04-30,101.8203125,2024-04-30\n"
+    )
+    out = run_cli(
+        "basis",
+        "TYU4",
+        "--prices",
+        str(prices),
+        "--futures-price",
+        "110.0625",
+        "--settlement",
+        "2024-06-27",
+        "--repo",
+        "5.34",
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert [b["cusip"] for b in data["bonds"]] == ["91282CKU4", "91282CKN0"]
@@ -51,12 +65,15 @@ def test_cf_single_and_basket():
     assert out.returncode == 0 and "91282CHH7" in out.stdout and "0.9692" in out.stdout
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (("basis", "XXU4"), "unknown contract"),
-    (("basis", "TYQ4"), "cannot resolve contract code"),
-    (("basis", "TYU4", "--date", "2024-06-27"), "2024-06-26 only"),
-    (("cf", "TY", "4", "2031-05-15", "2024-13"), "not valid"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("basis", "XXU4"), "unknown contract"),
+        (("basis", "TYQ4"), "cannot resolve contract code"),
+        (("basis", "TYU4", "--date", "2024-06-27"), "2024-06-26 only"),
+        (("cf", "TY", "4", "2031-05-15", "2024-13"), "not valid"),
+    ],
+)
 def test_bad_input_exit_2(args, fragment):
     out = run_cli(*args)
     assert out.returncode == 2
@@ -64,16 +81,21 @@ def test_bad_input_exit_2(args, fragment):
     assert len(out.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("", "is empty"),
-    ("cusip,coupon_pct,maturity,clean_price\n", "no rows"),
-    ("cusip,price\n91282CKU4,101\n", "lacks column"),
-    ("cusip,coupon_pct,maturity,clean_price\n91282CKU4,4.625,2031-05-31,0\n", "not positive"),
-    ("cusip,coupon_pct,maturity,clean_price\n91282CKU4,4.625,2031-05-31,-5\n", "not positive"),
-    ('cusip,coupon_pct\n"unterminated,1\n', "price file"),
-    ("cusip,coupon_pct,maturity,clean_price\n912810QE1,4.625,2040-02-15,102.5\n",
-     "not deliverable into TYU4"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("", "is empty"),
+        ("cusip,coupon_pct,maturity,clean_price\n", "no rows"),
+        ("cusip,price\n91282CKU4,101\n", "lacks column"),
+        ("cusip,coupon_pct,maturity,clean_price\n91282CKU4,4.625,2031-05-31,0\n", "not positive"),
+        ("cusip,coupon_pct,maturity,clean_price\n91282CKU4,4.625,2031-05-31,-5\n", "not positive"),
+        ('cusip,coupon_pct\n"unterminated,1\n', "price file"),
+        (
+            "cusip,coupon_pct,maturity,clean_price\n912810QE1,4.625,2040-02-15,102.5\n",
+            "not deliverable into TYU4",
+        ),
+    ],
+)
 def test_bad_price_file_exit_2(tmp_path, content, fragment):
     prices = tmp_path / "p.csv"
     prices.write_text(content)
@@ -82,8 +104,10 @@ def test_bad_price_file_exit_2(tmp_path, content, fragment):
     assert fragment in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("cmd, example", [("basis", "basislab basis TYU4 --date 2024-06-26"),
-                                            ("cf", "basislab cf TY 4.625 2031-04-30 2024-09")])
+@pytest.mark.parametrize(
+    "cmd, example",
+    [("basis", "basislab basis TYU4 --date 2024-06-26"), ("cf", "basislab cf TY 4.625 2031-04-30 2024-09")],
+)
 def test_help_reads_well(cmd, example):
     out = run_cli(cmd, "--help")
     assert out.returncode == 0 and "Usage" in out.stdout and example in out.stdout

@@ -85,8 +85,12 @@ def test_status_shows_gaps_from_the_data(db, capsys):
     tu = cov[("cftc_tff", "TU")]
     assert tu["rows"] == 275 and tu["last"] == "2026-08-04"
     assert [list(g) for g in tu["gaps"]] == [
-        ["2016-01-05", "2019-12-31"], ["2020-12-01", "2020-12-29"], ["2023-01-03", "2023-12-26"],
-        ["2024-06-18", "2024-12-31"], ["2025-05-06", "2025-12-30"]]
+        ["2016-01-05", "2019-12-31"],
+        ["2020-12-01", "2020-12-29"],
+        ["2023-01-03", "2023-12-26"],
+        ["2024-06-18", "2024-12-31"],
+        ["2025-05-06", "2025-12-30"],
+    ]
     assert cov[("cftc_tff", "TY")]["gaps"] == []
     assert cov[("rates_daily", "SOFR")]["last"] == "2025-11-20"
     assert cov[("cftc_tff", "(all)")]["rows"] == 2375
@@ -104,7 +108,10 @@ def test_refresh_offline_exit_2_and_store_intact(db, capsys, monkeypatch):
     monkeypatch.setattr(refresh, "http_get", offline)
     code, out, err = run(capsys, "data", "refresh", "--source", "fred", "--source", "ofr")
     assert code == 2
-    assert "could not reach the publishers of fred, ofr (Network is unreachable)" in err and "Traceback" not in err
+    assert (
+        "could not reach the publishers of fred, ofr (Network is unreachable)" in err
+        and "Traceback" not in err
+    )
     code, out, err = run(capsys, "monitor", "--date", "2019-09-17", "--json")
     assert json.loads(out)["indicators"]
 
@@ -123,7 +130,10 @@ def test_rebuild_restores_the_snapshot(db, capsys):
     code, out, err = run(capsys, "data", "rebuild", "--yes")
     assert code == 0, err
     c = duckdb.connect(str(db), read_only=True)
-    assert c.execute("SELECT value FROM rates_daily WHERE series='SOFR' AND date='2019-09-17'").fetchone()[0] == 5.25
+    assert (
+        c.execute("SELECT value FROM rates_daily WHERE series='SOFR' AND date='2019-09-17'").fetchone()[0]
+        == 5.25
+    )
     c.close()
 
 
@@ -142,4 +152,6 @@ def test_refresh_partial_failure_exit_1(db, capsys, monkeypatch):
     monkeypatch.setattr(refresh, "http_get", web)
     code, out, err = run(capsys, "data", "refresh", "--source", "fred", "--source", "ofr")
     assert code == 1
-    assert "failed fred: could not reach the publisher" in out and "ok ofr: rates_daily 40 rows" in out  # 10 mnemonics x 4 days
+    assert (
+        "failed fred: could not reach the publisher" in out and "ok ofr: rates_daily 40 rows" in out
+    )  # 10 mnemonics x 4 days

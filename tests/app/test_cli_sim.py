@@ -12,11 +12,29 @@ import duckdb
 import pandas as pd
 import pytest
 
-SMALL = ["--set", "funds.count=8", "--set", "horizon_days=20", "--set", "shock.start_day=2",
-         "--set", "shock.duration_days=4"]
-KEYS = {"scenario", "paths", "steps", "max_cash_price_drop_pct", "max_basis_widening_bp", "fund_defaults",
-        "forced_cash_sales_usd_bn", "realised_fund_pnl_usd_bn", "lender_losses_usd_bn",
-        "peak_initial_margin_usd_bn", "audit_max_residual"}
+SMALL = [
+    "--set",
+    "funds.count=8",
+    "--set",
+    "horizon_days=20",
+    "--set",
+    "shock.start_day=2",
+    "--set",
+    "shock.duration_days=4",
+]
+KEYS = {
+    "scenario",
+    "paths",
+    "steps",
+    "max_cash_price_drop_pct",
+    "max_basis_widening_bp",
+    "fund_defaults",
+    "forced_cash_sales_usd_bn",
+    "realised_fund_pnl_usd_bn",
+    "lender_losses_usd_bn",
+    "peak_initial_margin_usd_bn",
+    "audit_max_residual",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +44,17 @@ def env(tmp_path_factory) -> dict:
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "basislab", *args], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "basislab", *args], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 @pytest.fixture(scope="module")
 def simulated(env, tmp_path_factory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("runs")
-    res = cli(env, "simulate", "seed-thesis", "--json", "--paths", "3", "--seed", "5", *SMALL, "--out", str(out))
+    res = cli(
+        env, "simulate", "seed-thesis", "--json", "--paths", "3", "--seed", "5", *SMALL, "--out", str(out)
+    )
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout), out
 
@@ -48,7 +69,10 @@ def test_simulate_json_has_both_worlds(simulated):
         assert v["audit_max_residual"] < 1e-9
     assert data["with_backstop"]["forced_cash_sales_usd_bn"] == 0.0
     assert data["without_backstop"]["forced_cash_sales_usd_bn"] > 0.0
-    assert data["with_backstop"]["realised_fund_pnl_usd_bn"] > data["without_backstop"]["realised_fund_pnl_usd_bn"]
+    assert (
+        data["with_backstop"]["realised_fund_pnl_usd_bn"]
+        > data["without_backstop"]["realised_fund_pnl_usd_bn"]
+    )
 
 
 def test_run_persisted_to_duckdb_and_parquet(simulated):
@@ -73,8 +97,14 @@ def test_report_writes_self_contained_html(simulated, env, tmp_path):
     res = cli(env, "report", str(out / run_id), "-o", str(target))
     assert res.returncode == 0, res.stderr
     text = target.read_text()
-    for title in ("Prices and the basis", "Cash needs against buffers", "Forced sales", "Defaults and losses",
-                  "Margins", "Accounting audit"):
+    for title in (
+        "Prices and the basis",
+        "Cash needs against buffers",
+        "Forced sales",
+        "Defaults and losses",
+        "Margins",
+        "Accounting audit",
+    ):
         assert title in text
     assert text.count("<script") >= 7 and "plotly" in text.lower() and len(text) > 1_000_000
     # by run id from the database too

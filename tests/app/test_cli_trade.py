@@ -6,8 +6,9 @@ import sys
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "basislab", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "basislab", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_trade_json():

@@ -59,13 +59,17 @@ def test_renamed_column_is_a_schema_change(tmp_path):
     ls = lines(RAW)[:5]
     ls[0] = ls[0].replace("Lev_Money_Positions_Short_All", "Lev_Money_Short_All")
     p = write(tmp_path, RAW, ls)
-    with pytest.raises(DataError, match=r"schema change at CFTC\? missing column\(s\) \['lev_money_positions_short'\]"):
+    with pytest.raises(
+        DataError, match=r"schema change at CFTC\? missing column\(s\) \['lev_money_positions_short'\]"
+    ):
         parsers.parse_tff_csv(p)
 
 
 def test_missing_tenor_column(tmp_path):
-    ls = [",".join(c for i, c in enumerate(line.split(",")) if i != 11) for line in
-          lines("treasury_par_yield_curve_2024.csv")[:5]]
+    ls = [
+        ",".join(c for i, c in enumerate(line.split(",")) if i != 11)
+        for line in lines("treasury_par_yield_curve_2024.csv")[:5]
+    ]
     p = write(tmp_path, "curve.csv", ls)
     with pytest.raises(DataError, match="no 10 Yr column"):
         parsers.parse_par_curve(p)
@@ -82,13 +86,19 @@ def test_non_numeric_cell(tmp_path):
 
 
 def test_non_numeric_fred_value(tmp_path):
-    p = write(tmp_path, "SOFR.csv", ["observation_date,SOFR", "2019-09-16,2.43", "2019-09-17,5.25%%", "2019-09-18,."])
+    p = write(
+        tmp_path,
+        "SOFR.csv",
+        ["observation_date,SOFR", "2019-09-16,2.43", "2019-09-17,5.25%%", "2019-09-18,."],
+    )
     with pytest.raises(DataError, match=r"SOFR.csv: line 3, column 'SOFR': non-numeric value '5.25%%'"):
         parsers.parse_fred_csv(p, "SOFR")
 
 
 def test_fred_missing_values_are_dropped(tmp_path):
-    p = write(tmp_path, "SOFR.csv", ["observation_date,SOFR", "2019-10-11,1.85", "2019-10-14,.", "2019-10-15,"])
+    p = write(
+        tmp_path, "SOFR.csv", ["observation_date,SOFR", "2019-10-11,1.85", "2019-10-14,.", "2019-10-15,"]
+    )
     df = parsers.parse_fred_csv(p, "SOFR")
     assert list(df["value"]) == [1.85]
 
@@ -102,8 +112,11 @@ def test_bad_date(tmp_path):
 def test_duplicate_week_identical_is_a_warning(tmp_path):
     ls = lines(TY10)[:10]
     p = write(tmp_path, TY10, ls + [ls[5]])
-    with pytest.warns(DataWarning, match=r"duplicate \{'report_date': datetime.date\(2006, 7, 11\), 'contract': 'TY'\} "
-                                         r"at lines \[6, 11\]"):
+    with pytest.warns(
+        DataWarning,
+        match=r"duplicate \{'report_date': datetime.date\(2006, 7, 11\), 'contract': 'TY'\} "
+        r"at lines \[6, 11\]",
+    ):
         df = parsers.parse_tff_10y(p)
     assert len(df) == 9
 
@@ -113,7 +126,9 @@ def test_duplicate_week_conflicting_is_an_error(tmp_path):
     f = ls[5].split(",")
     f[1] = str(int(f[1]) + 1)
     p = write(tmp_path, TY10, ls + [",".join(f)])
-    with pytest.raises(DataError, match=r"lines \[6, 11\] with different values in column\(s\) \['open_interest'\]"):
+    with pytest.raises(
+        DataError, match=r"lines \[6, 11\] with different values in column\(s\) \['open_interest'\]"
+    ):
         parsers.parse_tff_10y(p)
 
 
@@ -154,9 +169,13 @@ def test_json_schema_change():
     with pytest.raises(DataError, match=r"no 'refRates' key"):
         parsers.parse_nyfed_rates(b'{"rates": []}', "NY Fed SOFR")
     with pytest.raises(DataError, match=r"missing column\(s\) \['percentRate'\]"):
-        parsers.parse_nyfed_rates(b'{"refRates":[{"effectiveDate":"2019-09-17","type":"SOFR","rate":5.25}]}', "x")
+        parsers.parse_nyfed_rates(
+            b'{"refRates":[{"effectiveDate":"2019-09-17","type":"SOFR","rate":5.25}]}', "x"
+        )
     with pytest.raises(DataError, match=r"record 2, column 'value': non-numeric value 'n/a'"):
-        parsers.parse_ofr_timeseries(b'[["2019-09-16", 2.44], ["2019-09-17", "n/a"]]', "REPO-TRI_AR_OO-P", "OFR")
+        parsers.parse_ofr_timeseries(
+            b'[["2019-09-16", 2.44], ["2019-09-17", "n/a"]]', "REPO-TRI_AR_OO-P", "OFR"
+        )
 
 
 def test_auctions_bom_and_schema(tmp_path):

@@ -30,12 +30,16 @@ def test_initial_conditions_2024_06_25(con):
     assert ic["sources"]["positions.TU"]["date"] == "2024-06-11"
     assert "par curve" in ic["sources"]["positions.TU"]["price"]
     tu = ic["positions_by_contract"]["TU"]
-    assert ic["basis_positions_usd_bn"]["2y"] == pytest.approx(tu["lev_net_short"] * 200_000 * tu["price"] / 100 / 1e9)
+    assert ic["basis_positions_usd_bn"]["2y"] == pytest.approx(
+        tu["lev_net_short"] * 200_000 * tu["price"] / 100 / 1e9
+    )
     tn = ic["positions_by_contract"]["TN"]
     assert ic["basis_positions_usd_bn"]["10y"] == pytest.approx(ty["usd_bn"] + tn["usd_bn"])
     assert ic["sources"]["sofr_pct"]["date"] == "2024-06-25"
     assert ic["lev_gross_short_usd_bn"]["10y"] > ic["basis_positions_usd_bn"]["10y"]
-    assert ic["lev_gross_short_usd_bn"]["2y"] == pytest.approx(tu["lev_short"] * 200_000 * tu["price"] / 100 / 1e9)
+    assert ic["lev_gross_short_usd_bn"]["2y"] == pytest.approx(
+        tu["lev_short"] * 200_000 * tu["price"] / 100 / 1e9
+    )
     assert ic["sources"]["reserves_usd_bn"]["date"] == "2024-06-01"  # monthly series
     assert "basis_positions_usd_bn" in ic["sources"] and "method" in ic["sources"]["basis_positions_usd_bn"]
 

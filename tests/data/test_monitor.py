@@ -83,7 +83,12 @@ def test_html_report(con, tmp_path):
     d, inds = monitor.compute("2020-03-17", con=con, with_history=True)
     path = write_monitor(tmp_path / "m.html", d, inds)
     text = path.read_text()
-    for label in ("Sep 2019 repo spike", "Mar 2020 dash for cash", "Apr 2025 tariff sell-off", "Oct 2025 repo pressure"):
+    for label in (
+        "Sep 2019 repo spike",
+        "Mar 2020 dash for cash",
+        "Apr 2025 tariff sell-off",
+        "Oct 2025 repo pressure",
+    ):
         assert label in text
     assert "Federal Reserve Bank of New York" in text
     assert text.count("<script") >= 1 and "plotly" in text.lower()

@@ -22,7 +22,9 @@ def test_sofr_sep_2019_spike(con):
     assert one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2019, 9, 16))[0] == 2.43
     # The FRED copy extends SOFR beyond the parquet (2025-01-24) to 2025-11-20.
     assert one(con, "SELECT max(date) FROM rates_daily WHERE series='SOFR'")[0] == D(2025, 11, 20)
-    assert one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2025, 11, 20))[0] == 3.91
+    assert (
+        one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2025, 11, 20))[0] == 3.91
+    )
 
 
 def test_par_curve_newest_first_two_digit_years(con):
@@ -31,21 +33,31 @@ def test_par_curve_newest_first_two_digit_years(con):
     assert one(con, q, D(2020, 3, 18))[0] == 1.18
     assert one(con, q, D(1990, 1, 2))[0] == 7.94  # last line of the newest-first file, "1/2/90"
     assert one(con, q, D(2023, 12, 29))[0] == 3.88
-    assert one(con, "SELECT yield_pct FROM par_yield_curve WHERE tenor='1.5M' AND date=?", D(2025, 7, 11))[0] == 4.39
+    assert (
+        one(con, "SELECT yield_pct FROM par_yield_curve WHERE tenor='1.5M' AND date=?", D(2025, 7, 11))[0]
+        == 4.39
+    )
     assert one(con, "SELECT min(date), max(date) FROM par_yield_curve") == (D(1990, 1, 2), D(2025, 7, 11))
 
 
 def test_tff_10y_open_interest_and_leveraged_short(con):
-    row = one(con, "SELECT open_interest, lev_short, am_long, source FROM cftc_tff "
-                   "WHERE contract='TY' AND report_date=?", D(2020, 3, 17))
+    row = one(
+        con,
+        "SELECT open_interest, lev_short, am_long, source FROM cftc_tff "
+        "WHERE contract='TY' AND report_date=?",
+        D(2020, 3, 17),
+    )
     assert row[:2] == (3_659_033, 1_139_024)
     assert row[2] > 0
 
 
 def test_tff_shorts_are_positive_after_flipping_the_10y_file(con):
     # 2006-06-13 is only in the 10-year file, where am_short is stored as -626856.
-    row = one(con, "SELECT am_short, lev_short, lev_long FROM cftc_tff WHERE contract='TY' AND report_date=?",
-              D(2006, 6, 13))
+    row = one(
+        con,
+        "SELECT am_short, lev_short, lev_long FROM cftc_tff WHERE contract='TY' AND report_date=?",
+        D(2006, 6, 13),
+    )
     assert row == (626_856, 341_324, 382_345)
     assert one(con, "SELECT count(*) FROM cftc_tff WHERE lev_short < 0 OR am_short < 0")[0] == 0
 
@@ -59,29 +71,43 @@ def test_tff_contracts_and_weeks(con):
 
 
 def test_weekly_and_monthly_series_keep_only_observation_dates(con):
-    treast_days = {r[0] for r in con.execute(
-        "SELECT DISTINCT dayofweek(date) FROM fed_balance_sheet WHERE series='TREAST'").fetchall()}
+    treast_days = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT dayofweek(date) FROM fed_balance_sheet WHERE series='TREAST'"
+        ).fetchall()
+    }
     assert treast_days == {3}  # DuckDB: Sunday=0, so Wednesday=3
-    assert one(con, "SELECT count(*) FROM fed_balance_sheet WHERE series='TOTRESNS' AND day(date) <> 1")[0] == 0
+    assert (
+        one(con, "SELECT count(*) FROM fed_balance_sheet WHERE series='TOTRESNS' AND day(date) <> 1")[0] == 0
+    )
     # H.4.1 Wednesday 2019-09-18: Fed Treasury holdings 2,105.826bn
-    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='TREAST' AND date=?", D(2019, 9, 18))[0] == \
-        pytest.approx(2105.826)
+    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='TREAST' AND date=?", D(2019, 9, 18))[
+        0
+    ] == pytest.approx(2105.826)
 
 
 def test_units_usd_bn(con):
     # WTREGEN comes from the FRED copy in USD mn: 941,926 -> 941.926 bn
-    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='WTREGEN' AND date=?", D(2025, 11, 19))[0] == \
-        pytest.approx(941.926)
-    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='RPONTSYD' AND date=?", D(2019, 9, 17))[0] == \
-        pytest.approx(40.85)
+    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='WTREGEN' AND date=?", D(2025, 11, 19))[
+        0
+    ] == pytest.approx(941.926)
+    assert one(con, "SELECT value FROM fed_balance_sheet WHERE series='RPONTSYD' AND date=?", D(2019, 9, 17))[
+        0
+    ] == pytest.approx(40.85)
     # OFR volumes converted from USD to USD bn
-    v = one(con, "SELECT value FROM rates_daily WHERE series='REPO-TRI_TV_OO-P' AND date=?", D(2019, 9, 17))[0]
+    v = one(con, "SELECT value FROM rates_daily WHERE series='REPO-TRI_TV_OO-P' AND date=?", D(2019, 9, 17))[
+        0
+    ]
     assert v == pytest.approx(1292.527, abs=0.01)
 
 
 def test_securities_master_from_auctions_and_price_list(con):
-    row = one(con, "SELECT security_type, coupon_pct, issue_date, maturity_date, original_term, price "
-                   "FROM securities WHERE cusip='91282CKT7'")
+    row = one(
+        con,
+        "SELECT security_type, coupon_pct, issue_date, maturity_date, original_term, price "
+        "FROM securities WHERE cusip='91282CKT7'",
+    )
     assert row[:5] == ("Note", 4.5, D(2024, 5, 31), D(2029, 5, 31), "5-Year")
     assert row[5] == pytest.approx(100.71875)
     # A reopened bond keeps the original term of its first auction and its original issue date.

@@ -64,17 +64,26 @@ def test_basis_converges_at_delivery(small_runs):
 def test_hedged_in_value_but_short_of_cash():
     """A pure parallel sell-off with no dislocation: the book is hedged, yet the morning repo
     margin call arrives before the end-of-day futures gain."""
-    sc = sim.load_scenario("seed-thesis", [
-        "funds.count=12", "horizon_days=24", "shock.start_day=3", "shock.duration_days=5",
-        "shock.cash_dislocation_bp={2y: 0, 5y: 0, 10y: 0, long: 0}", "shock.vol_multiplier=0",
-        "backstop.enabled=true", "backstop.ltv_pct=100"])
+    sc = sim.load_scenario(
+        "seed-thesis",
+        [
+            "funds.count=12",
+            "horizon_days=24",
+            "shock.start_day=3",
+            "shock.duration_days=5",
+            "shock.cash_dislocation_bp={2y: 0, 5y: 0, 10y: 0, long: 0}",
+            "shock.vol_multiplier=0",
+            "backstop.enabled=true",
+            "backstop.ltv_pct=100",
+        ],
+    )
     r = sim.simulate(sc, paths=6, seed=0)
     o = r.raw.outputs
     shock_days = slice(3, 8)
     assert o["cash_gap_morning"][:, shock_days].sum() > 1.0
     assert o["backstop_drawn"][:, shock_days].sum() > 1.0
     # hedged: equity moves far less than the gross position's loss
-    loss = (o["fund_gross_position"][:, 2] - o["fund_gross_position"][:, 7])
+    loss = o["fund_gross_position"][:, 2] - o["fund_gross_position"][:, 7]
     assert np.all(loss > 10.0)
     d_eq = np.abs(o["fund_equity"][:, 7] - o["fund_equity"][:, 2])
     assert np.all(d_eq < 0.2 * loss)
@@ -91,8 +100,11 @@ def test_margins_and_haircuts_rise_in_stress(small_runs):
 
 
 def test_severe_shock_defaults_and_lender_losses():
-    sc = small("shock.yield_bp={2y: 150, 5y: 250, 10y: 300, long: 300}", "funds.leverage_median=90",
-               "shock.cash_dislocation_bp={2y: 80, 5y: 150, 10y: 200, long: 300}")
+    sc = small(
+        "shock.yield_bp={2y: 150, 5y: 250, 10y: 300, long: 300}",
+        "funds.leverage_median=90",
+        "shock.cash_dislocation_bp={2y: 80, 5y: 150, 10y: 200, long: 300}",
+    )
     r = sim.simulate(sc, paths=6, seed=1)
     m = r.metrics()
     assert m["fund_defaults"] >= 1.0
@@ -155,8 +167,15 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
     p, s = sim.to_engine(small())
     st = model.init_state(jax.random.PRNGKey(0), p, s)
     zero_col = lambda x: x.at[..., 0].set(0.0)  # noqa: E731
-    st = st._replace(q=zero_col(st.q), fut=zero_col(st.fut), debt=zero_col(st.debt), im=zero_col(st.im),
-                     bills=zero_col(st.bills), other=st.other.at[0].set(-1.8e-18), cash=st.cash.at[0].set(0.03))
+    st = st._replace(
+        q=zero_col(st.q),
+        fut=zero_col(st.fut),
+        debt=zero_col(st.debt),
+        im=zero_col(st.im),
+        bills=zero_col(st.bills),
+        other=st.other.at[0].set(-1.8e-18),
+        cash=st.cash.at[0].set(0.03),
+    )
     pr = model.prices(p, st, st.t + 0.5, s.n_steps)
     ob, st1, _ = model.morning_obligations(p, st, pr)
     assert float(ob.repo_call[:, 0].sum()) == 0.0 and float(ob.im_call[0]) == 0.0

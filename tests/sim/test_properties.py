@@ -22,22 +22,24 @@ def _base():
     return _BASE
 
 
-configs = st.fixed_dictionaries({
-    "lev": st.floats(1.5, 150.0),
-    "bilat": st.floats(0.05, 0.95),
-    "h0_tri": st.floats(-0.02, 0.10),
-    "shock": st.floats(-3.0, 6.0),
-    "disloc": st.floats(-1.0, 5.0),
-    "impact": st.floats(0.0, 30.0),
-    "bs_on": st.sampled_from([0.0, 1.0]),
-    "ltv": st.floats(0.0, 0.5),
-    "refuse": st.floats(0.0, 0.5),
-    "other": st.floats(0.0, 3.0),
-    "cash_share": st.floats(0.0, 1.0),
-    "alpha": st.floats(0.3, 5.0),
-    "lev_mult": st.floats(1.05, 5.0),
-    "seed": st.integers(0, 2**31 - 1),
-})
+configs = st.fixed_dictionaries(
+    {
+        "lev": st.floats(1.5, 150.0),
+        "bilat": st.floats(0.05, 0.95),
+        "h0_tri": st.floats(-0.02, 0.10),
+        "shock": st.floats(-3.0, 6.0),
+        "disloc": st.floats(-1.0, 5.0),
+        "impact": st.floats(0.0, 30.0),
+        "bs_on": st.sampled_from([0.0, 1.0]),
+        "ltv": st.floats(0.0, 0.5),
+        "refuse": st.floats(0.0, 0.5),
+        "other": st.floats(0.0, 3.0),
+        "cash_share": st.floats(0.0, 1.0),
+        "alpha": st.floats(0.3, 5.0),
+        "lev_mult": st.floats(1.05, 5.0),
+        "seed": st.integers(0, 2**31 - 1),
+    }
+)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,12 +47,19 @@ configs = st.fixed_dictionaries({
 def test_accounting_identities_hold_for_random_configurations(c):
     p, s = _base()
     p = p._replace(
-        lev_median=np.float64(c["lev"]), bilat_share=np.float64(c["bilat"]),
-        h0=np.array([0.0, c["h0_tri"]]), dy=p.dy * c["shock"], dx=p.dx * c["disloc"],
-        impact_cash=p.impact_cash * c["impact"], impact_fut=p.impact_fut * c["impact"],
-        bs_on=np.float64(c["bs_on"]), bs_ltv=np.float64(c["ltv"]),
-        refuse_slope=np.array([c["refuse"], c["refuse"] / 2]), other_ratio=np.float64(c["other"]),
-        cash_share=np.float64(c["cash_share"]), pareto_alpha=np.float64(c["alpha"]),
+        lev_median=np.float64(c["lev"]),
+        bilat_share=np.float64(c["bilat"]),
+        h0=np.array([0.0, c["h0_tri"]]),
+        dy=p.dy * c["shock"],
+        dx=p.dx * c["disloc"],
+        impact_cash=p.impact_cash * c["impact"],
+        impact_fut=p.impact_fut * c["impact"],
+        bs_on=np.float64(c["bs_on"]),
+        bs_ltv=np.float64(c["ltv"]),
+        refuse_slope=np.array([c["refuse"], c["refuse"] / 2]),
+        other_ratio=np.float64(c["other"]),
+        cash_share=np.float64(c["cash_share"]),
+        pareto_alpha=np.float64(c["alpha"]),
         lev_limit_mult=np.float64(c["lev_mult"]),
     )
     run = run_batch(p, s, c["seed"], 6)  # raises SimulationError on any NaN / inf

@@ -89,8 +89,12 @@ def test_scenario_from_initial_conditions():
     ic = {
         "date": "2025-09-30",
         "basis_positions_usd_bn": {"2y": 300.0, "5y": 250.0, "10y": 200.0, "long": 50.0},
-        "sofr_pct": 4.24, "iorb_pct": 4.15, "reserves_usd_bn": 3000.0, "onrrp_usd_bn": 20.0,
-        "fed_treasury_holdings_usd_bn": 4200.0, "sources": {"sofr_pct": "NY Fed"},
+        "sofr_pct": 4.24,
+        "iorb_pct": 4.15,
+        "reserves_usd_bn": 3000.0,
+        "onrrp_usd_bn": 20.0,
+        "fed_treasury_holdings_usd_bn": 4200.0,
+        "sources": {"sofr_pct": "NY Fed"},
     }
     sc = scenario_from_initial_conditions(ic)
     assert sc.name == "seed-thesis@2025-09-30"

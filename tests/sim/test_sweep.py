@@ -54,15 +54,34 @@ def test_ray_sweep_gives_the_same_table(local_table):
 
 
 def test_cli_sweep_json():
-    out = subprocess.run([sys.executable, "-m", "basislab", "sweep", "seed-thesis", "-g",
-                          "backstop.ltv_pct=5,10", *sum((["--set", s] for s in SMALL), []),
-                          "--paths", "2", "--json"], capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "basislab",
+            "sweep",
+            "seed-thesis",
+            "-g",
+            "backstop.ltv_pct=5,10",
+            *sum((["--set", s] for s in SMALL), []),
+            "--paths",
+            "2",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert [r["backstop.ltv_pct"] for r in rows] == ["5", "5", "10", "10"]
 
 
 def test_cli_sweep_bad_grid_exits_2():
-    out = subprocess.run([sys.executable, "-m", "basislab", "sweep", "seed-thesis", "-g", "oops"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "basislab", "sweep", "seed-thesis", "-g", "oops"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2 and "--grid" in out.stderr and "Traceback" not in out.stderr

@@ -32,10 +32,31 @@ from basislab.analytics.conversion import (
 )
 
 DLV_COLUMNS = [
-    "rank", "is_ctd", "cusip", "coupon_pct", "maturity", "issue_date", "conversion_factor",
-    "clean_price", "accrued", "dirty_price", "yield_pct", "dv01", "gross_basis", "gross_basis_32",
-    "carry", "net_basis", "net_basis_32", "implied_repo_pct", "days", "accrued_delivery",
-    "coupon_income", "invoice_price", "futures_dv01", "settlement", "delivery",
+    "rank",
+    "is_ctd",
+    "cusip",
+    "coupon_pct",
+    "maturity",
+    "issue_date",
+    "conversion_factor",
+    "clean_price",
+    "accrued",
+    "dirty_price",
+    "yield_pct",
+    "dv01",
+    "gross_basis",
+    "gross_basis_32",
+    "carry",
+    "net_basis",
+    "net_basis_32",
+    "implied_repo_pct",
+    "days",
+    "accrued_delivery",
+    "coupon_income",
+    "invoice_price",
+    "futures_dv01",
+    "settlement",
+    "delivery",
 ]
 
 
@@ -49,8 +70,9 @@ def invoice_price(futures_price, conversion_factor, accrued_delivery):
     return futures_price * np.asarray(conversion_factor) + np.asarray(accrued_delivery)
 
 
-def implied_repo_pct(futures_price, conversion_factor, dirty_price, accrued_delivery, days,
-                     coupons=0.0, coupon_days=0.0):
+def implied_repo_pct(
+    futures_price, conversion_factor, dirty_price, accrued_delivery, days, coupons=0.0, coupon_days=0.0
+):
     """Implied repo in percent (Act/360): ``[F CF + AI_d + sum C_i - D] / [D d - sum C_i d_i]
     x 360`` with ``D`` the dirty price at settlement and ``coupon_days = sum C_i d_i``."""
     dirty = np.asarray(dirty_price, dtype=float)
@@ -58,8 +80,16 @@ def implied_repo_pct(futures_price, conversion_factor, dirty_price, accrued_deli
     return gain / (dirty * np.asarray(days) - coupon_days) * 36000
 
 
-def net_basis(futures_price, conversion_factor, dirty_price, accrued_delivery, days, repo_pct,
-              coupon_amounts=None, coupon_days_each=None):
+def net_basis(
+    futures_price,
+    conversion_factor,
+    dirty_price,
+    accrued_delivery,
+    days,
+    repo_pct,
+    coupon_amounts=None,
+    coupon_days_each=None,
+):
     """Net basis in points: ``D (1 + r d/360) - sum C_i (1 + r d_i/360) - AI_d - CF F``;
     ``coupon_amounts``/``coupon_days_each`` are (bonds, k) arrays of coupons and their d_i."""
     r = repo_pct / 100
@@ -76,26 +106,37 @@ def bond_state(df: pd.DataFrame, settle: date, convention: str = "street") -> di
     cpn = df["coupon_pct"].to_numpy(dtype=float)
     mat = bm.as_days(df["maturity"].to_numpy())
     price = df["clean_price"].to_numpy(dtype=float)
-    issue = (bm.as_days(df["issue_date"].to_numpy()) if "issue_date" in df
-             else np.full(len(df), np.datetime64("NaT"), dtype=bm.D))
+    issue = (
+        bm.as_days(df["issue_date"].to_numpy())
+        if "issue_date" in df
+        else np.full(len(df), np.datetime64("NaT"), dtype=bm.D)
+    )
     dated = bm.dated_date(issue, mat)
     s = np.datetime64(settle, "D")
     start = np.where(~np.isnat(issue) & (issue > s), issue, s)  # when-issued: settle on issue
     ai_s = bm.accrued(cpn, mat, start, dated)
     yld = bm.yield_from_clean(cpn, mat, start, price, dated, convention)
-    return {"cpn": cpn, "mat": mat, "price": price, "dated": dated, "start": start,
-            "ai_s": ai_s, "dirty": price + ai_s, "yld": yld,
-            "dv01": bm.dv01(cpn, mat, start, yld, dated, convention)}
+    return {
+        "cpn": cpn,
+        "mat": mat,
+        "price": price,
+        "dated": dated,
+        "start": start,
+        "ai_s": ai_s,
+        "dirty": price + ai_s,
+        "yld": yld,
+        "dv01": bm.dv01(cpn, mat, start, yld, dated, convention),
+    }
 
 
-def contract_table(c, fut: float, df: pd.DataFrame, st: dict, deliv: date,
-                   repo: float) -> pd.DataFrame:
+def contract_table(c, fut: float, df: pd.DataFrame, st: dict, deliv: date, repo: float) -> pd.DataFrame:
     """The DLV table of contract ``c`` for the rows of ``df`` (state ``st`` from
     :func:`bond_state`), ranked by implied repo."""
     cpn, mat, dated, start, dirty = st["cpn"], st["mat"], st["dated"], st["start"], st["dirty"]
     dv = np.datetime64(deliv, "D")
-    cf = conversion_factor_array(c.root, cpn, months_to_maturity(mat, c.year, c.month),
-                                 notional_yield_pct(c.delivery_month))
+    cf = conversion_factor_array(
+        c.root, cpn, months_to_maturity(mat, c.year, c.month), notional_yield_pct(c.delivery_month)
+    )
     ai_d = bm.accrued(cpn, mat, dv, dated)
     amounts, when = bm.coupons_between(cpn, mat, start, dv, dated)
     d_i = np.where(np.isnat(when), 0, (dv - when).astype("timedelta64[D]").astype(np.int64))
@@ -108,17 +149,33 @@ def contract_table(c, fut: float, df: pd.DataFrame, st: dict, deliv: date,
     rank = np.empty(len(df), dtype=np.int64)
     rank[order] = np.arange(1, len(df) + 1)
     cols = {
-        "rank": rank, "is_ctd": rank == 1, "cusip": df["cusip"].to_numpy(), "coupon_pct": cpn,
+        "rank": rank,
+        "is_ctd": rank == 1,
+        "cusip": df["cusip"].to_numpy(),
+        "coupon_pct": cpn,
         "maturity": df["maturity"].to_numpy(),
-        "issue_date": (df["issue_date"].to_numpy() if "issue_date" in df
-                       else np.full(len(df), None, dtype=object)),
-        "conversion_factor": cf, "clean_price": st["price"], "accrued": st["ai_s"],
-        "dirty_price": dirty, "yield_pct": st["yld"], "dv01": st["dv01"], "gross_basis": gross,
-        "gross_basis_32": gross * 32, "carry": gross - net, "net_basis": net,
-        "net_basis_32": net * 32, "implied_repo_pct": implied, "days": days,
-        "accrued_delivery": ai_d, "coupon_income": coupons,
-        "invoice_price": invoice_price(fut, cf, ai_d), "futures_dv01": st["dv01"] / cf,
-        "settlement": start.astype(object), "delivery": np.full(len(df), deliv, dtype=object),
+        "issue_date": (
+            df["issue_date"].to_numpy() if "issue_date" in df else np.full(len(df), None, dtype=object)
+        ),
+        "conversion_factor": cf,
+        "clean_price": st["price"],
+        "accrued": st["ai_s"],
+        "dirty_price": dirty,
+        "yield_pct": st["yld"],
+        "dv01": st["dv01"],
+        "gross_basis": gross,
+        "gross_basis_32": gross * 32,
+        "carry": gross - net,
+        "net_basis": net,
+        "net_basis_32": net * 32,
+        "implied_repo_pct": implied,
+        "days": days,
+        "accrued_delivery": ai_d,
+        "coupon_income": coupons,
+        "invoice_price": invoice_price(fut, cf, ai_d),
+        "futures_dv01": st["dv01"] / cf,
+        "settlement": start.astype(object),
+        "delivery": np.full(len(df), deliv, dtype=object),
     }
     for col in ("kind", "original_term_months"):
         if col in df:

@@ -34,8 +34,11 @@ def normalize_bonds(bonds: pd.DataFrame) -> pd.DataFrame:
         raise PriceDataError("no bonds given; expected a table with columns " + ", ".join(REQUIRED))
     missing = [c for c in REQUIRED if c not in bonds.columns]
     if missing:
-        raise PriceDataError(f"bond table lacks column(s) {', '.join(missing)}; expected "
-                             + ", ".join(REQUIRED) + " (optional issue_date)")
+        raise PriceDataError(
+            f"bond table lacks column(s) {', '.join(missing)}; expected "
+            + ", ".join(REQUIRED)
+            + " (optional issue_date)"
+        )
     df = bonds.reset_index(drop=True).copy()
     if df["cusip"].dtype != object or not all(isinstance(c, str) for c in df["cusip"]):
         df["cusip"] = df["cusip"].astype(str)
@@ -45,19 +48,24 @@ def normalize_bonds(bonds: pd.DataFrame) -> pd.DataFrame:
         bad = ~np.isfinite(num.to_numpy(dtype=float))
         if bad.any():
             row = int(np.argmax(bad))
-            raise PriceDataError(f"{col} {df[col].iloc[row]!r} of {df['cusip'].iloc[row]} is not "
-                                 "a number; expected a decimal such as 101.25")
+            raise PriceDataError(
+                f"{col} {df[col].iloc[row]!r} of {df['cusip'].iloc[row]} is not "
+                "a number; expected a decimal such as 101.25"
+            )
         df[col] = num.astype(float)
     bad = df["clean_price"] <= 0
     if bad.any():
         row = df[bad].iloc[0]
-        raise PriceDataError(f"clean price {row['clean_price']} of {row['cusip']} is not positive; "
-                             "expected a price per 100 face such as 99.5")
+        raise PriceDataError(
+            f"clean price {row['clean_price']} of {row['cusip']} is not positive; "
+            "expected a price per 100 face such as 99.5"
+        )
     bad = (df["coupon_pct"] < 0) | (df["coupon_pct"] > 25)
     if bad.any():
         row = df[bad].iloc[0]
-        raise PriceDataError(f"coupon {row['coupon_pct']}% of {row['cusip']} is not valid; "
-                             "expected a percent between 0 and 25")
+        raise PriceDataError(
+            f"coupon {row['coupon_pct']}% of {row['cusip']} is not valid; expected a percent between 0 and 25"
+        )
     for col in ("maturity", "issue_date"):
         if col in df:
             df[col] = _date_column(df, col)
@@ -68,14 +76,16 @@ def _date_column(df: pd.DataFrame, col: str) -> list:
     """A date column as ``date`` objects (``None`` where an optional date is missing)."""
     values = df[col]
     if pd.api.types.infer_dtype(values, skipna=True) == "date" and (
-            col == "issue_date" or values.notna().all()):
+        col == "issue_date" or values.notna().all()
+    ):
         return values.to_numpy()
     parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
     bad = parsed.isna() & (values.notna() if col == "issue_date" else True)
     if bad.any():
         row = int(np.argmax(bad.to_numpy()))
-        raise PriceDataError(f"{col} {values.iloc[row]!r} of {df['cusip'].iloc[row]} is not a "
-                             "date; expected YYYY-MM-DD")
+        raise PriceDataError(
+            f"{col} {values.iloc[row]!r} of {df['cusip'].iloc[row]} is not a date; expected YYYY-MM-DD"
+        )
     return [None if pd.isna(v) else v.date() for v in parsed]
 
 
@@ -84,8 +94,7 @@ def _original_terms(df: pd.DataFrame) -> np.ndarray:
     master by CUSIP, else issue date to maturity; ``-1`` where unknown."""
     out = np.full(len(df), -1, dtype=np.int64)
     if "original_term_months" in df:
-        out = pd.to_numeric(df["original_term_months"], errors="coerce").fillna(-1).to_numpy(
-            dtype=np.int64)
+        out = pd.to_numeric(df["original_term_months"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
     unknown = out < 0
     if unknown.any():
         from basislab.analytics.securities import load_securities_master
@@ -97,8 +106,9 @@ def _original_terms(df: pd.DataFrame) -> np.ndarray:
         iss = bm.as_days(df["issue_date"].to_numpy())
         ok = unknown & ~np.isnat(iss)
         if ok.any():
-            computed = original_term_months(np.where(ok, iss, bm.as_days(df["maturity"])),
-                                            bm.as_days(df["maturity"].to_numpy()))
+            computed = original_term_months(
+                np.where(ok, iss, bm.as_days(df["maturity"])), bm.as_days(df["maturity"].to_numpy())
+            )
             out = np.where(ok, computed, out)
     return out
 
@@ -110,12 +120,14 @@ def deliverable_mask(root: str, delivery_month: str, bonds: pd.DataFrame) -> np.
     needs the original term (TU, Z3N, FV, TN) it comes from :func:`_original_terms`.
     """
     kind = bonds["kind"].to_numpy() if "kind" in bonds else None
-    return grade_mask(root, delivery_month, bm.as_days(bonds["maturity"].to_numpy()),
-                      _original_terms(bonds), kind)
+    return grade_mask(
+        root, delivery_month, bm.as_days(bonds["maturity"].to_numpy()), _original_terms(bonds), kind
+    )
 
 
-def deliverable_basket(root: str, delivery_month: str,
-                       securities: pd.DataFrame | None = None) -> pd.DataFrame:
+def deliverable_basket(
+    root: str, delivery_month: str, securities: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The notes/bonds of ``securities`` (default: the bundled securities master) deliverable into
     ``root`` for ``delivery_month`` (``YYYY-MM``), in maturity order."""
     if securities is None:
@@ -138,10 +150,13 @@ def _explain_not_deliverable(root: str, delivery_month: str, row: pd.Series, ori
     if isinstance(kind, str) and kind != c.spec.kind:
         why = f"it is a {kind}, and {c.root} takes {c.spec.kind}s only"
     elif orig < 0 and (rule.max_original or rule.min_original):
-        why = ("its original term is unknown; add an issue_date or original_term_months column "
-               "to check the rule")
+        why = (
+            "its original term is unknown; add an issue_date or original_term_months column to check the rule"
+        )
     else:
         why = "it breaks the rule"
-    return (f"{row['cusip']} ({row['coupon_pct']:g}% {row['maturity']}) is not deliverable into "
-            f"{c.code} ({delivery_month}): {why} (rule: {rule.text}); expected deliverable bonds "
-            "only: filter with deliverable_basket(), on_ineligible='drop' or --filter-basket")
+    return (
+        f"{row['cusip']} ({row['coupon_pct']:g}% {row['maturity']}) is not deliverable into "
+        f"{c.code} ({delivery_month}): {why} (rule: {rule.text}); expected deliverable bonds "
+        "only: filter with deliverable_basket(), on_ineligible='drop' or --filter-basket"
+    )

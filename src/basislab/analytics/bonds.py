@@ -133,12 +133,14 @@ def dirty_from_yield(coupon_pct, maturity, settle, yield_pct, dated=None, conven
 
 def clean_from_yield(coupon_pct, maturity, settle, yield_pct, dated=None, convention="street"):
     """Clean price per 100 from a yield in percent."""
-    return (dirty_from_yield(coupon_pct, maturity, settle, yield_pct, dated, convention)
-            - accrued(coupon_pct, maturity, settle, dated))
+    return dirty_from_yield(coupon_pct, maturity, settle, yield_pct, dated, convention) - accrued(
+        coupon_pct, maturity, settle, dated
+    )
 
 
-def yield_from_clean(coupon_pct, maturity, settle, clean_price, dated=None,
-                     convention="street") -> np.ndarray:
+def yield_from_clean(
+    coupon_pct, maturity, settle, clean_price, dated=None, convention="street"
+) -> np.ndarray:
     """Yield in percent from a clean price per 100 (Newton's method on the vectorised formula)."""
     clean = np.asarray(clean_price, dtype=np.float64)
     if np.any(~(clean > 0)):
@@ -151,8 +153,9 @@ def yield_from_clean(coupon_pct, maturity, settle, clean_price, dated=None,
     h = 1e-6
     for _ in range(50):
         f = _pv(cpn, w, k, first, y, convention) - target
-        slope = (_pv(cpn, w, k, first, y + h, convention)
-                 - _pv(cpn, w, k, first, y - h, convention)) / (2 * h)
+        slope = (_pv(cpn, w, k, first, y + h, convention) - _pv(cpn, w, k, first, y - h, convention)) / (
+            2 * h
+        )
         step = f / slope
         y = y - step
         if np.all(np.abs(step) < 1e-13):
@@ -164,8 +167,7 @@ def dv01(coupon_pct, maturity, settle, yield_pct, dated=None, convention="street
     """Price change per 100 face for a 1bp fall in yield (central difference, +/- 0.5bp)."""
     cpn, w, k, first = _flows(coupon_pct, maturity, settle, dated)
     y = np.asarray(yield_pct, dtype=np.float64) / 100
-    return (_pv(cpn, w, k, first, y - 0.5e-4, convention)
-            - _pv(cpn, w, k, first, y + 0.5e-4, convention))
+    return _pv(cpn, w, k, first, y - 0.5e-4, convention) - _pv(cpn, w, k, first, y + 0.5e-4, convention)
 
 
 def coupons_between(coupon_pct, maturity, start, end, dated=None, max_coupons: int = 4):
@@ -187,16 +189,26 @@ def coupons_between(coupon_pct, maturity, start, end, dated=None, max_coupons: i
 
 # --- QuantLib reference path -------------------------------------------------------------------
 
-def ql_bond(coupon_pct: float, maturity: date, dated: date | None = None,
-            settlement_days: int = 1) -> ql.FixedRateBond:
+
+def ql_bond(
+    coupon_pct: float, maturity: date, dated: date | None = None, settlement_days: int = 1
+) -> ql.FixedRateBond:
     """A QuantLib ``FixedRateBond`` with the Treasury conventions: EOM schedule backwards from
     maturity, Act/Act ICMA, coupons dated on their unadjusted coupon dates (as in the basis
     formulas; a coupon due on a weekend is paid the next business day, which moves carry by
     well under 0.0001 points)."""
     mat = to_ql(maturity)
     start = to_ql(dated) if dated is not None else mat - ql.Period(40, ql.Years)
-    sched = ql.Schedule(start, mat, ql.Period(ql.Semiannual), ql.NullCalendar(), ql.Unadjusted,
-                        ql.Unadjusted, ql.DateGeneration.Backward, True)
+    sched = ql.Schedule(
+        start,
+        mat,
+        ql.Period(ql.Semiannual),
+        ql.NullCalendar(),
+        ql.Unadjusted,
+        ql.Unadjusted,
+        ql.DateGeneration.Backward,
+        True,
+    )
     dc = ql.ActualActual(ql.ActualActual.ISMA, sched)
     return ql.FixedRateBond(settlement_days, 100.0, sched, [coupon_pct / 100], dc, ql.Unadjusted)
 
@@ -223,28 +235,36 @@ def ql_accrued(bond: ql.FixedRateBond, settle: date) -> float:
     return bond.accruedAmount(to_ql(settle))
 
 
-def ql_yield(bond: ql.FixedRateBond, clean_price: float, settle: date,
-             convention: str = "street") -> float:
+def ql_yield(bond: ql.FixedRateBond, clean_price: float, settle: date, convention: str = "street") -> float:
     """Yield in percent from QuantLib (semi-annual; street or Treasury convention)."""
     return 100 * ql.BondFunctions.bondYield(
-        bond, ql.BondPrice(clean_price, ql.BondPrice.Clean), QL_DAY_COUNT,
-        _compounding(convention, bond, settle), ql.Semiannual, to_ql(settle), 1e-12, 200)
+        bond,
+        ql.BondPrice(clean_price, ql.BondPrice.Clean),
+        QL_DAY_COUNT,
+        _compounding(convention, bond, settle),
+        ql.Semiannual,
+        to_ql(settle),
+        1e-12,
+        200,
+    )
 
 
-def ql_clean_price(bond: ql.FixedRateBond, yield_pct: float, settle: date,
-                   convention: str = "street") -> float:
+def ql_clean_price(
+    bond: ql.FixedRateBond, yield_pct: float, settle: date, convention: str = "street"
+) -> float:
     """Clean price per 100 at a yield in percent, from QuantLib."""
-    rate = ql.InterestRate(yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle),
-                          ql.Semiannual)
+    rate = ql.InterestRate(
+        yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle), ql.Semiannual
+    )
     return ql.BondFunctions.cleanPrice(bond, rate, to_ql(settle))
 
 
-def ql_dv01(bond: ql.FixedRateBond, yield_pct: float, settle: date,
-            convention: str = "street") -> float:
+def ql_dv01(bond: ql.FixedRateBond, yield_pct: float, settle: date, convention: str = "street") -> float:
     """Price change per 100 face for a 1bp fall in yield from QuantLib: modified duration x dirty
     price x 1bp (the first-order value the vectorised central difference approximates)."""
-    rate = ql.InterestRate(yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle),
-                           ql.Semiannual)
+    rate = ql.InterestRate(
+        yield_pct / 100, QL_DAY_COUNT, _compounding(convention, bond, settle), ql.Semiannual
+    )
     d = to_ql(settle)
     duration = ql.BondFunctions.duration(bond, rate, ql.Duration.Modified, d)
     dirty = ql.BondFunctions.cleanPrice(bond, rate, d) + bond.accruedAmount(d)

@@ -87,21 +87,35 @@ def grade_rule(root: str, delivery_month: str) -> GradeRule:
     r = _check_root(root)
     ym = parse_delivery_month(delivery_month)
     if r == "TU":
-        return GradeRule(21, 24, max_from_month_end=True, max_original=63,
-                         text="original term <= 5y3m, remaining >= 1y9m and <= 2y from month end")
+        return GradeRule(
+            21,
+            24,
+            max_from_month_end=True,
+            max_original=63,
+            text="original term <= 5y3m, remaining >= 1y9m and <= 2y from month end",
+        )
     if r == "Z3N":
         orig = 84 if ym >= Z3N_7Y_ORIGINAL_FROM else 63
-        return GradeRule(33, 36, max_from_month_end=True, max_original=orig,
-                         text=f"original term <= {orig // 12}y{orig % 12}m, remaining >= 2y9m and "
-                         "<= 3y from month end")
+        return GradeRule(
+            33,
+            36,
+            max_from_month_end=True,
+            max_original=orig,
+            text=f"original term <= {orig // 12}y{orig % 12}m, remaining >= 2y9m and <= 3y from month end",
+        )
     if r == "FV":
         return GradeRule(50, max_original=63, text="original term <= 5y3m, remaining >= 4y2m")
     if r == "TY":
         cap = 96 if ym >= TY_8Y_CAP_FROM else 120
         return GradeRule(78, cap, text=f"remaining >= 6y6m and <= {cap // 12}y")
     if r == "TN":
-        return GradeRule(113, 120, min_original=114, max_original=120,
-                         text="original-issue 10-year note, remaining >= 9y5m and <= 10y")
+        return GradeRule(
+            113,
+            120,
+            min_original=114,
+            max_original=120,
+            text="original-issue 10-year note, remaining >= 9y5m and <= 10y",
+        )
     if r == "US":
         if ym >= US_25Y_CAP_FROM:
             return GradeRule(180, 300, max_exclusive=True, text="remaining >= 15y and < 25y")
@@ -109,8 +123,7 @@ def grade_rule(root: str, delivery_month: str) -> GradeRule:
     return GradeRule(300, text="remaining >= 25y")  # UB
 
 
-def grade_mask(root: str, delivery_month: str, maturity, original_term_months=None,
-               kind=None) -> np.ndarray:
+def grade_mask(root: str, delivery_month: str, maturity, original_term_months=None, kind=None) -> np.ndarray:
     """Vectorised deliverability of bonds (arrays of maturity, original term, kind) for a contract.
 
     ``original_term_months`` may hold ``-1`` where unknown; such bonds fail a rule that needs it.
@@ -213,7 +226,7 @@ def parse_contract(code: str, as_of: date | None = None) -> Contract:
     root = next((r for r in sorted(SPECS, key=len, reverse=True) if text.startswith(r)), None)
     if root is None:
         raise _unknown(code)
-    rest = text[len(root):]
+    rest = text[len(root) :]
     if len(rest) not in (2, 3) or rest[0] not in MONTH_CODES or not rest[1:].isdigit():
         raise DeliveryMonthError(
             f"cannot resolve contract code {code!r}; expected ROOT + month code (H, M, U, Z) + "
@@ -235,6 +248,5 @@ def _unknown(code: str) -> Exception:
     from basislab.errors import UnknownContractError
 
     return UnknownContractError(
-        f"unknown contract {code!r}; expected a code like 'TYU4' with root one of "
-        f"{', '.join(SPECS)}"
+        f"unknown contract {code!r}; expected a code like 'TYU4' with root one of {', '.join(SPECS)}"
     )

@@ -110,5 +110,4 @@ def conversion_factor(root: str, coupon_pct: float, maturity: date, delivery_mon
     months = int(months_to_maturity(np.datetime64(maturity, "D"), year, month))
     if months < 0:
         raise BondError(f"bond maturing {maturity} matures before delivery month {delivery_month}")
-    return float(conversion_factor_array(root, coupon_pct, months,
-                                         notional_yield_pct(delivery_month)))
+    return float(conversion_factor_array(root, coupon_pct, months, notional_yield_pct(delivery_month)))

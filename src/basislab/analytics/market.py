@@ -32,15 +32,18 @@ def _futures() -> pd.DataFrame:
 def bundled_futures_price(code: str, delivery_month: str, on: date) -> float:
     """Settlement price of a contract on ``on`` from the bundled CME closes (2024-06-26 only)."""
     if on != FUTURES_DATE:
-        raise PriceDataError(f"the bundled futures closes are for {FUTURES_DATE} only, not {on}; "
-                             "pass --futures-price (and --prices for bond prices of that date)")
+        raise PriceDataError(
+            f"the bundled futures closes are for {FUTURES_DATE} only, not {on}; "
+            "pass --futures-price (and --prices for bond prices of that date)"
+        )
     df = _futures()
     root = code.rstrip("0123456789")[:-1]
     hit = df[(df["root"] == root) & (df["delivery_month"] == delivery_month)]
     if hit.empty:
         have = ", ".join(df["contract"])
-        raise PriceDataError(f"no bundled close for {code} ({delivery_month}) on {on}; bundled: "
-                             f"{have}; pass --futures-price")
+        raise PriceDataError(
+            f"no bundled close for {code} ({delivery_month}) on {on}; bundled: {have}; pass --futures-price"
+        )
     return float(hit["price"].iloc[0])
 
 
@@ -56,8 +59,9 @@ def sofr_on(on: date) -> tuple[float, date]:
     s = _sofr()
     ts = pd.Timestamp(on)
     if ts < s.index[0] or ts > s.index[-1] + pd.Timedelta(days=7):
-        raise DataError(f"no bundled SOFR for {on} (covers {s.index[0].date()} to "
-                        f"{s.index[-1].date()}); pass --repo")
+        raise DataError(
+            f"no bundled SOFR for {on} (covers {s.index[0].date()} to {s.index[-1].date()}); pass --repo"
+        )
     hit = s.loc[:ts]
     return float(hit.iloc[-1]), hit.index[-1].date()
 
@@ -66,7 +70,7 @@ def sofr_on(on: date) -> tuple[float, date]:
 class MarketInputs:
     """Everything a DLV or a trade needs besides the contract's terms, with where it came from."""
 
-    contract: "Contract"
+    contract: Contract
     bonds: pd.DataFrame
     futures_price: float
     settlement: date
@@ -74,9 +78,16 @@ class MarketInputs:
     repo_source: str
 
 
-def market_inputs(code: str, on: date, *, bonds: pd.DataFrame | None = None,
-                  futures_price: float | None = None, settlement: date | None = None,
-                  repo_pct: float | None = None, filter_basket: bool = False) -> MarketInputs:
+def market_inputs(
+    code: str,
+    on: date,
+    *,
+    bonds: pd.DataFrame | None = None,
+    futures_price: float | None = None,
+    settlement: date | None = None,
+    repo_pct: float | None = None,
+    filter_basket: bool = False,
+) -> MarketInputs:
     """Resolve a contract code and its market inputs, defaulting to the bundled data.
 
     ``bonds`` defaults to the deliverable basket of the bundled 2024-06-26 FedInvest list (only for
@@ -91,8 +102,7 @@ def market_inputs(code: str, on: date, *, bonds: pd.DataFrame | None = None,
 
     c = parse_contract(code, as_of=on)
     settle = settlement or settlement_date(on)
-    fut = futures_price if futures_price is not None else bundled_futures_price(
-        c.code, c.delivery_month, on)
+    fut = futures_price if futures_price is not None else bundled_futures_price(c.code, c.delivery_month, on)
     if repo_pct is None:
         repo_pct, repo_day = sofr_on(on)
         repo_source = f"SOFR {repo_day} (FRB New York via FRED)"
@@ -100,8 +110,10 @@ def market_inputs(code: str, on: date, *, bonds: pd.DataFrame | None = None,
         repo_source = "user"
     if bonds is None:
         if on != FUTURES_DATE:
-            raise PriceDataError(f"the bundled bond prices are for {FUTURES_DATE} only, not {on}; "
-                                 "pass your own prices (--prices FILE)")
+            raise PriceDataError(
+                f"the bundled bond prices are for {FUTURES_DATE} only, not {on}; "
+                "pass your own prices (--prices FILE)"
+            )
         bonds = deliverable_basket(c.root, c.delivery_month, load_securities_master())
     elif filter_basket:
         bonds = deliverable_basket(c.root, c.delivery_month, normalize_bonds(bonds))

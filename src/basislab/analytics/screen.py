@@ -20,9 +20,18 @@ from basislab.analytics.contracts import contract, grade_mask
 from basislab.errors import BondError, DeliveryMonthError, NotDeliverableError, PriceDataError
 
 
-def dlv(root: str, delivery_month: str, futures_price: float, bonds: pd.DataFrame,
-        settlement, repo_pct: float, delivery=None, *, on_ineligible: str = "raise",
-        convention: str = "street") -> pd.DataFrame:
+def dlv(
+    root: str,
+    delivery_month: str,
+    futures_price: float,
+    bonds: pd.DataFrame,
+    settlement,
+    repo_pct: float,
+    delivery=None,
+    *,
+    on_ineligible: str = "raise",
+    convention: str = "street",
+) -> pd.DataFrame:
     """The DLV table of a Treasury contract: one row per deliverable bond, ranked by implied repo.
 
     ``bonds``: columns ``cusip, coupon_pct, maturity, clean_price`` and optionally ``issue_date``,
@@ -43,14 +52,18 @@ def dlv(root: str, delivery_month: str, futures_price: float, bonds: pd.DataFram
     if not ok.all():
         if on_ineligible == "raise":
             row = int(np.argmin(ok))
-            raise NotDeliverableError(_explain_not_deliverable(
-                c.root, c.delivery_month, df.iloc[row], int(_original_terms(df)[row])))
+            raise NotDeliverableError(
+                _explain_not_deliverable(
+                    c.root, c.delivery_month, df.iloc[row], int(_original_terms(df)[row])
+                )
+            )
         df = df[ok].reset_index(drop=True)
     return _finish(c, fut, df, bond_state(df, settle, convention), settle, deliv, repo)
 
 
-def dlv_many(requests, bonds: pd.DataFrame, settlement, repo_pct: float,
-             convention: str = "street") -> dict[str, pd.DataFrame]:
+def dlv_many(
+    requests, bonds: pd.DataFrame, settlement, repo_pct: float, convention: str = "street"
+) -> dict[str, pd.DataFrame]:
     """DLV tables of several contracts from one bond list (e.g. the whole securities master):
     ``requests`` is an iterable of ``(root, delivery_month, futures_price)`` or
     ``(root, delivery_month, futures_price, delivery)``. Each contract gets the bonds of the list
@@ -58,8 +71,11 @@ def dlv_many(requests, bonds: pd.DataFrame, settlement, repo_pct: float,
     (accrued, yield, DV01) are computed once. Returns ``{contract code: table}``."""
     repo, settle = _repo(repo_pct), _as_date(settlement, "settlement date")
     df = normalize_bonds(bonds)
-    terms = (bm.as_days(df["maturity"].to_numpy()), _original_terms(df),
-             df["kind"].to_numpy() if "kind" in df else None)
+    terms = (
+        bm.as_days(df["maturity"].to_numpy()),
+        _original_terms(df),
+        df["kind"].to_numpy() if "kind" in df else None,
+    )
     plans = []
     for req in requests:
         c, fut, deliv = _request(*req)
@@ -71,8 +87,9 @@ def dlv_many(requests, bonds: pd.DataFrame, settlement, repo_pct: float,
     out = {}
     for c, fut, deliv, mask in plans:
         rows = np.flatnonzero(mask[used])
-        out[c.code] = _finish(c, fut, df.iloc[rows].reset_index(drop=True),
-                              subset_state(state, rows), settle, deliv, repo)
+        out[c.code] = _finish(
+            c, fut, df.iloc[rows].reset_index(drop=True), subset_state(state, rows), settle, deliv, repo
+        )
     return out
 
 
@@ -81,9 +98,11 @@ def _request(root, delivery_month, futures_price, delivery=None):
     fut = _positive(futures_price, "futures price")
     deliv = c.last_delivery_day if delivery is None else _as_date(delivery, "delivery date")
     if not c.first_delivery_day <= deliv <= c.last_delivery_day:
-        raise DeliveryMonthError(f"delivery {deliv} is outside {c.code}'s delivery window; "
-                                 f"expected a day from {c.first_delivery_day} to "
-                                 f"{c.last_delivery_day}")
+        raise DeliveryMonthError(
+            f"delivery {deliv} is outside {c.code}'s delivery window; "
+            f"expected a day from {c.first_delivery_day} to "
+            f"{c.last_delivery_day}"
+        )
     return c, fut, deliv
 
 
@@ -99,28 +118,44 @@ def _repo(repo_pct) -> float:
 
 def _check_dates(c, settle: date, deliv: date) -> None:
     if deliv <= settle:
-        raise DeliveryMonthError(f"delivery {deliv} is not after settlement {settle}; "
-                                 f"{c.code} has its last delivery day on {c.last_delivery_day}")
+        raise DeliveryMonthError(
+            f"delivery {deliv} is not after settlement {settle}; "
+            f"{c.code} has its last delivery day on {c.last_delivery_day}"
+        )
 
 
 def _deliverable(c, df: pd.DataFrame, deliv: date, terms=None) -> np.ndarray:
     """Rows in the basket and maturing after delivery; ``terms`` = precomputed (maturity
     days, original term months, kind) of ``df``."""
     if terms is None:
-        terms = (bm.as_days(df["maturity"].to_numpy()), _original_terms(df),
-                 df["kind"].to_numpy() if "kind" in df else None)
+        terms = (
+            bm.as_days(df["maturity"].to_numpy()),
+            _original_terms(df),
+            df["kind"].to_numpy() if "kind" in df else None,
+        )
     mat, orig, kind = terms
     return grade_mask(c.root, c.delivery_month, mat, orig, kind) & (mat > np.datetime64(deliv, "D"))
 
 
 def _finish(c, fut, df, state, settle, deliv, repo) -> pd.DataFrame:
     if df.empty:
-        raise NotDeliverableError(f"no bond of the table is deliverable into {c.code} "
-                                  f"(rule: {c.grade().text}); expected at least one")
+        raise NotDeliverableError(
+            f"no bond of the table is deliverable into {c.code} "
+            f"(rule: {c.grade().text}); expected at least one"
+        )
     out = contract_table(c, fut, df, state, deliv, repo)
-    out.attrs.update({"contract": c.code, "root": c.root, "delivery_month": c.delivery_month,
-                      "futures_price": fut, "settlement": settle, "delivery": deliv,
-                      "repo_pct": repo, "face": c.spec.face})
+    out.attrs.update(
+        {
+            "contract": c.code,
+            "root": c.root,
+            "delivery_month": c.delivery_month,
+            "futures_price": fut,
+            "settlement": settle,
+            "delivery": deliv,
+            "repo_pct": repo,
+            "face": c.spec.face,
+        }
+    )
     return out
 
 

@@ -35,8 +35,19 @@ KINDS = {
     "TIPS": "tips",
 }
 
-COLUMNS = ["cusip", "security_type", "kind", "coupon_pct", "issue_date", "maturity",
-           "original_term", "original_term_months", "buy", "sell", "clean_price"]
+COLUMNS = [
+    "cusip",
+    "security_type",
+    "kind",
+    "coupon_pct",
+    "issue_date",
+    "maturity",
+    "original_term",
+    "original_term_months",
+    "buy",
+    "sell",
+    "clean_price",
+]
 
 
 def parse_term_months(term: str) -> int:
@@ -58,21 +69,32 @@ def load_auctions() -> pd.DataFrame:
     """One row per CUSIP from the auction history: first auction's issue date and term."""
     path = snapshot_path(AUCTIONS_FILE)
     try:
-        raw = pd.read_csv(path, encoding="utf-8-sig",
-                          usecols=["CUSIP", "Security Type", "Security Term", "Auction Date",
-                                   "Issue Date", "Maturity Date"])
+        raw = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            usecols=[
+                "CUSIP",
+                "Security Type",
+                "Security Term",
+                "Auction Date",
+                "Issue Date",
+                "Maturity Date",
+            ],
+        )
     except (ValueError, OSError) as exc:
         raise DataError(f"cannot read the auction history {path.name}: {exc}") from None
     raw = raw.sort_values(["CUSIP", "Auction Date", "Issue Date"])
     first = raw.drop_duplicates("CUSIP", keep="first")
-    out = pd.DataFrame({
-        "cusip": first["CUSIP"].str.strip(),
-        "auction_type": first["Security Type"].str.lower(),
-        "original_term": first["Security Term"].str.strip(),
-        "issue_date": pd.to_datetime(first["Issue Date"]).dt.date,
-        "auction_maturity": pd.to_datetime(first["Maturity Date"]).dt.date,
-        "auctions": raw.groupby("CUSIP").size().reindex(first["CUSIP"]).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "cusip": first["CUSIP"].str.strip(),
+            "auction_type": first["Security Type"].str.lower(),
+            "original_term": first["Security Term"].str.strip(),
+            "issue_date": pd.to_datetime(first["Issue Date"]).dt.date,
+            "auction_maturity": pd.to_datetime(first["Maturity Date"]).dt.date,
+            "auctions": raw.groupby("CUSIP").size().reindex(first["CUSIP"]).to_numpy(),
+        }
+    )
     out["original_term_months"] = out["original_term"].map(parse_term_months).astype("int64")
     return out.reset_index(drop=True)
 
@@ -89,16 +111,18 @@ def load_prices() -> pd.DataFrame:
         bad = raw.loc[kind.isna(), "security_type"].iloc[0]
         raise DataError(f"unknown FedInvest security type {bad!r} in {path.name}")
     buy, sell = raw["buy"].astype(float), raw["sell"].astype(float)
-    return pd.DataFrame({
-        "cusip": raw["cusip"].str.strip(),
-        "security_type": raw["security_type"].str.strip(),
-        "kind": kind,
-        "coupon_pct": (raw["rate"].astype(float) * 100).round(6),
-        "maturity": pd.to_datetime(raw["maturity_date"]).dt.date,
-        "buy": buy,
-        "sell": sell,
-        "clean_price": np.where(buy > 0, (buy + sell) / 2, sell),
-    })
+    return pd.DataFrame(
+        {
+            "cusip": raw["cusip"].str.strip(),
+            "security_type": raw["security_type"].str.strip(),
+            "kind": kind,
+            "coupon_pct": (raw["rate"].astype(float) * 100).round(6),
+            "maturity": pd.to_datetime(raw["maturity_date"]).dt.date,
+            "buy": buy,
+            "sell": sell,
+            "clean_price": np.where(buy > 0, (buy + sell) / 2, sell),
+        }
+    )
 
 
 @lru_cache(maxsize=1)

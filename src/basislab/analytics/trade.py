@@ -78,7 +78,9 @@ DEFAULT_STRESS = (
 )
 
 
-def repledging_loop(haircut: float, im_per_dollar: float, equity: float = 1.0, tol: float = 0.01, max_rounds: int = 60) -> pd.DataFrame:
+def repledging_loop(
+    haircut: float, im_per_dollar: float, equity: float = 1.0, tol: float = 0.01, max_rounds: int = 60
+) -> pd.DataFrame:
     """The re-pledging loop: equity buys bonds (and posts the futures margin on them), the bonds
     are pledged in repo, the cash borrowed buys the next round of bonds, until the haircut (and
     margin) stop it.
@@ -99,10 +101,17 @@ def repledging_loop(haircut: float, im_per_dollar: float, equity: float = 1.0, t
         bought = cash / (1 + im_per_dollar)
         borrowed = (1 - haircut) * bought
         total += bought
-        rows.append({
-            "round": k, "cash_in": cash, "bonds_bought": bought, "margin_posted": bought * im_per_dollar,
-            "repo_borrowed": borrowed, "cumulative_bonds": total, "leverage": total / equity,
-        })
+        rows.append(
+            {
+                "round": k,
+                "cash_in": cash,
+                "bonds_bought": bought,
+                "margin_posted": bought * im_per_dollar,
+                "repo_borrowed": borrowed,
+                "cumulative_bonds": total,
+                "leverage": total / equity,
+            }
+        )
         cash = borrowed
         if np.isfinite(limit) and bought < tol * limit:
             break
@@ -158,8 +167,14 @@ class TradeLegs:
         return self.haircut * self.market_value + self.initial_margin
 
 
-def hedge_contracts(face: float, conversion_factor: float, contract_face: float, hedge: str,
-                    bond_dv01: float, futures_dv01: float) -> float:
+def hedge_contracts(
+    face: float,
+    conversion_factor: float,
+    contract_face: float,
+    hedge: str,
+    bond_dv01: float,
+    futures_dv01: float,
+) -> float:
     """Number of futures to short against ``face`` of the bond, rounded to whole contracts.
 
     ``hedge="cf"``: ``face CF / contract_face`` (delivery-matched); ``hedge="dv01"``:
@@ -197,12 +212,21 @@ def stress_table(legs: TradeLegs, moves=DEFAULT_STRESS, cash_buffer: float = 0.0
         gross = repo_call + haircut_call + im_call + max(0.0, vm)
         net = repo_call + haircut_call + im_call + vm
         mtm = q * d_price / 100.0 - vm
-        rows.append({
-            "move": mv.name, **{k: v for k, v in asdict(mv).items() if k != "name"},
-            "repo_margin_call": repo_call, "haircut_call": haircut_call, "im_call": im_call, "vm": vm,
-            "cash_needed_gross": gross, "cash_needed_net": net, "mtm_pnl": mtm,
-            "buffer_days_gross": _days(cash_buffer, gross), "buffer_days_net": _days(cash_buffer, net),
-        })
+        rows.append(
+            {
+                "move": mv.name,
+                **{k: v for k, v in asdict(mv).items() if k != "name"},
+                "repo_margin_call": repo_call,
+                "haircut_call": haircut_call,
+                "im_call": im_call,
+                "vm": vm,
+                "cash_needed_gross": gross,
+                "cash_needed_net": net,
+                "mtm_pnl": mtm,
+                "buffer_days_gross": _days(cash_buffer, gross),
+                "buffer_days_net": _days(cash_buffer, net),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -250,10 +274,15 @@ class TradeReport:
         lg = self.legs
         return {
             **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(lg).items()},
-            "market_value": lg.market_value, "repo_loan": lg.repo_loan,
-            "initial_margin": lg.initial_margin, "equity": lg.equity, "cash_buffer": self.cash_buffer,
-            "leverage": self.leverage, "leverage_limit": self.repledging.attrs["leverage_limit"],
-            "carry": self.carry, "expected_pnl": self.expected_pnl,
+            "market_value": lg.market_value,
+            "repo_loan": lg.repo_loan,
+            "initial_margin": lg.initial_margin,
+            "equity": lg.equity,
+            "cash_buffer": self.cash_buffer,
+            "leverage": self.leverage,
+            "leverage_limit": self.repledging.attrs["leverage_limit"],
+            "carry": self.carry,
+            "expected_pnl": self.expected_pnl,
             "return_on_equity_pct": self.return_on_equity_pct,
         }
 
@@ -298,15 +327,24 @@ def basis_trade(
     from basislab.analytics.market import FUTURES_DATE, market_inputs
 
     if not np.isfinite(notional) or notional <= 0:
-        raise TradeInputError(f"notional {notional!r} is not valid; expected a positive face amount in dollars")
+        raise TradeInputError(
+            f"notional {notional!r} is not valid; expected a positive face amount in dollars"
+        )
     if not np.isfinite(haircut) or not 0 <= haircut < 1:
         raise TradeInputError(f"haircut {haircut!r} is not valid; expected a fraction in [0, 1), e.g. 0.02")
     if im_per_contract is not None and not (np.isfinite(im_per_contract) and im_per_contract >= 0):
         raise TradeInputError(f"initial margin {im_per_contract!r} per contract must be >= 0 dollars")
     if cash_buffer is not None and not (np.isfinite(cash_buffer) and cash_buffer >= 0):
         raise TradeInputError(f"cash buffer {cash_buffer!r} must be >= 0 dollars")
-    m = market_inputs(code, as_of or FUTURES_DATE, bonds=bonds, futures_price=futures_price,
-                      settlement=settlement, repo_pct=repo_pct, filter_basket=bonds is not None)
+    m = market_inputs(
+        code,
+        as_of or FUTURES_DATE,
+        bonds=bonds,
+        futures_price=futures_price,
+        settlement=settlement,
+        repo_pct=repo_pct,
+        filter_basket=bonds is not None,
+    )
     c, fut, repo = m.contract, m.futures_price, m.repo_pct
     table = dlv(c.root, c.delivery_month, fut, m.bonds, m.settlement, repo)
     if cusip is None:
@@ -314,8 +352,9 @@ def basis_trade(
     else:
         hit = table[table["cusip"] == cusip]
         if hit.empty:
-            raise TradeInputError(f"bond {cusip} is not in the {c.code} basket; expected one of "
-                                  f"{', '.join(table['cusip'])}")
+            raise TradeInputError(
+                f"bond {cusip} is not in the {c.code} basket; expected one of {', '.join(table['cusip'])}"
+            )
         row = hit.iloc[0]
     fut_dv01 = futures_dv01(table)
     contract_face = float(c.spec.face)
@@ -323,19 +362,35 @@ def basis_trade(
         im_per_contract = DEFAULT_IM_PER_CONTRACT.get(c.root)
         if im_per_contract is None:
             im_per_contract = _ty_margin_per_dv01() * fut_dv01 * contract_face / 100.0
-    n = hedge_contracts(notional, float(row["conversion_factor"]), contract_face, hedge,
-                        float(row["dv01"]), fut_dv01)
+    n = hedge_contracts(
+        notional, float(row["conversion_factor"]), contract_face, hedge, float(row["dv01"]), fut_dv01
+    )
     legs = TradeLegs(
-        contract=c.code, root=c.root, delivery_month=c.delivery_month,
-        settlement=pd.Timestamp(row["settlement"]).date(), delivery=pd.Timestamp(row["delivery"]).date(),
-        cusip=str(row["cusip"]), coupon_pct=float(row["coupon_pct"]),
-        maturity=pd.Timestamp(row["maturity"]).date(), face=float(notional),
-        clean_price=float(row["clean_price"]), accrued=float(row["accrued"]),
-        conversion_factor=float(row["conversion_factor"]), futures_price=float(fut),
-        contract_face=contract_face, contracts=n, hedge=hedge, haircut=float(haircut),
-        repo_pct=float(repo), im_per_contract=float(im_per_contract), bond_dv01=float(row["dv01"]),
-        futures_dv01=fut_dv01, implied_repo_pct=float(row["implied_repo_pct"]),
-        net_basis=float(row["net_basis"]), gross_basis=float(row["gross_basis"]), days=int(row["days"]),
+        contract=c.code,
+        root=c.root,
+        delivery_month=c.delivery_month,
+        settlement=pd.Timestamp(row["settlement"]).date(),
+        delivery=pd.Timestamp(row["delivery"]).date(),
+        cusip=str(row["cusip"]),
+        coupon_pct=float(row["coupon_pct"]),
+        maturity=pd.Timestamp(row["maturity"]).date(),
+        face=float(notional),
+        clean_price=float(row["clean_price"]),
+        accrued=float(row["accrued"]),
+        conversion_factor=float(row["conversion_factor"]),
+        futures_price=float(fut),
+        contract_face=contract_face,
+        contracts=n,
+        hedge=hedge,
+        haircut=float(haircut),
+        repo_pct=float(repo),
+        im_per_contract=float(im_per_contract),
+        bond_dv01=float(row["dv01"]),
+        futures_dv01=fut_dv01,
+        implied_repo_pct=float(row["implied_repo_pct"]),
+        net_basis=float(row["net_basis"]),
+        gross_basis=float(row["gross_basis"]),
+        days=int(row["days"]),
     )
     buffer = 0.5 * legs.equity if cash_buffer is None else float(cash_buffer)
     loop = repledging_loop(legs.haircut, legs.initial_margin / legs.market_value)

@@ -6,7 +6,6 @@ import json
 import math
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import typer
@@ -43,24 +42,44 @@ def _json_value(v):
 
 
 def basis(
-    code: str = typer.Argument(..., help="Contract code: root (TU, Z3N, FV, TY, TN, US, UB) + "
-                               "month (H, M, U, Z) + year, e.g. TYU4 or TYU24."),
-    on: str = typer.Option(BUNDLED_DATE.isoformat(), "--date", help="Trade date (YYYY-MM-DD); "
-                           "also resolves the decade of a one-digit year code."),
-    repo: Optional[float] = typer.Option(None, "--repo", help="Term repo rate in percent (Act/360)"
-                                         " to delivery. Default: SOFR on the trade date."),
-    prices: Optional[Path] = typer.Option(None, "--prices", help="Your bond prices (CSV: cusip, "
-                                          "coupon_pct, maturity, clean_price[, issue_date]) or a "
-                                          "FedInvest price list. Default: bundled 2024-06-26 list."),
-    futures_price: Optional[float] = typer.Option(None, "--futures-price", help="Futures price in "
-                                                  "decimal points (110.0625 = 110-02). Default: "
-                                                  "bundled CME close."),
-    settlement: Optional[str] = typer.Option(None, "--settlement", help="Cash settlement date. "
-                                             "Default: T+1 on the US government-bond calendar."),
-    delivery: Optional[str] = typer.Option(None, "--delivery", help="Delivery date. Default: the "
-                                           "last delivery day of the contract."),
-    filter_basket: bool = typer.Option(False, "--filter-basket", help="Drop bonds of --prices "
-                                       "outside the deliverable basket instead of failing."),
+    code: str = typer.Argument(
+        ...,
+        help="Contract code: root (TU, Z3N, FV, TY, TN, US, UB) + "
+        "month (H, M, U, Z) + year, e.g. TYU4 or TYU24.",
+    ),
+    on: str = typer.Option(
+        BUNDLED_DATE.isoformat(),
+        "--date",
+        help="Trade date (YYYY-MM-DD); also resolves the decade of a one-digit year code.",
+    ),
+    repo: float | None = typer.Option(
+        None,
+        "--repo",
+        help="Term repo rate in percent (Act/360) to delivery. Default: SOFR on the trade date.",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        help="Your bond prices (CSV: cusip, "
+        "coupon_pct, maturity, clean_price[, issue_date]) or a "
+        "FedInvest price list. Default: bundled 2024-06-26 list.",
+    ),
+    futures_price: float | None = typer.Option(
+        None,
+        "--futures-price",
+        help="Futures price in decimal points (110.0625 = 110-02). Default: bundled CME close.",
+    ),
+    settlement: str | None = typer.Option(
+        None, "--settlement", help="Cash settlement date. Default: T+1 on the US government-bond calendar."
+    ),
+    delivery: str | None = typer.Option(
+        None, "--delivery", help="Delivery date. Default: the last delivery day of the contract."
+    ),
+    filter_basket: bool = typer.Option(
+        False,
+        "--filter-basket",
+        help="Drop bonds of --prices outside the deliverable basket instead of failing.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON instead."),
 ) -> None:
     """DLV table of a Treasury futures contract: basis, carry, implied repo, CTD.
@@ -75,18 +94,38 @@ def basis(
     from basislab.analytics.market import market_inputs
 
     day = parse_date(on, "trade date")
-    m = market_inputs(code, day, bonds=None if prices is None else read_price_file(prices),
-                      futures_price=futures_price, settlement=parse_date(settlement, "settlement date"),
-                      repo_pct=repo, filter_basket=filter_basket)
-    c, bonds, fut, settle, rate, source = (m.contract, m.bonds, m.futures_price, m.settlement,
-                                           m.repo_pct, m.repo_source)
+    m = market_inputs(
+        code,
+        day,
+        bonds=None if prices is None else read_price_file(prices),
+        futures_price=futures_price,
+        settlement=parse_date(settlement, "settlement date"),
+        repo_pct=repo,
+        filter_basket=filter_basket,
+    )
+    c, bonds, fut, settle, rate, source = (
+        m.contract,
+        m.bonds,
+        m.futures_price,
+        m.settlement,
+        m.repo_pct,
+        m.repo_source,
+    )
     table = dlv(c.root, c.delivery_month, fut, bonds, settle, rate, parse_date(delivery, "delivery"))
-    meta = {"contract": c.code, "name": c.spec.name, "delivery_month": c.delivery_month,
-            "trade_date": day.isoformat(), "futures_price": fut, "settlement": settle.isoformat(),
-            "delivery": table.attrs["delivery"].isoformat(), "repo_pct": rate,
-            "repo_source": source, "last_trading_day": c.last_trading_day.isoformat(),
-            "ctd": table.loc[table["is_ctd"], "cusip"].iloc[0],
-            "futures_dv01": futures_dv01(table)}
+    meta = {
+        "contract": c.code,
+        "name": c.spec.name,
+        "delivery_month": c.delivery_month,
+        "trade_date": day.isoformat(),
+        "futures_price": fut,
+        "settlement": settle.isoformat(),
+        "delivery": table.attrs["delivery"].isoformat(),
+        "repo_pct": rate,
+        "repo_source": source,
+        "last_trading_day": c.last_trading_day.isoformat(),
+        "ctd": table.loc[table["is_ctd"], "cusip"].iloc[0],
+        "futures_dv01": futures_dv01(table),
+    }
     if as_json:
         rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
         typer.echo(json.dumps({**meta, "bonds": rows}, indent=2))
@@ -95,31 +134,61 @@ def basis(
 
 
 def _print_dlv(c, table: pd.DataFrame, meta: dict) -> None:
-    t = Table(title=f"{c.code} {c.spec.name} {c.delivery_month}  futures {price_32(meta['futures_price'])}"
-              f" ({meta['futures_price']})", caption=(
-                  f"trade {meta['trade_date']}, settle {meta['settlement']}, delivery "
-                  f"{meta['delivery']}, repo {meta['repo_pct']:.2f}% ({meta['repo_source']}); "
-                  f"basis and carry in 32nds; futures DV01 via CTD {meta['futures_dv01']:.4f}"))
-    for col in ("", "CUSIP", "coupon", "maturity", "price", "yield", "CF", "gross", "carry",
-                "net", "impl. repo", "DV01"):
+    t = Table(
+        title=f"{c.code} {c.spec.name} {c.delivery_month}  futures {price_32(meta['futures_price'])}"
+        f" ({meta['futures_price']})",
+        caption=(
+            f"trade {meta['trade_date']}, settle {meta['settlement']}, delivery "
+            f"{meta['delivery']}, repo {meta['repo_pct']:.2f}% ({meta['repo_source']}); "
+            f"basis and carry in 32nds; futures DV01 via CTD {meta['futures_dv01']:.4f}"
+        ),
+    )
+    for col in (
+        "",
+        "CUSIP",
+        "coupon",
+        "maturity",
+        "price",
+        "yield",
+        "CF",
+        "gross",
+        "carry",
+        "net",
+        "impl. repo",
+        "DV01",
+    ):
         t.add_column(col, justify="left" if col in ("", "CUSIP") else "right")
     for r in table.itertuples():
-        t.add_row("CTD" if r.is_ctd else str(r.rank), r.cusip, f"{r.coupon_pct:.3f}",
-                  str(r.maturity), price_32(r.clean_price), f"{r.yield_pct:.3f}",
-                  f"{r.conversion_factor:.4f}", f"{r.gross_basis_32:.2f}", f"{r.carry * 32:.2f}",
-                  f"{r.net_basis_32:.2f}", f"{r.implied_repo_pct:.3f}", f"{r.dv01:.4f}",
-                  style="bold green" if r.is_ctd else None)
+        t.add_row(
+            "CTD" if r.is_ctd else str(r.rank),
+            r.cusip,
+            f"{r.coupon_pct:.3f}",
+            str(r.maturity),
+            price_32(r.clean_price),
+            f"{r.yield_pct:.3f}",
+            f"{r.conversion_factor:.4f}",
+            f"{r.gross_basis_32:.2f}",
+            f"{r.carry * 32:.2f}",
+            f"{r.net_basis_32:.2f}",
+            f"{r.implied_repo_pct:.3f}",
+            f"{r.dv01:.4f}",
+            style="bold green" if r.is_ctd else None,
+        )
     console().print(t)
 
 
 def cf(
-    root_or_code: str = typer.Argument(..., help="Futures root (TU, Z3N, FV, TY, TN, US, UB), or "
-                                       "a contract code such as TYU4 to list its bundled basket."),
-    coupon: Optional[float] = typer.Argument(None, help="Coupon in percent, e.g. 4.625."),
-    maturity: Optional[str] = typer.Argument(None, help="Maturity date, YYYY-MM-DD."),
-    month: Optional[str] = typer.Argument(None, help="Delivery month, YYYY-MM."),
-    on: str = typer.Option(BUNDLED_DATE.isoformat(), "--date",
-                           help="As-of date resolving a contract code's decade."),
+    root_or_code: str = typer.Argument(
+        ...,
+        help="Futures root (TU, Z3N, FV, TY, TN, US, UB), or "
+        "a contract code such as TYU4 to list its bundled basket.",
+    ),
+    coupon: float | None = typer.Argument(None, help="Coupon in percent, e.g. 4.625."),
+    maturity: str | None = typer.Argument(None, help="Maturity date, YYYY-MM-DD."),
+    month: str | None = typer.Argument(None, help="Delivery month, YYYY-MM."),
+    on: str = typer.Option(
+        BUNDLED_DATE.isoformat(), "--date", help="As-of date resolving a contract code's decade."
+    ),
 ) -> None:
     """CME conversion factor of a note or bond, or the factors of a contract's basket.
 
@@ -136,13 +205,19 @@ def cf(
         for col in ("CUSIP", "coupon", "maturity", "CF"):
             t.add_column(col, justify="left" if col == "CUSIP" else "right")
         for r in basket.itertuples():
-            t.add_row(r.cusip, f"{r.coupon_pct:.3f}", str(r.maturity),
-                      f"{conversion_factor(c.root, r.coupon_pct, r.maturity, c.delivery_month):.4f}")
+            t.add_row(
+                r.cusip,
+                f"{r.coupon_pct:.3f}",
+                str(r.maturity),
+                f"{conversion_factor(c.root, r.coupon_pct, r.maturity, c.delivery_month):.4f}",
+            )
         console().print(t)
         return
     if maturity is None or month is None:
-        raise PriceDataError("cf needs ROOT COUPON MATURITY MONTH, e.g. 'basislab cf TY 4.625 "
-                             "2031-04-30 2024-09', or a contract code alone, e.g. 'basislab cf TYU4'")
+        raise PriceDataError(
+            "cf needs ROOT COUPON MATURITY MONTH, e.g. 'basislab cf TY 4.625 "
+            "2031-04-30 2024-09', or a contract code alone, e.g. 'basislab cf TYU4'"
+        )
     mat = parse_date(maturity, "maturity")
     typer.echo(f"{conversion_factor(root_or_code, coupon, mat, month):.4f}")
 

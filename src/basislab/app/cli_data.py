@@ -22,16 +22,21 @@ DbOption = Annotated[
     typer.Option("--db", help="DuckDB store file (default: $BASISLAB_DB, else the platform data directory)."),
 ]
 
-data_app = typer.Typer(help="The data store: refresh from the publishers, show coverage and gaps.",
-                       no_args_is_help=True)
+data_app = typer.Typer(
+    help="The data store: refresh from the publishers, show coverage and gaps.", no_args_is_help=True
+)
 
 
 @data_app.command("refresh")
 def refresh_cmd(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", help="cftc, cftc-api, fred, nyfed, treasury-curve, treasury-securities, ofr "
-                     "(repeatable; default: all)."),
+        typer.Option(
+            "--source",
+            "-s",
+            help="cftc, cftc-api, fred, nyfed, treasury-curve, treasury-securities, ofr "
+            "(repeatable; default: all).",
+        ),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -71,13 +76,21 @@ def status_cmd(
     t = Table("table", "item", "rows", "first", "last", "gaps (first..last missing)")
     for c in doc["coverage"]:
         gaps = c["gaps"]
-        text = ", ".join(f"{a}..{b}" for a, b in gaps[:6]) + (f" +{len(gaps) - 6} more" if len(gaps) > 6 else "")
+        text = ", ".join(f"{a}..{b}" for a, b in gaps[:6]) + (
+            f" +{len(gaps) - 6} more" if len(gaps) > 6 else ""
+        )
         t.add_row(c["table"], c["item"], f"{c['rows']:,}", c["first"] or "", c["last"] or "", text)
     console.print(t)
     p = Table("table", "source", "publisher", "retrieved", "rows", "licence")
     for r in doc["provenance"]:
-        p.add_row(r["table_name"], escape(r["source"]), escape(r["publisher"]), str(r["retrieved"]), f"{r['rows']:,}",
-                  escape(r["licence"]))
+        p.add_row(
+            r["table_name"],
+            escape(r["source"]),
+            escape(r["publisher"]),
+            str(r["retrieved"]),
+            f"{r['rows']:,}",
+            escape(r["licence"]),
+        )
     console.print(p)
 
 
@@ -97,9 +110,13 @@ def rebuild_cmd(
 
 
 def monitor_cmd(
-    date: Annotated[str | None, typer.Option("--date", help="Monitor date YYYY-MM-DD (default: latest in store).")] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Monitor date YYYY-MM-DD (default: latest in store).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per indicator.")] = False,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet."""
@@ -118,7 +135,10 @@ def monitor_cmd(
     for i in inds:
         fmt = "{:,.0f}" if i.unit == "contracts" else "{:,.2f}"
         t.add_row(
-            i.label, i.date or "-", "-" if i.value is None else fmt.format(i.value), i.unit,
+            i.label,
+            i.date or "-",
+            "-" if i.value is None else fmt.format(i.value),
+            i.unit,
             "-" if i.change is None else fmt.format(i.change),
             "-" if i.zscore is None else f"{i.zscore:+.2f}",
             "[yellow]stale[/]" if i.stale else "",

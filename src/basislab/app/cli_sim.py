@@ -35,11 +35,22 @@ def _enable_compile_cache() -> None:
 
 
 def simulate(
-    scenario: Annotated[str, typer.Argument(help="preset name (e.g. seed-thesis), today[@YYYY-MM-DD] (sized from the data store), or a scenario YAML")],
+    scenario: Annotated[
+        str,
+        typer.Argument(
+            help="preset name (e.g. seed-thesis), today[@YYYY-MM-DD] (sized from the data store), or a scenario YAML"
+        ),
+    ],
     paths: Annotated[int | None, typer.Option("--paths", "-n", help="number of simulated paths")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", help="random seed (same seed, same numbers)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override: path.to.param=value (repeatable)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for DuckDB + Parquet (default $BASISLAB_HOME)")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", help="random seed (same seed, same numbers)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override: path.to.param=value (repeatable)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="folder for DuckDB + Parquet (default $BASISLAB_HOME)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary metrics as JSON")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="do not persist the run")] = False,
 ) -> None:
@@ -48,7 +59,8 @@ def simulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from basislab.errors import ScenarioError
-    from basislab.sim import load_scenario, simulate as run_one, with_backstop
+    from basislab.sim import load_scenario, with_backstop
+    from basislab.sim import simulate as run_one
     from basislab.sim.store import save_runs
 
     if paths is not None and paths < 1:
@@ -58,8 +70,14 @@ def simulate(
     n = sc.paths if paths is None else paths
     variants = ["without_backstop", "with_backstop"] if sc.compare_backstop else ["run"]
     runs = {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=as_json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=as_json,
+    ) as progress:
         for v in variants:
             task = progress.add_task(f"{sc.name}: {v.replace('_', ' ')}", total=n)
             cfg = with_backstop(sc, v == "with_backstop") if sc.compare_backstop else sc
@@ -77,8 +95,16 @@ def simulate(
     table.add_column("measure")
     for v in variants:
         table.add_column(v.replace("_", " "), justify="right")
-    for key in ("fund_defaults", "forced_cash_sales_usd_bn", "realised_fund_pnl_usd_bn", "lender_losses_usd_bn",
-                "ccp_losses_usd_bn", "peak_initial_margin_usd_bn", "backstop_peak_usd_bn", "audit_max_residual"):
+    for key in (
+        "fund_defaults",
+        "forced_cash_sales_usd_bn",
+        "realised_fund_pnl_usd_bn",
+        "lender_losses_usd_bn",
+        "ccp_losses_usd_bn",
+        "peak_initial_margin_usd_bn",
+        "backstop_peak_usd_bn",
+        "audit_max_residual",
+    ):
         table.add_row(key, *(f"{metrics[v][key]:.4g}" for v in variants))
     for key in ("max_cash_price_drop_pct", "max_basis_widening_bp"):
         for b, _ in metrics[variants[0]][key].items():
@@ -92,7 +118,9 @@ def simulate(
 def report(
     run: Annotated[str, typer.Argument(help="run folder (from --out), run id in the database, or 'latest'")],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path("report.html"),
-    db_dir: Annotated[Path | None, typer.Option("--db", help="folder holding sim.duckdb (default $BASISLAB_HOME)")] = None,
+    db_dir: Annotated[
+        Path | None, typer.Option("--db", help="folder holding sim.duckdb (default $BASISLAB_HOME)")
+    ] = None,
 ) -> None:
     """Write a self-contained HTML report (Plotly charts of the spiral) for a stored run."""
     from basislab.report.sim_report import write_report
@@ -105,13 +133,25 @@ def report(
 
 def sweep(
     scenario: Annotated[str, typer.Argument(help="preset name, today[@YYYY-MM-DD], or a scenario YAML")],
-    grid: Annotated[list[str], typer.Option("--grid", "-g", help="path.to.param=v1,v2,... (repeatable; "
-                                            "the sweep runs the cartesian product)")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="fixed override: path.to.param=value")] = None,
+    grid: Annotated[
+        list[str],
+        typer.Option(
+            "--grid", "-g", help="path.to.param=v1,v2,... (repeatable; the sweep runs the cartesian product)"
+        ),
+    ],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="fixed override: path.to.param=value")
+    ] = None,
     paths: Annotated[int | None, typer.Option("--paths", "-n", help="paths per grid point")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", help="random seed, shared by every point")] = None,
-    ray_address: Annotated[str | None, typer.Option("--ray", help="run on Ray: 'local' starts a local "
-                                                    "cluster, 'auto' or host:port joins one")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", help="random seed, shared by every point")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="run on Ray: 'local' starts a local cluster, 'auto' or host:port joins one"
+        ),
+    ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="write the table to this CSV file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object per row")] = False,
 ) -> None:
@@ -131,18 +171,40 @@ def sweep(
     _enable_compile_cache()
     backend = "local" if ray_address is None else "ray"
     address = None if ray_address in (None, "local") else ray_address
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=as_json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=as_json,
+    ) as progress:
         task = progress.add_task(f"sweep {scenario} ({backend})", total=n_points(g))
-        table = run_sweep(scenario, g, overrides=tuple(set_ or ()), paths=paths, seed=seed, backend=backend,
-                          address=address, progress=lambda k: progress.advance(task, k))
+        table = run_sweep(
+            scenario,
+            g,
+            overrides=tuple(set_ or ()),
+            paths=paths,
+            seed=seed,
+            backend=backend,
+            address=address,
+            progress=lambda k: progress.advance(task, k),
+        )
     if csv is not None:
         table.to_csv(csv, index=False)
     if as_json:
         typer.echo(table.to_json(orient="records", indent=2))
         return
-    cols = [*g, "variant", "fund_defaults", "forced_cash_sales_usd_bn", "realised_fund_pnl_usd_bn",
-            "lender_losses_usd_bn", "peak_initial_margin_usd_bn", "audit_max_residual"]
+    cols = [
+        *g,
+        "variant",
+        "fund_defaults",
+        "forced_cash_sales_usd_bn",
+        "realised_fund_pnl_usd_bn",
+        "lender_losses_usd_bn",
+        "peak_initial_margin_usd_bn",
+        "audit_max_residual",
+    ]
     out = Table(title=f"sweep of {scenario}: {n_points(g)} points")
     for c in cols:
         out.add_column(c, justify="left" if c in g or c == "variant" else "right")

@@ -6,7 +6,6 @@ import json
 import math
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -32,23 +31,40 @@ def _days(x: float) -> str:
 def trade(
     code: str = typer.Argument(..., help="Contract code, e.g. TYU4 (root + month code + year)."),
     notional: float = typer.Option(100e6, "--notional", help="Face of the cash bond bought, dollars."),
-    haircut: float = typer.Option(0.0, "--haircut", help="Repo haircut in percent (0 = the common "
-                                  "bilateral zero haircut; tri-party median is 2)."),
-    hedge: str = typer.Option("cf", "--hedge", help="Hedge ratio: 'cf' (face x CF / contract face) "
-                              "or 'dv01' (bond DV01 / futures DV01)."),
-    on: str = typer.Option("2024-06-26", "--date", help="Trade date (YYYY-MM-DD); the bundled prices "
-                           "are for 2024-06-26."),
-    repo: Optional[float] = typer.Option(None, "--repo", help="Repo rate in percent, Act/360. "
-                                         "Default: SOFR on the trade date."),
-    prices: Optional[Path] = typer.Option(None, "--prices", help="Your bond prices CSV (as for "
-                                          "'basislab basis'); requires --futures-price."),
-    futures_price: Optional[float] = typer.Option(None, "--futures-price", help="Futures price "
-                                                  "(decimal). Default: bundled CME close."),
-    cusip: Optional[str] = typer.Option(None, "--cusip", help="Bond to buy. Default: the CTD."),
-    im: Optional[float] = typer.Option(None, "--im", help="Initial margin per contract, dollars. "
-                                       "Default: CME level (TU $810, TY $1,755; others scaled by DV01)."),
-    buffer: Optional[float] = typer.Option(None, "--cash-buffer", help="Spare cash beyond the equity "
-                                           "posted, dollars. Default: half the equity needed."),
+    haircut: float = typer.Option(
+        0.0,
+        "--haircut",
+        help="Repo haircut in percent (0 = the common bilateral zero haircut; tri-party median is 2).",
+    ),
+    hedge: str = typer.Option(
+        "cf",
+        "--hedge",
+        help="Hedge ratio: 'cf' (face x CF / contract face) or 'dv01' (bond DV01 / futures DV01).",
+    ),
+    on: str = typer.Option(
+        "2024-06-26", "--date", help="Trade date (YYYY-MM-DD); the bundled prices are for 2024-06-26."
+    ),
+    repo: float | None = typer.Option(
+        None, "--repo", help="Repo rate in percent, Act/360. Default: SOFR on the trade date."
+    ),
+    prices: Path | None = typer.Option(
+        None, "--prices", help="Your bond prices CSV (as for 'basislab basis'); requires --futures-price."
+    ),
+    futures_price: float | None = typer.Option(
+        None, "--futures-price", help="Futures price (decimal). Default: bundled CME close."
+    ),
+    cusip: str | None = typer.Option(None, "--cusip", help="Bond to buy. Default: the CTD."),
+    im: float | None = typer.Option(
+        None,
+        "--im",
+        help="Initial margin per contract, dollars. "
+        "Default: CME level (TU $810, TY $1,755; others scaled by DV01).",
+    ),
+    buffer: float | None = typer.Option(
+        None,
+        "--cash-buffer",
+        help="Spare cash beyond the equity posted, dollars. Default: half the equity needed.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """The basis trade as a position: long the CTD in repo, short the futures.
@@ -69,60 +85,111 @@ def trade(
     bonds = None
     if prices is not None:
         if futures_price is None:
-            raise TradeInputError("--prices needs --futures-price (the bundled futures closes are for 2024-06-26)")
+            raise TradeInputError(
+                "--prices needs --futures-price (the bundled futures closes are for 2024-06-26)"
+            )
         bonds = read_price_file(prices)
-    report = basis_trade(code, notional, haircut / 100.0, as_of=day, hedge=hedge, bonds=bonds,
-                         futures_price=futures_price, repo_pct=repo, im_per_contract=im,
-                         cash_buffer=buffer, cusip=cusip)
+    report = basis_trade(
+        code,
+        notional,
+        haircut / 100.0,
+        as_of=day,
+        hedge=hedge,
+        bonds=bonds,
+        futures_price=futures_price,
+        repo_pct=repo,
+        im_per_contract=im,
+        cash_buffer=buffer,
+        cusip=cusip,
+    )
     if as_json:
-        out = {"summary": report.summary(),
-               "repledging": report.repledging.to_dict(orient="records"),
-               "stress": report.stress.to_dict(orient="records")}
-        typer.echo(json.dumps(out, indent=2, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
+        out = {
+            "summary": report.summary(),
+            "repledging": report.repledging.to_dict(orient="records"),
+            "stress": report.stress.to_dict(orient="records"),
+        }
+        typer.echo(
+            json.dumps(out, indent=2, default=lambda v: v.isoformat() if isinstance(v, date) else str(v))
+        )
         return
     _print(report)
 
 
 def _print(report) -> None:
     lg, con = report.legs, console()
-    legs = Table(title=f"Basis trade on {lg.contract} ({lg.delivery_month}), settle {lg.settlement}, "
-                       f"delivery {lg.delivery}")
+    legs = Table(
+        title=f"Basis trade on {lg.contract} ({lg.delivery_month}), settle {lg.settlement}, "
+        f"delivery {lg.delivery}"
+    )
     for col in ("leg", "position", "price", "value / amount", "note"):
         legs.add_column(col, justify="right" if col in ("price", "value / amount") else "left")
-    legs.add_row("cash (long)", f"{lg.face / 1e6:,.1f}mm face {lg.cusip} {lg.coupon_pct:g}% {lg.maturity}",
-                 f"{lg.clean_price:.4f} + AI {lg.accrued:.4f}", _money(lg.market_value),
-                 f"CF {lg.conversion_factor:.4f}, DV01 {lg.bond_dv01:.4f}")
-    legs.add_row("repo (borrow)", f"haircut {lg.haircut:.2%}", f"{lg.repo_pct:.3f}%", _money(lg.repo_loan),
-                 f"implied repo {lg.implied_repo_pct:.3f}%")
-    legs.add_row("futures (short)", f"{lg.contracts:,.0f} x {lg.contract_face / 1e3:,.0f}k ({lg.hedge} hedge)",
-                 f"{lg.futures_price:.4f}", _money(lg.initial_margin),
-                 f"IM ${lg.im_per_contract:,.0f}/contract")
+    legs.add_row(
+        "cash (long)",
+        f"{lg.face / 1e6:,.1f}mm face {lg.cusip} {lg.coupon_pct:g}% {lg.maturity}",
+        f"{lg.clean_price:.4f} + AI {lg.accrued:.4f}",
+        _money(lg.market_value),
+        f"CF {lg.conversion_factor:.4f}, DV01 {lg.bond_dv01:.4f}",
+    )
+    legs.add_row(
+        "repo (borrow)",
+        f"haircut {lg.haircut:.2%}",
+        f"{lg.repo_pct:.3f}%",
+        _money(lg.repo_loan),
+        f"implied repo {lg.implied_repo_pct:.3f}%",
+    )
+    legs.add_row(
+        "futures (short)",
+        f"{lg.contracts:,.0f} x {lg.contract_face / 1e3:,.0f}k ({lg.hedge} hedge)",
+        f"{lg.futures_price:.4f}",
+        _money(lg.initial_margin),
+        f"IM ${lg.im_per_contract:,.0f}/contract",
+    )
     con.print(legs)
     s = report.summary()
-    con.print(f"Equity needed [bold]{_money(lg.equity)}[/] (haircut {_money(lg.haircut * lg.market_value)}"
-              f" + initial margin {_money(lg.initial_margin)}); leverage [bold]{s['leverage']:.1f}x[/]; "
-              f"cash buffer {_money(report.cash_buffer)}")
+    con.print(
+        f"Equity needed [bold]{_money(lg.equity)}[/] (haircut {_money(lg.haircut * lg.market_value)}"
+        f" + initial margin {_money(lg.initial_margin)}); leverage [bold]{s['leverage']:.1f}x[/]; "
+        f"cash buffer {_money(report.cash_buffer)}"
+    )
     loop = Table(title="Re-pledging loop (per $1 of equity): bonds bought, pledged, borrowed, repeated")
     for col in ("round", "cash in", "bonds bought", "margin posted", "repo borrowed", "leverage so far"):
         loop.add_column(col, justify="right")
     for _, r in report.repledging.head(8).iterrows():
-        loop.add_row(str(int(r["round"])), f"{r['cash_in']:.4f}", f"{r['bonds_bought']:.4f}",
-                     f"{r['margin_posted']:.4f}", f"{r['repo_borrowed']:.4f}", f"{r['leverage']:.2f}x")
+        loop.add_row(
+            str(int(r["round"])),
+            f"{r['cash_in']:.4f}",
+            f"{r['bonds_bought']:.4f}",
+            f"{r['margin_posted']:.4f}",
+            f"{r['repo_borrowed']:.4f}",
+            f"{r['leverage']:.2f}x",
+        )
     lim = s["leverage_limit"]
     loop.caption = f"... limit 1/(haircut + margin) = {'∞' if not math.isfinite(lim) else f'{lim:.1f}x'}"
     con.print(loop)
-    con.print(f"Carry to delivery {_money(report.carry)}; expected P&L if the basis converges "
-              f"{_money(report.expected_pnl)} ({report.return_on_equity_pct:.2f}% a year on equity; "
-              f"net basis {lg.net_basis * 32:.2f}/32 at repo {lg.repo_pct:.3f}% vs implied {lg.implied_repo_pct:.3f}%)")
-    st = Table(title="Stress: cash needed today, $mm (repo calls in the morning, futures VM at end of day)",
-               caption="gross = before the day's VM arrives; net = after; days = how long the buffer "
-                       "lasts if the move repeats daily (gross / net)")
+    con.print(
+        f"Carry to delivery {_money(report.carry)}; expected P&L if the basis converges "
+        f"{_money(report.expected_pnl)} ({report.return_on_equity_pct:.2f}% a year on equity; "
+        f"net basis {lg.net_basis * 32:.2f}/32 at repo {lg.repo_pct:.3f}% vs implied {lg.implied_repo_pct:.3f}%)"
+    )
+    st = Table(
+        title="Stress: cash needed today, $mm (repo calls in the morning, futures VM at end of day)",
+        caption="gross = before the day's VM arrives; net = after; days = how long the buffer "
+        "lasts if the move repeats daily (gross / net)",
+    )
     for col in ("move", "repo", "haircut", "IM", "VM", "gross", "net", "MtM", "days"):
         st.add_column(col, justify="left" if col == "move" else "right", no_wrap=True)
     for _, r in report.stress.iterrows():
-        st.add_row(r["move"], _mm(r["repo_margin_call"]), _mm(r["haircut_call"]), _mm(r["im_call"]),
-                   _mm(r["vm"]), _mm(r["cash_needed_gross"]), _mm(r["cash_needed_net"]),
-                   _mm(r["mtm_pnl"]), f"{_days(r['buffer_days_gross'])}/{_days(r['buffer_days_net'])}")
+        st.add_row(
+            r["move"],
+            _mm(r["repo_margin_call"]),
+            _mm(r["haircut_call"]),
+            _mm(r["im_call"]),
+            _mm(r["vm"]),
+            _mm(r["cash_needed_gross"]),
+            _mm(r["cash_needed_net"]),
+            _mm(r["mtm_pnl"]),
+            f"{_days(r['buffer_days_gross'])}/{_days(r['buffer_days_net'])}",
+        )
     con.print(st)
 
 

@@ -37,21 +37,29 @@ def read_price_file(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"cusip": str})
     except pd.errors.EmptyDataError:
-        raise PriceDataError(f"price file {path} is empty; expected a CSV with header "
-                             "cusip,coupon_pct,maturity,clean_price") from None
+        raise PriceDataError(
+            f"price file {path} is empty; expected a CSV with header cusip,coupon_pct,maturity,clean_price"
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0]
-        raise PriceDataError(f"price file {path} is not a readable CSV ({first}); expected "
-                             "header cusip,coupon_pct,maturity,clean_price") from None
+        raise PriceDataError(
+            f"price file {path} is not a readable CSV ({first}); expected "
+            "header cusip,coupon_pct,maturity,clean_price"
+        ) from None
     df.columns = [str(c).strip().lower() for c in df.columns]
     if {"rate", "maturity_date", "sell"} <= set(df.columns) and "clean_price" not in df:
         buy = pd.to_numeric(df.get("buy", 0), errors="coerce").fillna(0)
         sell = pd.to_numeric(df["sell"], errors="coerce")
         kind = df["security_type"].str.strip().map(KINDS) if "security_type" in df else None
-        df = pd.DataFrame({"cusip": df["cusip"], "coupon_pct": pd.to_numeric(
-            df["rate"], errors="coerce") * 100, "maturity": df["maturity_date"],
-            "clean_price": sell.where(buy <= 0, (buy + sell) / 2), **({"kind": kind}
-                                                                       if kind is not None else {})})
+        df = pd.DataFrame(
+            {
+                "cusip": df["cusip"],
+                "coupon_pct": pd.to_numeric(df["rate"], errors="coerce") * 100,
+                "maturity": df["maturity_date"],
+                "clean_price": sell.where(buy <= 0, (buy + sell) / 2),
+                **({"kind": kind} if kind is not None else {}),
+            }
+        )
     if df.empty:
         raise PriceDataError(f"price file {path} has a header but no rows; expected one bond a row")
     return df

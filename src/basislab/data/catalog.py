@@ -50,14 +50,34 @@ class Episode:
 
 # Dates and facts from ../shared/reference/system-facts.md (ids in brackets).
 EPISODES = (
-    Episode("sep2019", "Sep 2019 repo spike", dt.date(2019, 9, 16), dt.date(2019, 9, 20),
-            "SOFR 5.25% on 2019-09-17 vs a 2.00-2.25% target range; Fed repo operations resume [sofr_sep2019]"),
-    Episode("mar2020", "Mar 2020 dash for cash", dt.date(2020, 3, 9), dt.date(2020, 3, 31),
-            "10y yield +64bp 9-18 March; Fed buys $775bn of Treasuries 15-31 March [ust10y_rise_mar9_18]"),
-    Episode("apr2025", "Apr 2025 tariff sell-off", dt.date(2025, 4, 3), dt.date(2025, 4, 11),
-            "10y and 30y yields ~+50bp in a week [ust10y_apr2025]"),
-    Episode("oct2025", "Oct 2025 repo pressure", dt.date(2025, 10, 20), dt.date(2025, 10, 31),
-            "SOFR 32bp over IORB and record $50bn Standing Repo Facility use on 2025-10-31 [sofr_iorb_oct31_2025]"),
+    Episode(
+        "sep2019",
+        "Sep 2019 repo spike",
+        dt.date(2019, 9, 16),
+        dt.date(2019, 9, 20),
+        "SOFR 5.25% on 2019-09-17 vs a 2.00-2.25% target range; Fed repo operations resume [sofr_sep2019]",
+    ),
+    Episode(
+        "mar2020",
+        "Mar 2020 dash for cash",
+        dt.date(2020, 3, 9),
+        dt.date(2020, 3, 31),
+        "10y yield +64bp 9-18 March; Fed buys $775bn of Treasuries 15-31 March [ust10y_rise_mar9_18]",
+    ),
+    Episode(
+        "apr2025",
+        "Apr 2025 tariff sell-off",
+        dt.date(2025, 4, 3),
+        dt.date(2025, 4, 11),
+        "10y and 30y yields ~+50bp in a week [ust10y_apr2025]",
+    ),
+    Episode(
+        "oct2025",
+        "Oct 2025 repo pressure",
+        dt.date(2025, 10, 20),
+        dt.date(2025, 10, 31),
+        "SOFR 32bp over IORB and record $50bn Standing Repo Facility use on 2025-10-31 [sofr_iorb_oct31_2025]",
+    ),
 )
 
 
@@ -81,30 +101,93 @@ SERIES: dict[str, Series] = {
         Series("TGCR", "rates_daily", "percent", "daily", "FRBNY", "Tri-Party General Collateral Rate"),
         Series("EFFR", "rates_daily", "percent", "daily", "FRBNY", "Effective federal funds rate"),
         Series("OBFR", "rates_daily", "percent", "daily", "FRBNY", "Overnight bank funding rate"),
-        Series("IORB", "rates_daily", "percent", "daily", "FRB",
-               "Interest on reserve balances (IOER before 2021-07-29)"),
-        Series("FF_TARGET_UPPER", "rates_daily", "percent", "daily", "FRB", "Fed funds target range, upper limit"),
-        Series("FF_TARGET_LOWER", "rates_daily", "percent", "daily", "FRB", "Fed funds target range, lower limit"),
+        Series(
+            "IORB",
+            "rates_daily",
+            "percent",
+            "daily",
+            "FRB",
+            "Interest on reserve balances (IOER before 2021-07-29)",
+        ),
+        Series(
+            "FF_TARGET_UPPER", "rates_daily", "percent", "daily", "FRB", "Fed funds target range, upper limit"
+        ),
+        Series(
+            "FF_TARGET_LOWER", "rates_daily", "percent", "daily", "FRB", "Fed funds target range, lower limit"
+        ),
         Series("ONRRP_RATE", "rates_daily", "percent", "daily", "FRBNY", "ON RRP facility award rate"),
         Series("DPCREDIT", "rates_daily", "percent", "daily", "FRB", "Discount window primary credit rate"),
-        Series("REPO-TRI_AR_OO-P", "rates_daily", "percent", "daily", "OFR", "Tri-party repo rate, overnight/open"),
+        Series(
+            "REPO-TRI_AR_OO-P",
+            "rates_daily",
+            "percent",
+            "daily",
+            "OFR",
+            "Tri-party repo rate, overnight/open",
+        ),
         Series("REPO-DVP_AR_OO-P", "rates_daily", "percent", "daily", "OFR", "DVP repo rate, overnight/open"),
         Series("REPO-GCF_AR_OO-P", "rates_daily", "percent", "daily", "OFR", "GCF repo rate, overnight/open"),
-        Series("REPO-TRI_TV_OO-P", "rates_daily", "USD bn", "daily", "OFR", "Tri-party repo volume, overnight/open"),
+        Series(
+            "REPO-TRI_TV_OO-P",
+            "rates_daily",
+            "USD bn",
+            "daily",
+            "OFR",
+            "Tri-party repo volume, overnight/open",
+        ),
         Series("REPO-TRI_TV_TOT-P", "rates_daily", "USD bn", "daily", "OFR", "Tri-party repo volume, total"),
-        Series("REPO-DVP_TV_OO-P", "rates_daily", "USD bn", "daily", "OFR", "DVP repo volume, overnight/open"),
+        Series(
+            "REPO-DVP_TV_OO-P", "rates_daily", "USD bn", "daily", "OFR", "DVP repo volume, overnight/open"
+        ),
         Series("REPO-DVP_TV_TOT-P", "rates_daily", "USD bn", "daily", "OFR", "DVP repo volume, total"),
         Series("REPO-DVP_OV_TOT-P", "rates_daily", "USD bn", "daily", "OFR", "DVP repo outstanding, total"),
-        Series("REPO-GCF_TV_OO-P", "rates_daily", "USD bn", "daily", "OFR", "GCF repo volume, overnight/open"),
+        Series(
+            "REPO-GCF_TV_OO-P", "rates_daily", "USD bn", "daily", "OFR", "GCF repo volume, overnight/open"
+        ),
         Series("REPO-GCF_TV_TOT-P", "rates_daily", "USD bn", "daily", "OFR", "GCF repo volume, total"),
-        Series("TREAST", "fed_balance_sheet", "USD bn", "weekly", "FRB",
-               "Fed holdings of Treasury securities (H.4.1, Wednesday level)"),
-        Series("WALCL", "fed_balance_sheet", "USD bn", "weekly", "FRB", "Fed total assets (H.4.1, Wednesday level)"),
-        Series("TOTRESNS", "fed_balance_sheet", "USD bn", "monthly", "FRB", "Reserves of depository institutions"),
-        Series("WTREGEN", "fed_balance_sheet", "USD bn", "weekly", "FRB", "Treasury General Account (Wednesday level)"),
-        Series("RRPONTSYD", "fed_balance_sheet", "USD bn", "daily", "FRBNY", "ON RRP take-up (Treasury collateral)"),
-        Series("RPONTSYD", "fed_balance_sheet", "USD bn", "daily", "FRBNY",
-               "Fed overnight repo operations, Treasury collateral (Standing Repo Facility from 2021)"),
+        Series(
+            "TREAST",
+            "fed_balance_sheet",
+            "USD bn",
+            "weekly",
+            "FRB",
+            "Fed holdings of Treasury securities (H.4.1, Wednesday level)",
+        ),
+        Series(
+            "WALCL",
+            "fed_balance_sheet",
+            "USD bn",
+            "weekly",
+            "FRB",
+            "Fed total assets (H.4.1, Wednesday level)",
+        ),
+        Series(
+            "TOTRESNS", "fed_balance_sheet", "USD bn", "monthly", "FRB", "Reserves of depository institutions"
+        ),
+        Series(
+            "WTREGEN",
+            "fed_balance_sheet",
+            "USD bn",
+            "weekly",
+            "FRB",
+            "Treasury General Account (Wednesday level)",
+        ),
+        Series(
+            "RRPONTSYD",
+            "fed_balance_sheet",
+            "USD bn",
+            "daily",
+            "FRBNY",
+            "ON RRP take-up (Treasury collateral)",
+        ),
+        Series(
+            "RPONTSYD",
+            "fed_balance_sheet",
+            "USD bn",
+            "daily",
+            "FRBNY",
+            "Fed overnight repo operations, Treasury collateral (Standing Repo Facility from 2021)",
+        ),
     ]
 }
 

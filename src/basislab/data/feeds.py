@@ -64,6 +64,7 @@ def _con(con: duckdb.DuckDBPyConnection | None, db: str | Path | None):
 # Prices
 # --------------------------------------------------------------------------------------------------
 
+
 def bond_price_6pct(yield_pct: np.ndarray | float, years: float) -> np.ndarray:
     """Clean price per 100 of a 6% semi-annual bond with ``years`` to maturity at ``yield_pct``."""
     r = np.asarray(yield_pct, dtype=float) / 200.0
@@ -78,7 +79,9 @@ def par_curve_wide(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The par yield curve as a wide frame (rows: dates, columns: maturity in years)."""
     df = con.execute("SELECT date, tenor_years, yield_pct FROM par_yield_curve").df()
     if df.empty:
-        raise DataError("the par_yield_curve table is empty; run `basislab data refresh --source treasury-curve`")
+        raise DataError(
+            "the par_yield_curve table is empty; run `basislab data refresh --source treasury-curve`"
+        )
     wide = df.pivot(index="date", columns="tenor_years", values="yield_pct").sort_index()
     wide.index = pd.to_datetime(wide.index)
     return wide
@@ -104,8 +107,9 @@ def par_yield_at(wide: pd.DataFrame, dates: pd.Series, years: float) -> tuple[np
     return ys, used
 
 
-def futures_prices_for(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide: pd.DataFrame | None = None
-                       ) -> pd.DataFrame:
+def futures_prices_for(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Price each ``(report_date, contract)`` row: columns ``price, price_date, price_method``."""
     out = rows[["report_date", "contract"]].copy()
     out["price"] = np.nan
@@ -116,10 +120,15 @@ def futures_prices_for(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide:
         closes["date"] = pd.to_datetime(closes["date"])
         days = pd.to_datetime(out["report_date"]).to_numpy(dtype="datetime64[D]")
         close_days = np.unique(closes["date"].to_numpy(dtype="datetime64[D]"))
-        near = np.abs(days[:, None] - close_days[None, :]).min(axis=1) <= np.timedelta64(CLOSE_WINDOW_DAYS, "D")
+        near = np.abs(days[:, None] - close_days[None, :]).min(axis=1) <= np.timedelta64(
+            CLOSE_WINDOW_DAYS, "D"
+        )
         for i, r in out[near].iterrows():
             d = pd.Timestamp(r.report_date)
-            c = closes[(closes.root == r.contract) & ((closes.date - d).abs() <= pd.Timedelta(days=CLOSE_WINDOW_DAYS))]
+            c = closes[
+                (closes.root == r.contract)
+                & ((closes.date - d).abs() <= pd.Timedelta(days=CLOSE_WINDOW_DAYS))
+            ]
             c = c[c.delivery_month >= d.strftime("%Y-%m")]
             if c.empty:
                 continue
@@ -138,7 +147,9 @@ def futures_prices_for(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide:
                 None if pd.isna(u) else pd.Timestamp(u).date().isoformat() for u in used
             ]
             out.loc[grp.index, "price_method"] = [
-                None if pd.isna(u) else f"6% bond, {years:g}y at par curve of {pd.Timestamp(u).date()} ({y:.3f}%)"
+                None
+                if pd.isna(u)
+                else f"6% bond, {years:g}y at par curve of {pd.Timestamp(u).date()} ({y:.3f}%)"
                 for u, y in zip(used, ys)
             ]
     return out
@@ -179,6 +190,7 @@ def full_coverage_weeks(pos: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------------------------------
 # Series lookups
 # --------------------------------------------------------------------------------------------------
+
 
 def series_frame(con: duckdb.DuckDBPyConnection, key: str) -> pd.Series:
     """A stored series (``rates_daily`` or ``fed_balance_sheet``) as a date-indexed Series."""
@@ -225,8 +237,12 @@ def latest_common_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     # Weekly/monthly series stay valid for their lag limit after their last observation.
     bound = []
     for key, d in zip(_IC_SERIES.values(), last):
-        bound.append(d + dt.timedelta(days=MAX_LAG_DAYS[SERIES[key].frequency] if SERIES[key].frequency != "daily"
-                                      else 0))
+        bound.append(
+            d
+            + dt.timedelta(
+                days=MAX_LAG_DAYS[SERIES[key].frequency] if SERIES[key].frequency != "daily" else 0
+            )
+        )
     return min(min(bound), tff_last + dt.timedelta(days=6))
 
 
@@ -273,18 +289,27 @@ def initial_conditions(
         for _, r in pos.sort_values("contract").iterrows():
             c = CONTRACTS[r.contract]
             if np.isnan(r.price):
-                raise DataError(f"no futures price or par curve on or before {r.report_date} for {r.contract}")
+                raise DataError(
+                    f"no futures price or par curve on or before {r.report_date} for {r.contract}"
+                )
             net = int(r.lev_short - r.lev_long)
             usd = max(net, 0) * c.face_usd * r.price / 100.0 / 1e9
             buckets[c.bucket] += usd
             gross[c.bucket] += int(r.lev_short) * c.face_usd * r.price / 100.0 / 1e9
             by_contract[r.contract] = {
-                "report_date": r.report_date.isoformat(), "lev_short": int(r.lev_short), "lev_long": int(r.lev_long),
-                "lev_net_short": net, "price": round(float(r.price), 6), "usd_bn": usd,
+                "report_date": r.report_date.isoformat(),
+                "lev_short": int(r.lev_short),
+                "lev_long": int(r.lev_long),
+                "lev_net_short": net,
+                "price": round(float(r.price), 6),
+                "usd_bn": usd,
             }
             sources[f"positions.{r.contract}"] = {
-                "table": "cftc_tff", "source": r.source, "date": r.report_date.isoformat(),
-                "price": r.price_method, "price_date": r.price_date,
+                "table": "cftc_tff",
+                "source": r.source,
+                "date": r.report_date.isoformat(),
+                "price": r.price_method,
+                "price_date": r.price_date,
             }
             if r.report_date != latest_week:
                 warns.append(
@@ -293,11 +318,16 @@ def initial_conditions(
                 )
         missing = sorted(set(CONTRACTS) - set(pos.contract))
         if missing:
-            warns.append(f"no CFTC TFF data at all on or before {d} for {missing}; their positions count as 0")
+            warns.append(
+                f"no CFTC TFF data at all on or before {d} for {missing}; their positions count as 0"
+            )
         out["basis_positions_usd_bn"] = buckets
         out["lev_gross_short_usd_bn"] = gross
-        sources["basis_positions_usd_bn"] = {"table": "cftc_tff", "method": POSITIONS_METHOD,
-                                             "date": latest_week.isoformat()}
+        sources["basis_positions_usd_bn"] = {
+            "table": "cftc_tff",
+            "method": POSITIONS_METHOD,
+            "date": latest_week.isoformat(),
+        }
         for key, series in _IC_SERIES.items():
             meta = SERIES[series]
             got = value_asof(series_frame(con, series), d)
@@ -311,8 +341,13 @@ def initial_conditions(
             src = con.execute(
                 f"SELECT source FROM {meta.table} WHERE series = ? AND date = ?", [series, got[1]]
             ).fetchone()[0]
-            sources[key] = {"table": meta.table, "series": series, "source": src, "date": got[1].isoformat(),
-                            "unit": meta.unit}
+            sources[key] = {
+                "table": meta.table,
+                "series": series,
+                "source": src,
+                "date": got[1].isoformat(),
+                "unit": meta.unit,
+            }
         out["sources"] = sources
         out["positions_by_contract"] = by_contract
         out["method"] = POSITIONS_METHOD

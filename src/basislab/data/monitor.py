@@ -67,7 +67,9 @@ class Indicator:
         d.pop("history")
         for k in ("value", "zscore", "change"):
             v = d[k]
-            d[k] = None if v is None or (isinstance(v, float) and not math.isfinite(v)) else round(float(v), 6)
+            d[k] = (
+                None if v is None or (isinstance(v, float) and not math.isfinite(v)) else round(float(v), 6)
+            )
         return d
 
 
@@ -104,18 +106,60 @@ def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, s
             continue
         name = CONTRACTS[root].name
         out += [
-            (f"{root}_lev_short_contracts", "positions", f"{root} leveraged-fund gross short ({name})", "contracts",
-             "weekly", p["lev_short"].astype(float), cftc),
-            (f"{root}_lev_net_short_contracts", "positions", f"{root} leveraged-fund net short (short - long)",
-             "contracts", "weekly", p["lev_net_short"].astype(float), cftc),
-            (f"{root}_am_long_contracts", "positions", f"{root} asset-manager long", "contracts", "weekly",
-             p["am_long"].astype(float), cftc),
-            (f"{root}_lev_short_usd_bn", "positions_usd", f"{root} leveraged-fund gross short notional", "USD bn",
-             "weekly", p["lev_short_usd_bn"], usd_src),
-            (f"{root}_lev_net_short_usd_bn", "positions_usd", f"{root} leveraged-fund net short notional", "USD bn",
-             "weekly", p["lev_net_short_usd_bn"], usd_src),
-            (f"{root}_am_long_usd_bn", "positions_usd", f"{root} asset-manager long notional", "USD bn", "weekly",
-             p["am_long_usd_bn"], usd_src),
+            (
+                f"{root}_lev_short_contracts",
+                "positions",
+                f"{root} leveraged-fund gross short ({name})",
+                "contracts",
+                "weekly",
+                p["lev_short"].astype(float),
+                cftc,
+            ),
+            (
+                f"{root}_lev_net_short_contracts",
+                "positions",
+                f"{root} leveraged-fund net short (short - long)",
+                "contracts",
+                "weekly",
+                p["lev_net_short"].astype(float),
+                cftc,
+            ),
+            (
+                f"{root}_am_long_contracts",
+                "positions",
+                f"{root} asset-manager long",
+                "contracts",
+                "weekly",
+                p["am_long"].astype(float),
+                cftc,
+            ),
+            (
+                f"{root}_lev_short_usd_bn",
+                "positions_usd",
+                f"{root} leveraged-fund gross short notional",
+                "USD bn",
+                "weekly",
+                p["lev_short_usd_bn"],
+                usd_src,
+            ),
+            (
+                f"{root}_lev_net_short_usd_bn",
+                "positions_usd",
+                f"{root} leveraged-fund net short notional",
+                "USD bn",
+                "weekly",
+                p["lev_net_short_usd_bn"],
+                usd_src,
+            ),
+            (
+                f"{root}_am_long_usd_bn",
+                "positions_usd",
+                f"{root} asset-manager long notional",
+                "USD bn",
+                "weekly",
+                p["am_long_usd_bn"],
+                usd_src,
+            ),
         ]
     full = feeds.full_coverage_weeks(pos)
     pf = pos[pos.report_date.isin(set(full))].copy()
@@ -123,12 +167,33 @@ def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, s
     tot = pf.groupby("report_date")[["lev_short_usd_bn", "lev_net_short_pos_usd_bn", "am_long_usd_bn"]].sum()
     tot.index = pd.to_datetime(tot.index)
     out += [
-        ("basis_trade_size_usd_bn", "basis", "Basis-trade size estimate (lev. funds' net short futures notional)",
-         "USD bn", "weekly", tot["lev_net_short_pos_usd_bn"], "estimate: " + BASIS_METHOD),
-        ("total_lev_short_usd_bn", "basis", "Leveraged funds' gross short Treasury futures, all contracts", "USD bn",
-         "weekly", tot["lev_short_usd_bn"], usd_src),
-        ("total_am_long_usd_bn", "basis", "Asset managers' long Treasury futures, all contracts", "USD bn", "weekly",
-         tot["am_long_usd_bn"], usd_src),
+        (
+            "basis_trade_size_usd_bn",
+            "basis",
+            "Basis-trade size estimate (lev. funds' net short futures notional)",
+            "USD bn",
+            "weekly",
+            tot["lev_net_short_pos_usd_bn"],
+            "estimate: " + BASIS_METHOD,
+        ),
+        (
+            "total_lev_short_usd_bn",
+            "basis",
+            "Leveraged funds' gross short Treasury futures, all contracts",
+            "USD bn",
+            "weekly",
+            tot["lev_short_usd_bn"],
+            usd_src,
+        ),
+        (
+            "total_am_long_usd_bn",
+            "basis",
+            "Asset managers' long Treasury futures, all contracts",
+            "USD bn",
+            "weekly",
+            tot["am_long_usd_bn"],
+            usd_src,
+        ),
     ]
 
     def s(key):
@@ -138,30 +203,71 @@ def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, s
     nyfed = "Federal Reserve Bank of New York"
     out += [
         ("sofr_pct", "funding", "SOFR", "percent", "daily", sofr, f"{nyfed}, SOFR (rates_daily/SOFR)"),
-        ("iorb_pct", "funding", "Interest on reserve balances (IOER before 2021-07-29)", "percent", "daily", iorb,
-         "Federal Reserve Board via FRED (rates_daily/IORB)"),
-        ("sofr_minus_iorb_bp", "funding", "SOFR minus IORB", "bp", "daily", ((sofr - iorb) * 100).dropna(),
-         f"{nyfed} SOFR; Federal Reserve Board IORB (rates_daily)"),
-        ("sofr_minus_ff_top_bp", "funding", "SOFR minus top of the fed funds target range", "bp", "daily",
-         ((sofr - top) * 100).dropna(), f"{nyfed} SOFR; FOMC target range via FRED (rates_daily)"),
-        ("tgcr_minus_ff_top_bp", "funding", "TGCR (tri-party repo) minus top of the fed funds range", "bp", "daily",
-         ((tgcr - top) * 100).dropna(), f"{nyfed} TGCR; FOMC target range via FRED (rates_daily)"),
+        (
+            "iorb_pct",
+            "funding",
+            "Interest on reserve balances (IOER before 2021-07-29)",
+            "percent",
+            "daily",
+            iorb,
+            "Federal Reserve Board via FRED (rates_daily/IORB)",
+        ),
+        (
+            "sofr_minus_iorb_bp",
+            "funding",
+            "SOFR minus IORB",
+            "bp",
+            "daily",
+            ((sofr - iorb) * 100).dropna(),
+            f"{nyfed} SOFR; Federal Reserve Board IORB (rates_daily)",
+        ),
+        (
+            "sofr_minus_ff_top_bp",
+            "funding",
+            "SOFR minus top of the fed funds target range",
+            "bp",
+            "daily",
+            ((sofr - top) * 100).dropna(),
+            f"{nyfed} SOFR; FOMC target range via FRED (rates_daily)",
+        ),
+        (
+            "tgcr_minus_ff_top_bp",
+            "funding",
+            "TGCR (tri-party repo) minus top of the fed funds range",
+            "bp",
+            "daily",
+            ((tgcr - top) * 100).dropna(),
+            f"{nyfed} TGCR; FOMC target range via FRED (rates_daily)",
+        ),
     ]
     for name, key, label in [
         ("onrrp_takeup_usd_bn", "RRPONTSYD", "ON RRP take-up"),
         ("reserves_usd_bn", "TOTRESNS", "Reserves of depository institutions"),
         ("fed_treasury_holdings_usd_bn", "TREAST", "Fed holdings of Treasury securities"),
-        ("fed_repo_ops_usd_bn", "RPONTSYD", "Fed repo operations incl. Standing Repo Facility (Treasury collateral)"),
+        (
+            "fed_repo_ops_usd_bn",
+            "RPONTSYD",
+            "Fed repo operations incl. Standing Repo Facility (Treasury collateral)",
+        ),
         ("tga_usd_bn", "WTREGEN", "Treasury General Account"),
     ]:
         meta = SERIES[key]
-        out.append((name, "fed", label, meta.unit, meta.frequency, s(key),
-                    f"{meta.publisher} ({'via FRED, ' if meta.publisher != 'OFR' else ''}{meta.table}/{key})"))
+        out.append(
+            (
+                name,
+                "fed",
+                label,
+                meta.unit,
+                meta.frequency,
+                s(key),
+                f"{meta.publisher} ({'via FRED, ' if meta.publisher != 'OFR' else ''}{meta.table}/{key})",
+            )
+        )
     return out
 
 
 def _zscore(hist: pd.Series, at: pd.Timestamp) -> float | None:
-    window = hist.loc[at - pd.DateOffset(years=ZSCORE_YEARS): at]
+    window = hist.loc[at - pd.DateOffset(years=ZSCORE_YEARS) : at]
     if len(window) < MIN_HISTORY:
         return None
     sd = window.std(ddof=1)
@@ -179,12 +285,18 @@ def latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     ]
     dates = [d for d in dates if d is not None]
     if not dates:
-        raise DataError("the store holds no data; delete it to rebuild from the snapshot, or run `basislab data refresh`")
+        raise DataError(
+            "the store holds no data; delete it to rebuild from the snapshot, or run `basislab data refresh`"
+        )
     return max(dates)
 
 
-def compute(date: dt.date | str | None = None, db: str | Path | None = None,
-            con: duckdb.DuckDBPyConnection | None = None, with_history: bool = False) -> tuple[dt.date, list[Indicator]]:
+def compute(
+    date: dt.date | str | None = None,
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    with_history: bool = False,
+) -> tuple[dt.date, list[Indicator]]:
     """All monitor indicators on ``date`` (None: the latest date in the store)."""
     own = con is None
     if own:
@@ -204,8 +316,18 @@ def compute(date: dt.date | str | None = None, db: str | Path | None = None,
         if "SOFR" in source or "TGCR" in source:
             source = source + ". " + NYFED_ATTRIBUTION
         upto = hist.loc[:at]
-        ind = Indicator(name=name, group=group, label=label, date=None, value=None, unit=unit, zscore=None,
-                        source=source, frequency=freq, history=hist if with_history else None)
+        ind = Indicator(
+            name=name,
+            group=group,
+            label=label,
+            date=None,
+            value=None,
+            unit=unit,
+            zscore=None,
+            source=source,
+            frequency=freq,
+            history=hist if with_history else None,
+        )
         if upto.empty:
             ind.stale = True
             ind.note = f"no observation on or before {d}"
@@ -242,4 +364,3 @@ def to_json(date: dt.date, indicators: list[Indicator]) -> dict:
         "basis_trade_method": BASIS_METHOD,
         "zscore": f"against the indicator's own observations over the {ZSCORE_YEARS} years up to its date",
     }
-

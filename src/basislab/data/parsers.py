@@ -21,12 +21,25 @@ from basislab.data.validate import dedupe, read_csv_strict, read_text, require_c
 from basislab.errors import DataError
 
 TFF_COLUMNS = [
-    "report_date", "contract", "cftc_code", "open_interest",
-    "dealer_long", "dealer_short", "dealer_spread",
-    "am_long", "am_short", "am_spread",
-    "lev_long", "lev_short", "lev_spread",
-    "other_long", "other_short", "other_spread",
-    "nonrept_long", "nonrept_short", "source",
+    "report_date",
+    "contract",
+    "cftc_code",
+    "open_interest",
+    "dealer_long",
+    "dealer_short",
+    "dealer_spread",
+    "am_long",
+    "am_short",
+    "am_spread",
+    "lev_long",
+    "lev_short",
+    "lev_spread",
+    "other_long",
+    "other_short",
+    "other_spread",
+    "nonrept_long",
+    "nonrept_short",
+    "source",
 ]
 # Official TFF names, normalised: lower case without a trailing "_all". The annual files say
 # ``Lev_Money_Positions_Long_All``; the Socrata API says ``lev_money_positions_long``.
@@ -58,8 +71,10 @@ def _tff_from_official(df: pd.DataFrame, name: str, source: str) -> pd.DataFrame
     """Rows with official TFF column names (annual file or API) to the ``cftc_tff`` table."""
     df = df.rename(columns={c: _norm(c) for c in df.columns if c != "_line"})
     # The annual .txt files say Report_Date_as_YYYY-MM-DD; some CFTC exports Report_Date_as_MM_DD_YYYY.
-    date_col = next((c for c in ("report_date_as_yyyy_mm_dd", "report_date_as_mm_dd_yyyy") if c in df.columns),
-                    "report_date_as_yyyy_mm_dd")
+    date_col = next(
+        (c for c in ("report_date_as_yyyy_mm_dd", "report_date_as_mm_dd_yyyy") if c in df.columns),
+        "report_date_as_yyyy_mm_dd",
+    )
     require_columns(df, [date_col, "cftc_contract_market_code", *_TFF_FIELDS.values()], name, "CFTC")
     codes = df["cftc_contract_market_code"].astype(str).str.strip().str.zfill(6)
     df = df[codes.isin(CODE_TO_ROOT)].copy()
@@ -81,7 +96,9 @@ def _tff_from_official(df: pd.DataFrame, name: str, source: str) -> pd.DataFrame
     return out[TFF_COLUMNS].sort_values(["report_date", "contract"]).reset_index(drop=True)
 
 
-def parse_tff_csv(source: str | Path | bytes, name: str | None = None, origin: str | None = None) -> pd.DataFrame:
+def parse_tff_csv(
+    source: str | Path | bytes, name: str | None = None, origin: str | None = None
+) -> pd.DataFrame:
     """CFTC TFF rows in the annual-file layout (``FinFutYY.txt``, or the snapshot's filtered copy)."""
     df, name = read_csv_strict(source, name)
     return _tff_from_official(df, name, origin or f"CFTC TFF {name}")
@@ -204,15 +221,27 @@ def parse_par_curve(source: str | Path | bytes, name: str | None = None) -> pd.D
     parts = []
     for col, (label, years) in tenors.items():
         v = to_numeric(df, col, name)
-        parts.append(pd.DataFrame({"date": dates, "tenor": label, "tenor_years": years, "yield_pct": v,
-                                   "_line": df["_line"]}))
+        parts.append(
+            pd.DataFrame(
+                {"date": dates, "tenor": label, "tenor_years": years, "yield_pct": v, "_line": df["_line"]}
+            )
+        )
     out = pd.concat(parts, ignore_index=True).dropna(subset=["yield_pct"])
     out = dedupe(out, ["date", "tenor"], name)
     return out[PAR_COLUMNS].sort_values(["date", "tenor_years"]).reset_index(drop=True)
 
 
 PRICE_COLUMNS = ["date", "cusip", "security_type", "rate_pct", "maturity_date", "buy", "sell", "end_of_day"]
-_FEDINVEST_HEADLESS = ["cusip", "security_type", "rate", "maturity_date", "call_date", "buy", "sell", "end_of_day"]
+_FEDINVEST_HEADLESS = [
+    "cusip",
+    "security_type",
+    "rate",
+    "maturity_date",
+    "call_date",
+    "buy",
+    "sell",
+    "end_of_day",
+]
 
 
 def parse_fedinvest_prices(source: str | Path | bytes, price_date, name: str | None = None) -> pd.DataFrame:
@@ -231,13 +260,18 @@ def parse_fedinvest_prices(source: str | Path | bytes, price_date, name: str | N
     text, name = read_text(source, name)
     header = text.lstrip().lower().startswith("cusip")
     df, name = read_csv_strict(text, name, header=header, columns=None if header else _FEDINVEST_HEADLESS)
-    require_columns(df, ["cusip", "security_type", "rate", "maturity_date", "buy", "sell"], name, "TreasuryDirect")
+    require_columns(
+        df, ["cusip", "security_type", "rate", "maturity_date", "buy", "sell"], name, "TreasuryDirect"
+    )
     bad = ~df["cusip"].str.fullmatch(r"[0-9A-Z]{9}")
     if bad.any():
         i = bad.idxmax()
-        raise DataError(f"{name}: line {df['_line'][i]}, column 'cusip': not a 9-character CUSIP {df['cusip'][i]!r}")
-    out = pd.DataFrame({"date": pd.Timestamp(price_date).date(), "cusip": df["cusip"],
-                        "security_type": df["security_type"]})
+        raise DataError(
+            f"{name}: line {df['_line'][i]}, column 'cusip': not a 9-character CUSIP {df['cusip'][i]!r}"
+        )
+    out = pd.DataFrame(
+        {"date": pd.Timestamp(price_date).date(), "cusip": df["cusip"], "security_type": df["security_type"]}
+    )
     if "rate_pct" in df.columns:
         out["rate_pct"] = to_numeric(df, "rate_pct", name)
     else:
@@ -253,26 +287,44 @@ def parse_fedinvest_prices(source: str | Path | bytes, price_date, name: str | N
     return out[PRICE_COLUMNS].reset_index(drop=True)
 
 
-AUCTION_COLUMNS = ["cusip", "auction_date", "issue_date", "maturity_date", "security_type", "security_term",
-                   "price_per_100", "int_rate_pct"]
+AUCTION_COLUMNS = [
+    "cusip",
+    "auction_date",
+    "issue_date",
+    "maturity_date",
+    "security_type",
+    "security_term",
+    "price_per_100",
+    "int_rate_pct",
+]
 
 
 def parse_auctions_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
     """TreasuryDirect auction-query CSV export (starts with a byte-order mark; no coupon column)."""
     df, name = read_csv_strict(source, name)
-    need = ["CUSIP", "Security Type", "Security Term", "Auction Date", "Issue Date", "Maturity Date", "Price per $100"]
+    need = [
+        "CUSIP",
+        "Security Type",
+        "Security Term",
+        "Auction Date",
+        "Issue Date",
+        "Maturity Date",
+        "Price per $100",
+    ]
     require_columns(df, need, name, "TreasuryDirect")
-    out = pd.DataFrame({
-        "cusip": df["CUSIP"],
-        "auction_date": to_dates(df, "Auction Date", name),
-        "issue_date": to_dates(df, "Issue Date", name),
-        "maturity_date": to_dates(df, "Maturity Date", name),
-        "security_type": df["Security Type"],
-        "security_term": df["Security Term"],
-        "price_per_100": to_numeric(df, "Price per $100", name),
-        "int_rate_pct": np.nan,
-        "_line": df["_line"],
-    })
+    out = pd.DataFrame(
+        {
+            "cusip": df["CUSIP"],
+            "auction_date": to_dates(df, "Auction Date", name),
+            "issue_date": to_dates(df, "Issue Date", name),
+            "maturity_date": to_dates(df, "Maturity Date", name),
+            "security_type": df["Security Type"],
+            "security_term": df["Security Term"],
+            "price_per_100": to_numeric(df, "Price per $100", name),
+            "int_rate_pct": np.nan,
+            "_line": df["_line"],
+        }
+    )
     out = dedupe(out, ["cusip", "auction_date"], name)
     return out[AUCTION_COLUMNS].reset_index(drop=True)
 
@@ -287,20 +339,30 @@ def parse_fiscaldata_auctions(payload: bytes | str, name: str) -> tuple[pd.DataF
     if df.empty:
         return pd.DataFrame(columns=AUCTION_COLUMNS), nxt
     df["_line"] = np.arange(1, len(df) + 1)
-    need = ["cusip", "security_type", "security_term", "auction_date", "issue_date", "maturity_date",
-            "price_per100", "int_rate"]
+    need = [
+        "cusip",
+        "security_type",
+        "security_term",
+        "auction_date",
+        "issue_date",
+        "maturity_date",
+        "price_per100",
+        "int_rate",
+    ]
     require_columns(df, need, name, "FiscalData")
-    out = pd.DataFrame({
-        "cusip": df["cusip"].astype(str),
-        "auction_date": to_dates(df, "auction_date", name),
-        "issue_date": to_dates(df, "issue_date", name),
-        "maturity_date": to_dates(df, "maturity_date", name),
-        "security_type": df["security_type"].astype(str),
-        "security_term": df["security_term"].astype(str),
-        "price_per_100": to_numeric(df, "price_per100", name),
-        "int_rate_pct": to_numeric(df, "int_rate", name),
-        "_line": df["_line"],
-    })
+    out = pd.DataFrame(
+        {
+            "cusip": df["cusip"].astype(str),
+            "auction_date": to_dates(df, "auction_date", name),
+            "issue_date": to_dates(df, "issue_date", name),
+            "maturity_date": to_dates(df, "maturity_date", name),
+            "security_type": df["security_type"].astype(str),
+            "security_term": df["security_term"].astype(str),
+            "price_per_100": to_numeric(df, "price_per100", name),
+            "int_rate_pct": to_numeric(df, "int_rate", name),
+            "_line": df["_line"],
+        }
+    )
     out = dedupe(out, ["cusip", "auction_date"], name)
     return out[AUCTION_COLUMNS].reset_index(drop=True), (f"{nxt}" if nxt else None)
 
@@ -312,11 +374,20 @@ def parse_futures_closes(source: str | Path | bytes, price_date, name: str | Non
     """Settlement prices of Treasury futures (``root,contract,delivery_month,price``)."""
     df, name = read_csv_strict(source, name)
     require_columns(df, ["root", "contract", "delivery_month", "price"], name)
-    out = pd.DataFrame({"date": pd.Timestamp(price_date).date(), "contract": df["contract"], "root": df["root"],
-                        "delivery_month": df["delivery_month"], "price": to_numeric(df, "price", name, False)})
+    out = pd.DataFrame(
+        {
+            "date": pd.Timestamp(price_date).date(),
+            "contract": df["contract"],
+            "root": df["root"],
+            "delivery_month": df["delivery_month"],
+            "price": to_numeric(df, "price", name, False),
+        }
+    )
     if (out["price"] <= 0).any():
         i = out["price"].idxmin()
-        raise DataError(f"{name}: line {df['_line'][i]}, column 'price': non-positive price {out['price'][i]:g}")
+        raise DataError(
+            f"{name}: line {df['_line'][i]}, column 'price': non-positive price {out['price'][i]:g}"
+        )
     out["_line"] = df["_line"]
     out = dedupe(out, ["date", "contract"], name)
     return out[FUT_COLUMNS].reset_index(drop=True)
@@ -327,7 +398,9 @@ def _json(payload: bytes | str, name: str):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{name}: invalid JSON at character {exc.pos} ({exc.msg}); truncated response?") from exc
+        raise DataError(
+            f"{name}: invalid JSON at character {exc.pos} ({exc.msg}); truncated response?"
+        ) from exc
 
 
 SERIES_COLUMNS = ["date", "series", "value"]
@@ -344,8 +417,14 @@ def parse_nyfed_rates(payload: bytes | str, name: str) -> pd.DataFrame:
     df = pd.DataFrame(rows, dtype=object)
     df["_line"] = np.arange(1, len(df) + 1)
     require_columns(df, ["effectiveDate", "type", "percentRate"], name, "the NY Fed API")
-    out = pd.DataFrame({"date": to_dates(df, "effectiveDate", name), "series": df["type"].astype(str).str.upper(),
-                        "value": to_numeric(df, "percentRate", name, allow_missing=False), "_line": df["_line"]})
+    out = pd.DataFrame(
+        {
+            "date": to_dates(df, "effectiveDate", name),
+            "series": df["type"].astype(str).str.upper(),
+            "value": to_numeric(df, "percentRate", name, allow_missing=False),
+            "_line": df["_line"],
+        }
+    )
     out = dedupe(out, ["date", "series"], name)
     return out[SERIES_COLUMNS].reset_index(drop=True)
 
@@ -365,7 +444,9 @@ def parse_nyfed_repo_ops(payload: bytes | str, name: str) -> pd.DataFrame:
     for i, op in enumerate(ops, start=1):
         for key in ("operationDate", "operationType", "details"):
             if key not in op:
-                raise DataError(f"{name}: operation {i}: missing field {key!r} (schema change at the NY Fed API?)")
+                raise DataError(
+                    f"{name}: operation {i}: missing field {key!r} (schema change at the NY Fed API?)"
+                )
         kind = str(op["operationType"]).lower()
         series = "RRPONTSYD" if "reverse" in kind else "RPONTSYD" if "repo" in kind else None
         if series is None:
@@ -377,8 +458,12 @@ def parse_nyfed_repo_ops(payload: bytes | str, name: str) -> pd.DataFrame:
             try:
                 amt = float(amt)
             except (TypeError, ValueError) as exc:
-                raise DataError(f"{name}: operation {i}, field 'amtAccepted': non-numeric value {amt!r}") from exc
-            recs.append({"date": pd.Timestamp(op["operationDate"]).date(), "series": series, "value": amt / 1e9})
+                raise DataError(
+                    f"{name}: operation {i}, field 'amtAccepted': non-numeric value {amt!r}"
+                ) from exc
+            recs.append(
+                {"date": pd.Timestamp(op["operationDate"]).date(), "series": series, "value": amt / 1e9}
+            )
     if not recs:
         return pd.DataFrame(columns=SERIES_COLUMNS)
     return pd.DataFrame(recs).groupby(["date", "series"], as_index=False)["value"].sum()[SERIES_COLUMNS]

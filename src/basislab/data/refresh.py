@@ -52,7 +52,9 @@ _OPENER = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.co
 def http_get(url: str, data: dict | None = None, timeout: float = TIMEOUT_S) -> bytes:
     """GET (or POST form ``data``) ``url`` and return the body; network failures raise ``URLError``."""
     body = urllib.parse.urlencode(data).encode() if data else None
-    req = urllib.request.Request(url, data=body, headers={"User-Agent": f"basislab/{__version__} (+data refresh)"})
+    req = urllib.request.Request(
+        url, data=body, headers={"User-Agent": f"basislab/{__version__} (+data refresh)"}
+    )
     with _OPENER.open(req, timeout=timeout) as resp:  # https URLs only
         return resp.read()
 
@@ -73,15 +75,22 @@ Item = tuple[str, pd.DataFrame, dict]
 
 
 def _prov(source: str, publisher: str, url: str, licence: str = store.LICENCE_US_GOV) -> dict:
-    return {"source": source, "publisher": publisher, "origin": url,
-            "retrieved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "licence": licence}
+    return {
+        "source": source,
+        "publisher": publisher,
+        "origin": url,
+        "retrieved": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "licence": licence,
+    }
 
 
 def _series_items(df: pd.DataFrame, source: str, publisher: str, url: str, licence: str) -> list[Item]:
     if df.empty:
         return []
-    return [(table, rows, _prov(source, publisher, url, licence))
-            for table, rows in store._series_rows(df, source).items()]
+    return [
+        (table, rows, _prov(source, publisher, url, licence))
+        for table, rows in store._series_rows(df, source).items()
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ CFTC
@@ -126,11 +135,14 @@ def fetch_cftc_api(con, fetch: Fetcher, today: dt.date, since: dt.date | None = 
     codes = ",".join(f"'{c.cftc_code}'" for c in CONTRACTS.values())
     query = {
         "$where": f"cftc_contract_market_code in({codes}) AND report_date_as_yyyy_mm_dd >= '{since.isoformat()}'",
-        "$order": "report_date_as_yyyy_mm_dd", "$limit": "50000",
+        "$order": "report_date_as_yyyy_mm_dd",
+        "$limit": "50000",
     }
     url = CFTC_API + "?" + urllib.parse.urlencode(query)
     df = parsers.parse_tff_socrata(fetch(url), "CFTC API gpe5-46if")
-    return [("cftc_tff", df, _prov("CFTC Public Reporting API gpe5-46if", "CFTC", CFTC_API))] if len(df) else []
+    return (
+        [("cftc_tff", df, _prov("CFTC Public Reporting API gpe5-46if", "CFTC", CFTC_API))] if len(df) else []
+    )
 
 
 # ------------------------------------------------------------------------------------------------ FRED
@@ -138,12 +150,21 @@ def fetch_cftc_api(con, fetch: Fetcher, today: dt.date, since: dt.date | None = 
 FRED_CSV = "https://fred.stlouisfed.org/graph/fredgraph.csv?id={id}"
 # FRED id -> (store series, scale to the store unit)
 FRED_SERIES = {
-    "SOFR": ("SOFR", 1.0), "EFFR": ("EFFR", 1.0), "OBFR": ("OBFR", 1.0),
-    "IOER": ("IORB", 1.0), "IORB": ("IORB", 1.0),
-    "DFEDTARU": ("FF_TARGET_UPPER", 1.0), "DFEDTARL": ("FF_TARGET_LOWER", 1.0),
-    "RRPONTSYAWARD": ("ONRRP_RATE", 1.0), "DPCREDIT": ("DPCREDIT", 1.0),
-    "TREAST": ("TREAST", 1e-3), "WALCL": ("WALCL", 1e-3), "WTREGEN": ("WTREGEN", 1e-3),  # USD mn
-    "TOTRESNS": ("TOTRESNS", 1.0), "RRPONTSYD": ("RRPONTSYD", 1.0), "RPONTSYD": ("RPONTSYD", 1.0),  # USD bn
+    "SOFR": ("SOFR", 1.0),
+    "EFFR": ("EFFR", 1.0),
+    "OBFR": ("OBFR", 1.0),
+    "IOER": ("IORB", 1.0),
+    "IORB": ("IORB", 1.0),
+    "DFEDTARU": ("FF_TARGET_UPPER", 1.0),
+    "DFEDTARL": ("FF_TARGET_LOWER", 1.0),
+    "RRPONTSYAWARD": ("ONRRP_RATE", 1.0),
+    "DPCREDIT": ("DPCREDIT", 1.0),
+    "TREAST": ("TREAST", 1e-3),
+    "WALCL": ("WALCL", 1e-3),
+    "WTREGEN": ("WTREGEN", 1e-3),  # USD mn
+    "TOTRESNS": ("TOTRESNS", 1.0),
+    "RRPONTSYD": ("RRPONTSYD", 1.0),
+    "RPONTSYD": ("RPONTSYD", 1.0),  # USD bn
 }
 
 
@@ -156,15 +177,21 @@ def fetch_fred(con, fetch: Fetcher, today: dt.date, ids: list[str] | None = None
         df["value"] = df["value"] * scale
         parts.append(df)
     df = pd.concat(parts, ignore_index=True).drop_duplicates(["date", "series"], keep="last")
-    return _series_items(df, "FRED fredgraph.csv", "FRB / FRBNY via FRED", "https://fred.stlouisfed.org",
-                         store.LICENCE_NYFED)
+    return _series_items(
+        df, "FRED fredgraph.csv", "FRB / FRBNY via FRED", "https://fred.stlouisfed.org", store.LICENCE_NYFED
+    )
 
 
 # ------------------------------------------------------------------------------------------------ NY Fed
 
 NYFED = "https://markets.newyorkfed.org/api"
-NYFED_RATES = {"SOFR": "secured/sofr", "BGCR": "secured/bgcr", "TGCR": "secured/tgcr",
-               "EFFR": "unsecured/effr", "OBFR": "unsecured/obfr"}
+NYFED_RATES = {
+    "SOFR": "secured/sofr",
+    "BGCR": "secured/bgcr",
+    "TGCR": "secured/tgcr",
+    "EFFR": "unsecured/effr",
+    "OBFR": "unsecured/obfr",
+}
 
 
 def _since(con, table: str, series: list[str], default: dt.date) -> dt.date:
@@ -181,22 +208,37 @@ def fetch_nyfed(con, fetch: Fetcher, today: dt.date) -> list[Item]:
         url = f"{NYFED}/rates/{path}/search.json?" + urllib.parse.urlencode({**span, "type": "rate"})
         df = parsers.parse_nyfed_rates(fetch(url), f"NY Fed {key}")
         parts.append(df[df.series == key])
-    items = _series_items(pd.concat(parts, ignore_index=True), "NY Fed Markets API reference rates",
-                          "Federal Reserve Bank of New York", f"{NYFED}/rates", store.LICENCE_NYFED)
+    items = _series_items(
+        pd.concat(parts, ignore_index=True),
+        "NY Fed Markets API reference rates",
+        "Federal Reserve Bank of New York",
+        f"{NYFED}/rates",
+        store.LICENCE_NYFED,
+    )
     ops_start = _since(con, "fed_balance_sheet", ["RPONTSYD", "RRPONTSYD"], dt.date(2019, 9, 1))
     url = f"{NYFED}/rp/results/search.json?" + urllib.parse.urlencode(
-        {"startDate": ops_start.isoformat(), "endDate": today.isoformat()})
+        {"startDate": ops_start.isoformat(), "endDate": today.isoformat()}
+    )
     ops = parsers.parse_nyfed_repo_ops(fetch(url), "NY Fed repo operations")
-    items += _series_items(ops, "NY Fed Markets API repo operations", "Federal Reserve Bank of New York",
-                           f"{NYFED}/rp", store.LICENCE_NYFED)
+    items += _series_items(
+        ops,
+        "NY Fed Markets API repo operations",
+        "Federal Reserve Bank of New York",
+        f"{NYFED}/rp",
+        store.LICENCE_NYFED,
+    )
     return items
 
 
 # ------------------------------------------------------------------------------------------------ Treasury
 
-TREASURY_CURVE = ("https://home.treasury.gov/resource-center/data-chart-center/interest-rates/daily-treasury-rates.csv/"
-                  "{year}/all?type=daily_treasury_yield_curve&field_tdr_date_value={year}&page&_format=csv")
-FISCALDATA_AUCTIONS = "https://api.fiscaldata.treasury.gov/services/api/fiscal_service/v1/accounting/od/auctions_query"
+TREASURY_CURVE = (
+    "https://home.treasury.gov/resource-center/data-chart-center/interest-rates/daily-treasury-rates.csv/"
+    "{year}/all?type=daily_treasury_yield_curve&field_tdr_date_value={year}&page&_format=csv"
+)
+FISCALDATA_AUCTIONS = (
+    "https://api.fiscaldata.treasury.gov/services/api/fiscal_service/v1/accounting/od/auctions_query"
+)
 FEDINVEST = "https://www.treasurydirect.gov/GA-FI/FedInvest/securityPriceDetail"
 FEDINVEST_FORM = "https://www.treasurydirect.gov/GA-FI/FedInvest/selectSecurityPriceDate"
 
@@ -212,13 +254,19 @@ def fetch_treasury_curve(con, fetch: Fetcher, today: dt.date, years: list[int] |
     return items
 
 
-def fetch_treasury_securities(con, fetch: Fetcher, today: dt.date, price_date: dt.date | None = None) -> list[Item]:
+def fetch_treasury_securities(
+    con, fetch: Fetcher, today: dt.date, price_date: dt.date | None = None
+) -> list[Item]:
     last = con.execute("SELECT max(auction_date) FROM auctions").fetchone()[0]
     since = (last - dt.timedelta(days=60)) if last else dt.date(1979, 1, 1)
     parts, page = [], 1
     while True:
-        q = {"filter": f"auction_date:gte:{since.isoformat()}", "sort": "auction_date",
-             "page[size]": "1000", "page[number]": str(page)}
+        q = {
+            "filter": f"auction_date:gte:{since.isoformat()}",
+            "sort": "auction_date",
+            "page[size]": "1000",
+            "page[number]": str(page),
+        }
         url = FISCALDATA_AUCTIONS + "?" + urllib.parse.urlencode(q)
         df, nxt = parsers.parse_fiscaldata_auctions(fetch(url), f"FiscalData auctions page {page}")
         parts.append(df)
@@ -228,18 +276,30 @@ def fetch_treasury_securities(con, fetch: Fetcher, today: dt.date, price_date: d
     items = []
     auctions = pd.concat(parts, ignore_index=True).drop_duplicates(["cusip", "auction_date"], keep="last")
     if len(auctions):
-        items.append(("auctions", auctions, _prov("FiscalData auctions_query", "US Treasury (Fiscal Service)",
-                                                  FISCALDATA_AUCTIONS)))
+        items.append(
+            (
+                "auctions",
+                auctions,
+                _prov("FiscalData auctions_query", "US Treasury (Fiscal Service)", FISCALDATA_AUCTIONS),
+            )
+        )
     # FedInvest: the date-picker page issues a CSRF token (and a session cookie) the POST must carry.
     page = fetch(FEDINVEST_FORM).decode("utf-8", "replace")
-    token = re.search(r'name="_csrf"\s+value="([^"]+)"', page) or re.search(r'value="([^"]+)"\s+name="_csrf"', page)
+    token = re.search(r'name="_csrf"\s+value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"\s+name="_csrf"', page
+    )
     # The latest business day with a price list, at most a week back (weekends and holidays are empty).
     d = price_date or (today - dt.timedelta(days=1))
     for _ in range(7):
         while d.weekday() >= 5:
             d -= dt.timedelta(days=1)
-        form = {"priceDateDay": f"{d.day:02d}", "priceDateMonth": f"{d.month:02d}", "priceDateYear": str(d.year),
-                "fileType": "csv", "csv": "CSV FORMAT"}
+        form = {
+            "priceDateDay": f"{d.day:02d}",
+            "priceDateMonth": f"{d.month:02d}",
+            "priceDateYear": str(d.year),
+            "fileType": "csv",
+            "csv": "CSV FORMAT",
+        }
         if token:
             form["_csrf"] = token.group(1)
         prices = parsers.parse_fedinvest_prices(fetch(FEDINVEST, data=form), d, f"FedInvest prices {d}")
@@ -247,8 +307,13 @@ def fetch_treasury_securities(con, fetch: Fetcher, today: dt.date, price_date: d
             break
         d -= dt.timedelta(days=1)
     if len(prices):
-        items.append(("security_prices", prices, _prov(f"FedInvest {d}", "US Treasury, Bureau of the Fiscal Service",
-                                                       FEDINVEST)))
+        items.append(
+            (
+                "security_prices",
+                prices,
+                _prov(f"FedInvest {d}", "US Treasury, Bureau of the Fiscal Service", FEDINVEST),
+            )
+        )
     return items
 
 
@@ -260,9 +325,13 @@ OFR_MNEMONICS = [k for k, s in SERIES.items() if s.publisher == "OFR"]
 
 def fetch_ofr(con, fetch: Fetcher, today: dt.date) -> list[Item]:
     parts = [parsers.parse_ofr_timeseries(fetch(OFR_API.format(m=m)), m, f"OFR {m}") for m in OFR_MNEMONICS]
-    return _series_items(pd.concat(parts, ignore_index=True), "OFR Short-term Funding Monitor API",
-                         "Office of Financial Research", "https://data.financialresearch.gov/v1",
-                         store.LICENCE_US_GOV)
+    return _series_items(
+        pd.concat(parts, ignore_index=True),
+        "OFR Short-term Funding Monitor API",
+        "Office of Financial Research",
+        "https://data.financialresearch.gov/v1",
+        store.LICENCE_US_GOV,
+    )
 
 
 SOURCES: dict[str, Callable[..., list[Item]]] = {
@@ -287,11 +356,15 @@ def apply_items(con: duckdb.DuckDBPyConnection, items: list[Item]) -> dict[str, 
 
 def _offline_message(name: str, exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
-        return (f"{name}: {exc.filename or exc.geturl()} answered HTTP {exc.code} {exc.reason}; nothing written "
-                "(the store is unchanged)")
+        return (
+            f"{name}: {exc.filename or exc.geturl()} answered HTTP {exc.code} {exc.reason}; nothing written "
+            "(the store is unchanged)"
+        )
     reason = getattr(exc, "reason", exc)
-    return (f"{name}: could not reach the publisher ({reason}); no network? The store is unchanged "
-            "(it still holds the bundled snapshot and earlier refreshes)")
+    return (
+        f"{name}: could not reach the publisher ({reason}); no network? The store is unchanged "
+        "(it still holds the bundled snapshot and earlier refreshes)"
+    )
 
 
 def refresh(
@@ -320,14 +393,30 @@ def refresh(
             try:
                 items = SOURCES[name](con, fetch, today)
                 rows = apply_items(con, items)
-                results.append(RefreshResult(name, True, rows, f"{name}: " + (
-                    ", ".join(f"{t} {n} rows" for t, n in rows.items()) or "nothing new")))
+                results.append(
+                    RefreshResult(
+                        name,
+                        True,
+                        rows,
+                        f"{name}: " + (", ".join(f"{t} {n} rows" for t, n in rows.items()) or "nothing new"),
+                    )
+                )
             except OSError as exc:  # URLError, HTTPError, timeouts, refused connections
                 offline = not isinstance(exc, urllib.error.HTTPError)
-                results.append(RefreshResult(name, False, {}, _offline_message(name, exc), offline,
-                                             str(getattr(exc, "reason", exc))))
+                results.append(
+                    RefreshResult(
+                        name,
+                        False,
+                        {},
+                        _offline_message(name, exc),
+                        offline,
+                        str(getattr(exc, "reason", exc)),
+                    )
+                )
             except (DataError, json.JSONDecodeError) as exc:
-                results.append(RefreshResult(name, False, {}, f"{name}: bad response, nothing written: {exc}"))
+                results.append(
+                    RefreshResult(name, False, {}, f"{name}: bad response, nothing written: {exc}")
+                )
             if progress is not None:
                 progress(results[-1])
     finally:

@@ -62,8 +62,16 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
     tff["report_date"] = pd.to_datetime(tff["report_date"]).dt.date
     out.append(_table_row(con, "cftc_tff", "report_date", srcs))
     for c, g in tff.groupby("contract"):
-        out.append(Coverage("cftc_tff", c, len(g), str(g.report_date.min()), str(g.report_date.max()),
-                            find_gaps(g.report_date, MAX_LAG_DAYS["weekly"], 7)))
+        out.append(
+            Coverage(
+                "cftc_tff",
+                c,
+                len(g),
+                str(g.report_date.min()),
+                str(g.report_date.max()),
+                find_gaps(g.report_date, MAX_LAG_DAYS["weekly"], 7),
+            )
+        )
     for table in ("rates_daily", "fed_balance_sheet"):
         out.append(_table_row(con, table, "date", srcs))
         df = con.execute(f"SELECT date, series FROM {table}").df()
@@ -71,14 +79,30 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
         for key, g in df.groupby("series"):
             freq = SERIES[key].frequency if key in SERIES else "daily"
             step = {"daily": 1, "weekly": 7, "monthly": 28}[freq]
-            out.append(Coverage(table, key, len(g), str(g.date.min()), str(g.date.max()),
-                                find_gaps(g.date, MAX_LAG_DAYS[freq], step)))
+            out.append(
+                Coverage(
+                    table,
+                    key,
+                    len(g),
+                    str(g.date.min()),
+                    str(g.date.max()),
+                    find_gaps(g.date, MAX_LAG_DAYS[freq], step),
+                )
+            )
     out.append(_table_row(con, "par_yield_curve", "date", srcs))
     pc = con.execute("SELECT DISTINCT date FROM par_yield_curve WHERE tenor = '10Y'").df()
     pc["date"] = pd.to_datetime(pc["date"]).dt.date
     if len(pc):
-        out.append(Coverage("par_yield_curve", "10Y", len(pc), str(pc.date.min()), str(pc.date.max()),
-                            find_gaps(pc.date, MAX_LAG_DAYS["daily"], 1)))
+        out.append(
+            Coverage(
+                "par_yield_curve",
+                "10Y",
+                len(pc),
+                str(pc.date.min()),
+                str(pc.date.max()),
+                find_gaps(pc.date, MAX_LAG_DAYS["daily"], 1),
+            )
+        )
     for table, col in (("auctions", "auction_date"), ("security_prices", "date"), ("futures_prices", "date")):
         out.append(_table_row(con, table, col, srcs))
     n = con.execute("SELECT count(*), count(coupon_pct), count(price) FROM securities").fetchone()
@@ -88,8 +112,14 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
 
 def _table_row(con, table: str, col: str, srcs: dict) -> Coverage:
     n, a, b = con.execute(f"SELECT count(*), min({col}), max({col}) FROM {table}").fetchone()
-    return Coverage(table, "(all)", n, None if a is None else str(a), None if b is None else str(b),
-                    sources=srcs.get(table, []))
+    return Coverage(
+        table,
+        "(all)",
+        n,
+        None if a is None else str(a),
+        None if b is None else str(b),
+        sources=srcs.get(table, []),
+    )
 
 
 def status(con: duckdb.DuckDBPyConnection, path: str) -> dict:

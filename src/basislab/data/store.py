@@ -223,8 +223,16 @@ def record_provenance(con: duckdb.DuckDBPyConnection, table: str, prov: dict, ro
     """Record (or update) where a table's rows from one source came from."""
     con.execute(
         "INSERT OR REPLACE INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [table, prov["source"], prov["publisher"], prov.get("origin", ""), prov["retrieved"],
-         dt.datetime.now(dt.UTC).replace(tzinfo=None), rows, prov.get("licence", "")],
+        [
+            table,
+            prov["source"],
+            prov["publisher"],
+            prov.get("origin", ""),
+            prov["retrieved"],
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            rows,
+            prov.get("licence", ""),
+        ],
     )
 
 
@@ -236,18 +244,31 @@ def record_provenance(con: duckdb.DuckDBPyConnection, table: str, prov: dict, ro
 # forward-filled in the parquet's daily calendar: only their observation dates are kept
 # (Wednesdays for the H.4.1 weekly levels, the first of the month for monthly series).
 _PARQUET_SERIES = {
-    "EFFR": ("EFFR", 1.0), "OBFR": ("OBFR", 1.0), "SOFR": ("SOFR", 1.0),
-    "Fed_Funds_Target_Upper": ("FF_TARGET_UPPER", 1.0), "Fed_Funds_Target_Lower": ("FF_TARGET_LOWER", 1.0),
-    "Interest_on_Reserves": ("IORB", 1.0), "ON_RRP_Facility_Rate": ("ONRRP_RATE", 1.0),
-    "DPCREDIT": ("DPCREDIT", 1.0), "FNYR_BGCR_A": ("BGCR", 1.0), "FNYR_TGCR_A": ("TGCR", 1.0),
+    "EFFR": ("EFFR", 1.0),
+    "OBFR": ("OBFR", 1.0),
+    "SOFR": ("SOFR", 1.0),
+    "Fed_Funds_Target_Upper": ("FF_TARGET_UPPER", 1.0),
+    "Fed_Funds_Target_Lower": ("FF_TARGET_LOWER", 1.0),
+    "Interest_on_Reserves": ("IORB", 1.0),
+    "ON_RRP_Facility_Rate": ("ONRRP_RATE", 1.0),
+    "DPCREDIT": ("DPCREDIT", 1.0),
+    "FNYR_BGCR_A": ("BGCR", 1.0),
+    "FNYR_TGCR_A": ("TGCR", 1.0),
     "Tri_Party_Overnight_Average_Rate": ("REPO-TRI_AR_OO-P", 1.0),
-    "REPO_DVP_AR_OO_P": ("REPO-DVP_AR_OO-P", 1.0), "REPO_GCF_AR_OO_P": ("REPO-GCF_AR_OO-P", 1.0),
-    "REPO_TRI_TV_OO_P": ("REPO-TRI_TV_OO-P", 1e-9), "REPO_TRI_TV_TOT_P": ("REPO-TRI_TV_TOT-P", 1e-9),
-    "REPO_DVP_TV_OO_P": ("REPO-DVP_TV_OO-P", 1e-9), "REPO_DVP_TV_TOT_P": ("REPO-DVP_TV_TOT-P", 1e-9),
-    "REPO_DVP_OV_TOT_P": ("REPO-DVP_OV_TOT-P", 1e-9), "REPO_GCF_TV_OO_P": ("REPO-GCF_TV_OO-P", 1e-9),
+    "REPO_DVP_AR_OO_P": ("REPO-DVP_AR_OO-P", 1.0),
+    "REPO_GCF_AR_OO_P": ("REPO-GCF_AR_OO-P", 1.0),
+    "REPO_TRI_TV_OO_P": ("REPO-TRI_TV_OO-P", 1e-9),
+    "REPO_TRI_TV_TOT_P": ("REPO-TRI_TV_TOT-P", 1e-9),
+    "REPO_DVP_TV_OO_P": ("REPO-DVP_TV_OO-P", 1e-9),
+    "REPO_DVP_TV_TOT_P": ("REPO-DVP_TV_TOT-P", 1e-9),
+    "REPO_DVP_OV_TOT_P": ("REPO-DVP_OV_TOT-P", 1e-9),
+    "REPO_GCF_TV_OO_P": ("REPO-GCF_TV_OO-P", 1e-9),
     "REPO_GCF_TV_TOT_P": ("REPO-GCF_TV_TOT-P", 1e-9),
-    "TREAST": ("TREAST", 1.0), "WALCL": ("WALCL", 1.0), "TOTRESNS": ("TOTRESNS", 1.0),
-    "RRPONTSYD": ("RRPONTSYD", 1.0), "RPONTSYD": ("RPONTSYD", 1.0),
+    "TREAST": ("TREAST", 1.0),
+    "WALCL": ("WALCL", 1.0),
+    "TOTRESNS": ("TOTRESNS", 1.0),
+    "RRPONTSYD": ("RRPONTSYD", 1.0),
+    "RPONTSYD": ("RPONTSYD", 1.0),
 }
 PARQUET = "rates_repo_fed_balance_sheet_daily_1913_2025.parquet"
 SNAPSHOT_ORIGIN = "bundled snapshot (see snapshot/SOURCES.md)"
@@ -308,8 +329,14 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
     today = dt.date.today().isoformat()
 
     def prov(source, publisher, licence=LICENCE_US_GOV, retrieved="snapshot"):
-        return {"source": source, "publisher": publisher, "origin": SNAPSHOT_ORIGIN, "retrieved": retrieved,
-                "licence": licence, "loaded": today}
+        return {
+            "source": source,
+            "publisher": publisher,
+            "origin": SNAPSHOT_ORIGIN,
+            "retrieved": retrieved,
+            "licence": licence,
+            "loaded": today,
+        }
 
     out = []
     raw_name = "cftc_tff_treasury_futures_raw_2015_2026_partial.csv"
@@ -331,12 +358,27 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
 
     pq = parse_parquet(snapshot_path(PARQUET))
     for table, rows in _series_rows(pq, f"snapshot:{PARQUET}").items():
-        out.append((table, rows, prov(f"snapshot:{PARQUET}", "FRB, FRBNY (via FRED); OFR Short-term Funding Monitor",
-                                      LICENCE_NYFED)))
+        out.append(
+            (
+                table,
+                rows,
+                prov(
+                    f"snapshot:{PARQUET}",
+                    "FRB, FRBNY (via FRED); OFR Short-term Funding Monitor",
+                    LICENCE_NYFED,
+                ),
+            )
+        )
     for fname, series, scale, publisher, lic in [
         ("fred_sofr_2018_2025.csv", "SOFR", 1.0, "FRBNY via FRED", LICENCE_NYFED),
         ("fred_onrrp_takeup_2003_2025.csv", "RRPONTSYD", 1.0, "FRBNY via FRED", LICENCE_US_GOV),
-        ("fred_tga_1986_2025.csv", "WTREGEN", 1e-3, "FRB via FRED (USD mn converted to USD bn)", LICENCE_US_GOV),
+        (
+            "fred_tga_1986_2025.csv",
+            "WTREGEN",
+            1e-3,
+            "FRB via FRED (USD mn converted to USD bn)",
+            LICENCE_US_GOV,
+        ),
     ]:
         f = parsers.parse_fred_csv(snapshot_path(fname), series)
         f["series"] = series
@@ -344,22 +386,47 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
         for table, rows in _series_rows(f, f"snapshot:{fname}").items():
             out.append((table, rows, prov(f"snapshot:{fname}", publisher, lic)))
 
-    for fname in ("treasury_par_yield_curve_1990_2023.csv", "treasury_par_yield_curve_2024.csv",
-                  "treasury_par_yield_curve_2025.csv"):
+    for fname in (
+        "treasury_par_yield_curve_1990_2023.csv",
+        "treasury_par_yield_curve_2024.csv",
+        "treasury_par_yield_curve_2025.csv",
+    ):
         pc = parsers.parse_par_curve(snapshot_path(fname))
         out.append(("par_yield_curve", pc, prov(f"snapshot:{fname}", "US Treasury")))
 
     aname = "treasurydirect_auctions_1979_2025.csv"
-    out.append(("auctions", parsers.parse_auctions_csv(snapshot_path(aname)),
-                prov(f"snapshot:{aname}", "US Treasury (TreasuryDirect)")))
+    out.append(
+        (
+            "auctions",
+            parsers.parse_auctions_csv(snapshot_path(aname)),
+            prov(f"snapshot:{aname}", "US Treasury (TreasuryDirect)"),
+        )
+    )
     pname = "treasury_prices_2024-06-26.csv"
-    out.append(("security_prices", parsers.parse_fedinvest_prices(snapshot_path(pname), "2024-06-26"),
-                prov(f"snapshot:{pname}", "US Treasury, Bureau of the Fiscal Service (FedInvest)",
-                     retrieved="2024-06-26")))
+    out.append(
+        (
+            "security_prices",
+            parsers.parse_fedinvest_prices(snapshot_path(pname), "2024-06-26"),
+            prov(
+                f"snapshot:{pname}",
+                "US Treasury, Bureau of the Fiscal Service (FedInvest)",
+                retrieved="2024-06-26",
+            ),
+        )
+    )
     fname = "treasury_futures_close_2024-06-26.csv"
-    out.append(("futures_prices", parsers.parse_futures_closes(snapshot_path(fname), "2024-06-26"),
-                prov(f"snapshot:{fname}", "CME Group settlement prices (transcribed)", "CME Group data; factual prices",
-                     retrieved="2024-06-26")))
+    out.append(
+        (
+            "futures_prices",
+            parsers.parse_futures_closes(snapshot_path(fname), "2024-06-26"),
+            prov(
+                f"snapshot:{fname}",
+                "CME Group settlement prices (transcribed)",
+                "CME Group data; factual prices",
+                retrieved="2024-06-26",
+            ),
+        )
+    )
     return out
 
 
@@ -380,7 +447,9 @@ def build_from_snapshot(path: str | Path) -> Path:
                     # Later files win on overlapping keys (e.g. FRED's SOFR copy over the parquet's).
                     upsert(con, table, rows, prov, in_transaction=True)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('created_from', 'snapshot')")
-            con.execute("INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()])
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()]
+            )
         finally:
             con.close()
         stale_wal = path.with_name(path.name + ".wal")
@@ -394,4 +463,3 @@ def build_from_snapshot(path: str | Path) -> Path:
         if wal.exists():
             wal.unlink()
     return path
-

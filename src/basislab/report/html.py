@@ -58,7 +58,9 @@ def render(title: str, sections: list[Section], subtitle: str = "", footer: str 
     return "\n".join(parts)
 
 
-def write(path: str | Path, title: str, sections: list[Section], subtitle: str = "", footer: str = "") -> Path:
+def write(
+    path: str | Path, title: str, sections: list[Section], subtitle: str = "", footer: str = ""
+) -> Path:
     """Write a self-contained HTML report to ``path`` and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,9 +33,25 @@ from basislab.sim.scenario import (  # noqa: E402
 )
 
 __all__ = [
-    "BUCKETS", "IDENTITIES", "SEGMENTS", "Params", "Scenario", "SimResult", "State", "Static",
-    "audit", "audit_max", "compiled_runner", "list_presets", "load_scenario", "run_scenario",
-    "scenario_from_initial_conditions", "simulate", "step", "to_engine", "with_backstop",
+    "BUCKETS",
+    "IDENTITIES",
+    "SEGMENTS",
+    "Params",
+    "Scenario",
+    "SimResult",
+    "State",
+    "Static",
+    "audit",
+    "audit_max",
+    "compiled_runner",
+    "list_presets",
+    "load_scenario",
+    "run_scenario",
+    "scenario_from_initial_conditions",
+    "simulate",
+    "step",
+    "to_engine",
+    "with_backstop",
 ]
 
 CHUNK_PATHS = 256

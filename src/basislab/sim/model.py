@@ -338,19 +338,49 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0
     st = State(
-        q=q, fut=fut, debt=debt, im=im, cash=cash, bills=bills, other=other,
-        bs_loan=jnp.zeros(n), pend=jnp.zeros(n), alive=jnp.ones(n), wshare=wshare,
-        lev_limit=lev_actual * params.lev_limit_mult, cash_target=cash, e0=jnp.zeros(n),
+        q=q,
+        fut=fut,
+        debt=debt,
+        im=im,
+        cash=cash,
+        bills=bills,
+        other=other,
+        bs_loan=jnp.zeros(n),
+        pend=jnp.zeros(n),
+        alive=jnp.ones(n),
+        wshare=wshare,
+        lev_limit=lev_actual * params.lev_limit_mult,
+        cash_target=cash,
+        e0=jnp.zeros(n),
         pnl=jnp.zeros(n),
-        y=jnp.zeros(k), xd=jnp.zeros(k), ic=jnp.zeros(k), ifut=jnp.zeros(k), io=z, oret=z,
-        var=var0, f_last=f0, f_eod=f0, t=z,
-        cash_l=params.lender_cash * jnp.ones(s), claim_l=debt.sum(1), loss_l=jnp.zeros(s),
+        y=jnp.zeros(k),
+        xd=jnp.zeros(k),
+        ic=jnp.zeros(k),
+        ifut=jnp.zeros(k),
+        io=z,
+        oret=z,
+        var=var0,
+        f_last=f0,
+        f_eod=f0,
+        t=z,
+        cash_l=params.lender_cash * jnp.ones(s),
+        claim_l=debt.sum(1),
+        loss_l=jnp.zeros(s),
         int_l=jnp.zeros(s),
-        cash_c=im.sum() + im_a + params.ccp_default_fund, loss_c=z,
-        g=g, cash_a=params.am_cash + z, im_a=im_a, pend_a=z,
-        h=params.outstanding - q.sum(1), cash_o=params.investor_cash + z,
-        bills_o=params.investor_bills + z, other_o=params.investor_other + z,
-        cash_b=params.backstop_cash + z, claim_b=z, loss_b=z, int_b=z,
+        cash_c=im.sum() + im_a + params.ccp_default_fund,
+        loss_c=z,
+        g=g,
+        cash_a=params.am_cash + z,
+        im_a=im_a,
+        pend_a=z,
+        h=params.outstanding - q.sum(1),
+        cash_o=params.investor_cash + z,
+        bills_o=params.investor_bills + z,
+        other_o=params.investor_other + z,
+        cash_b=params.backstop_cash + z,
+        claim_b=z,
+        loss_b=z,
+        int_b=z,
         cash_t=params.issuer_cash + z,
     )
     pr = prices(params, st, z, static.n_steps)
@@ -380,8 +410,9 @@ def draw_shocks(key: jax.Array, params: Params, static: Static) -> Shocks:
 # step kernels
 
 
-def market_move(params: Params, st: State, dy, dx, do, decay_share, s_old, s_new, n_steps
-                ) -> tuple[State, Prices]:
+def market_move(
+    params: Params, st: State, dy, dx, do, decay_share, s_old, s_new, n_steps
+) -> tuple[State, Prices]:
     """Exogenous news, impact decay and the pull to delivery between two windows; every fund's
     positions are revalued and the P&L booked in the flow ledger."""
     old = prices(params, st, s_old, n_steps)
@@ -455,8 +486,17 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
     def plan(est: Prices):
         v_est = _mv(st.q, est.p) / 100.0
         e_unit = v_est - dpost + ob.im_post
-        eq = (v_est - _mv(st.fut, est.f - st.f_last) / 100.0 + st.pend + cash0 + st.bills
-              + st.other * est.po + ob.im_post - dpost - st.bs_loan)
+        eq = (
+            v_est
+            - _mv(st.fut, est.f - st.f_last) / 100.0
+            + st.pend
+            + cash0
+            + st.bills
+            + st.other * est.po
+            + ob.im_post
+            - dpost
+            - st.bs_loan
+        )
         s_bills = jnp.minimum(st.bills, need)
         r1 = need - s_bills
         bs_cap = params.bs_on * _pos(params.bs_ltv * v_est - st.bs_loan)
@@ -481,8 +521,16 @@ def fund_window(params: Params, st: State, pre: Prices, ob: Obligations, s, stat
 
     def clear(pl):
         _, _, n_oth, u, _, _ = pl
-        return _clear(params, st, pre, _vm(u, st.q) * pre.p / 100.0, _vm(u, st.fut) * pre.f / 100.0,
-                      n_oth.sum() * pre.po, s, static.n_steps)
+        return _clear(
+            params,
+            st,
+            pre,
+            _vm(u, st.q) * pre.p / 100.0,
+            _vm(u, st.fut) * pre.f / 100.0,
+            n_oth.sum() * pre.po,
+            s,
+            static.n_steps,
+        )
 
     first = plan(pre)
 
@@ -526,9 +574,18 @@ def _settle_quiet(st: State, pre: Prices, ob: Obligations, pay_in, pay_out, gap,
     k, sgm = st.q.shape[0], st.debt.shape[0]
     z = jnp.zeros(())
     flows = WindowFlows(
-        sold_unwind=jnp.zeros(k), sold_default=jnp.zeros(k), fut_bought=jnp.zeros(k),
-        bills_sold=s_bills.sum(), other_sold=z, bs_drawn=d_bs.sum(), new_defaults=z,
-        cash_need=(pay_out * a).sum(), gap=gap.sum(), loss_l=jnp.zeros(sgm), loss_c=z, loss_b=z,
+        sold_unwind=jnp.zeros(k),
+        sold_default=jnp.zeros(k),
+        fut_bought=jnp.zeros(k),
+        bills_sold=s_bills.sum(),
+        other_sold=z,
+        bs_drawn=d_bs.sum(),
+        new_defaults=z,
+        cash_need=(pay_out * a).sum(),
+        gap=gap.sum(),
+        loss_l=jnp.zeros(sgm),
+        loss_c=z,
+        loss_b=z,
     )
     return st, pre, flows
 
@@ -599,7 +656,7 @@ def _settle(params, st, pre, ob, s, static, plan, clear, first, pay_in, pay_out,
         no_defaults,
     )
 
-    keep = (1.0 - u)  # dead funds keep nothing; survivors keep 1 - u
+    keep = 1.0 - u  # dead funds keep nothing; survivors keep 1 - u
     new_fut = st.fut * keep
     fund_int = ir.sum(0) + ib
     pnl = st.pnl - fund_int + (loss_l.sum(0) + loss_c + loss_b)
@@ -667,8 +724,15 @@ def morning_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligati
     im_req = _mv(st.fut, m * pr.f) / 100.0
     im_call = (im_req - st.im) * a
     s, n = st.debt.shape
-    ob = Obligations(repo_call, st.debt - repo_call, im_call, st.im + im_call, jnp.zeros(n),
-                     jnp.zeros((s, n)), jnp.zeros(n))
+    ob = Obligations(
+        repo_call,
+        st.debt - repo_call,
+        im_call,
+        st.im + im_call,
+        jnp.zeros(n),
+        jnp.zeros((s, n)),
+        jnp.zeros(n),
+    )
     # asset managers meet their IM call from cash
     im_a_req = st.g @ (m * pr.f) / 100.0
     call_a = im_a_req - st.im_a
@@ -689,14 +753,26 @@ def eod_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligations,
     vm_a = st.pend_a + mtm_a
     rates = repo_rates(params, st)
     s, n = st.debt.shape
-    ob = Obligations(jnp.zeros((s, n)), st.debt, jnp.zeros(n), st.im, -vm,
-                     st.debt * rates[:, None] * dt, st.bs_loan * params.bs_rate * dt)
+    ob = Obligations(
+        jnp.zeros((s, n)),
+        st.debt,
+        jnp.zeros(n),
+        st.im,
+        -vm,
+        st.debt * rates[:, None] * dt,
+        st.bs_loan * params.bs_rate * dt,
+    )
     st = st._replace(
-        cash=st.cash + cpn_f, pnl=st.pnl + cpn_f, cash_o=st.cash_o + cpn_o,
+        cash=st.cash + cpn_f,
+        pnl=st.pnl + cpn_f,
+        cash_o=st.cash_o + cpn_o,
         cash_t=st.cash_t - cpn_f.sum() - cpn_o,
-        cash_a=st.cash_a + vm_a, cash_c=st.cash_c - vm_a, pend_a=jnp.zeros(()),
+        cash_a=st.cash_a + vm_a,
+        cash_c=st.cash_c - vm_a,
+        pend_a=jnp.zeros(()),
         # the funds' VM is an obligation of the window; the settlement price resets now
-        pend=jnp.zeros_like(st.pend), f_last=pr.f,
+        pend=jnp.zeros_like(st.pend),
+        f_last=pr.f,
     )
     # variation margin on open positions sums to zero when longs equal shorts
     return ob, st, {"repo_rate": rates, "vm_open_net": mtm_a - (mtm * a).sum()}
@@ -706,8 +782,9 @@ def repay_backstop(st: State) -> tuple[State, jax.Array]:
     """Funds with cash above their normal buffer repay the backstop (end of day)."""
     rep = jnp.minimum(st.bs_loan, jnp.maximum(0.0, st.cash - st.cash_target)) * st.alive
     tot = rep.sum()
-    return st._replace(cash=st.cash - rep, bs_loan=st.bs_loan - rep, cash_b=st.cash_b + tot,
-                       claim_b=st.claim_b - tot), tot
+    return st._replace(
+        cash=st.cash - rep, bs_loan=st.bs_loan - rep, cash_b=st.cash_b + tot, claim_b=st.claim_b - tot
+    ), tot
 
 
 def update_volatility(params: Params, st: State, pr: Prices) -> State:
@@ -731,7 +808,13 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
     """Aggregates whose conservation the audit checks (compared with their initial values)."""
     eq = fund_equity(st, pr)
     return {
-        "cash_total": st.cash.sum() + st.cash_l.sum() + st.cash_c + st.cash_a + st.cash_o + st.cash_b + st.cash_t,
+        "cash_total": st.cash.sum()
+        + st.cash_l.sum()
+        + st.cash_c
+        + st.cash_a
+        + st.cash_o
+        + st.cash_b
+        + st.cash_t,
         "bonds_total": st.q.sum(1) + st.h,
         "bills_total": st.bills.sum() + st.bills_o,
         "other_total": st.other.sum() + st.other_o,

@@ -16,19 +16,38 @@ from basislab.sim.scenario import Scenario
 _QUANTILES = ("p10", "p50", "p90")
 #: dims of each output after (path, step)
 _DIMS = {
-    "cash_price": ("bucket",), "futures_price": ("bucket",), "gross_basis": ("bucket",),
-    "yield_change_bp": ("bucket",), "fund_repo_debt": ("segment",), "lender_losses": ("segment",),
-    "haircut": ("segment",), "repo_refusal": ("segment",), "im_rate": ("bucket",),
-    "repo_rate": ("segment",), "sold_unwind": ("bucket",), "sold_default": ("bucket",),
-    "futures_bought": ("bucket",), "equity_ratio_q": ("quantile",), "cash_ratio_q": ("quantile",),
+    "cash_price": ("bucket",),
+    "futures_price": ("bucket",),
+    "gross_basis": ("bucket",),
+    "yield_change_bp": ("bucket",),
+    "fund_repo_debt": ("segment",),
+    "lender_losses": ("segment",),
+    "haircut": ("segment",),
+    "repo_refusal": ("segment",),
+    "im_rate": ("bucket",),
+    "repo_rate": ("segment",),
+    "sold_unwind": ("bucket",),
+    "sold_default": ("bucket",),
+    "futures_bought": ("bucket",),
+    "equity_ratio_q": ("quantile",),
+    "cash_ratio_q": ("quantile",),
     "leverage_q": ("quantile",),
 }
 _UNITS = {
-    "cash_price": "per 100 face", "futures_price": "per 100 face", "gross_basis": "price points (P - CF f)",
-    "yield_change_bp": "bp", "haircut": "fraction", "repo_rate": "decimal p.a.", "im_rate": "fraction of notional",
-    "equity_ratio_q": "equity / initial equity", "cash_ratio_q": "cash / initial equity",
-    "leverage_q": "gross position / equity", "stress": "vol / calm vol", "funds_alive": "count",
-    "new_defaults": "count", "other_price": "index",
+    "cash_price": "per 100 face",
+    "futures_price": "per 100 face",
+    "gross_basis": "price points (P - CF f)",
+    "yield_change_bp": "bp",
+    "haircut": "fraction",
+    "repo_rate": "decimal p.a.",
+    "im_rate": "fraction of notional",
+    "equity_ratio_q": "equity / initial equity",
+    "cash_ratio_q": "cash / initial equity",
+    "leverage_q": "gross position / equity",
+    "stress": "vol / calm vol",
+    "funds_alive": "count",
+    "new_defaults": "count",
+    "other_price": "index",
 }
 
 
@@ -58,7 +77,7 @@ class SimResult:
         drop = (1.0 - o["cash_price"] / p0).max(1) * 100.0
         widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max(1)
         per_bucket = lambda a: {b: round(float(v), 6) for b, v in zip(BUCKETS, a.mean(0), strict=True)}  # noqa: E731
-        sales = (o["sold_unwind"].sum((1, 2)) + o["sold_default"].sum((1, 2)))
+        sales = o["sold_unwind"].sum((1, 2)) + o["sold_default"].sum((1, 2))
         mean = lambda a: round(float(np.mean(a)), 6)  # noqa: E731
         return {
             "scenario": self.scenario.name,
@@ -85,8 +104,13 @@ class SimResult:
     # -- time series -----------------------------------------------------------------------------
     def to_xarray(self) -> xr.Dataset:
         """All outputs as an :class:`xarray.Dataset` with dims (path, step, bucket|segment|quantile)."""
-        coords = {"path": np.arange(self.paths), "step": np.arange(1, self.steps + 1),
-                  "bucket": list(BUCKETS), "segment": list(SEGMENTS), "quantile": list(_QUANTILES)}
+        coords = {
+            "path": np.arange(self.paths),
+            "step": np.arange(1, self.steps + 1),
+            "bucket": list(BUCKETS),
+            "segment": list(SEGMENTS),
+            "quantile": list(_QUANTILES),
+        }
         data = {}
         for name, arr in self.raw.outputs.items():
             dims = ("path", "step", *_DIMS.get(name, ()))
@@ -101,16 +125,27 @@ class SimResult:
         frames = []
         for name, arr in self.raw.outputs.items():
             dims = _DIMS.get(name, ())
-            labels = {"bucket": BUCKETS, "segment": SEGMENTS, "quantile": _QUANTILES}[dims[0]] if dims else ("",)
+            labels = (
+                {"bucket": BUCKETS, "segment": SEGMENTS, "quantile": _QUANTILES}[dims[0]] if dims else ("",)
+            )
             a = arr.reshape(arr.shape[0], arr.shape[1], -1)
             stats = {
-                "mean": a.mean(0), "p05": np.percentile(a, 5, axis=0),
-                "p50": np.percentile(a, 50, axis=0), "p95": np.percentile(a, 95, axis=0),
+                "mean": a.mean(0),
+                "p05": np.percentile(a, 5, axis=0),
+                "p50": np.percentile(a, 50, axis=0),
+                "p95": np.percentile(a, 95, axis=0),
             }
             steps = np.repeat(np.arange(1, a.shape[1] + 1), a.shape[2])
             lab = np.tile(np.asarray(labels, dtype=object), a.shape[1])
-            frames.append(pd.DataFrame({
-                "variant": self.variant, "step": steps, "variable": name, "label": lab,
-                **{k: v.reshape(-1) for k, v in stats.items()},
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "variant": self.variant,
+                        "step": steps,
+                        "variable": name,
+                        "label": lab,
+                        **{k: v.reshape(-1) for k, v in stats.items()},
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)

@@ -44,23 +44,51 @@ class BucketConfig(_Model):
     ctd_coupon_pct: float = Field(ge=0.0, le=20.0, json_schema_extra={"source": "TreasuryDirect CTD terms"})
     ctd_maturity: date
     ctd_yield_pct: float = _f(None, "treasury_par_yield_curve_2025 (snapshot)", ge=-2.0, le=20.0)
-    yield_vol_bp: float = _f(6.0, "ust10y_path_mar2020 (calm-period daily changes)", "daily yield vol, bp", gt=0, le=100)
-    impact_bp_per_bn: float = _f(0.12, "D'Amico & King (2013): 0.07-0.17 bp per USD bn", "yield impact per USD bn sold", ge=0, le=50)
-    outstanding_usd_bn: float = _f(5000.0, "debt_public_2024q3 (28.3tn split across four buckets; assumption)", gt=0)
-    im_floor_pct: float | None = _f(None, "floor = calm-market IM (anti-procyclicality); cme_margin_tu, cme_margin_ty_2011", ge=0, le=50)
+    yield_vol_bp: float = _f(
+        6.0, "ust10y_path_mar2020 (calm-period daily changes)", "daily yield vol, bp", gt=0, le=100
+    )
+    impact_bp_per_bn: float = _f(
+        0.12, "D'Amico & King (2013): 0.07-0.17 bp per USD bn", "yield impact per USD bn sold", ge=0, le=50
+    )
+    outstanding_usd_bn: float = _f(
+        5000.0, "debt_public_2024q3 (28.3tn split across four buckets; assumption)", gt=0
+    )
+    im_floor_pct: float | None = _f(
+        None, "floor = calm-market IM (anti-procyclicality); cme_margin_tu, cme_margin_ty_2011", ge=0, le=50
+    )
 
 
 def _default_buckets() -> dict[str, BucketConfig]:
     return {
         # impact: D'Amico & King (2013) range 0.07-0.17 bp per USD bn, rising with maturity
-        "2y": BucketConfig(root="TU", ctd_coupon_pct=3.5, ctd_maturity=date(2027, 10, 31), yield_vol_bp=5.0,
-                           impact_bp_per_bn=0.07),
-        "5y": BucketConfig(root="FV", ctd_coupon_pct=3.75, ctd_maturity=date(2030, 8, 31), yield_vol_bp=6.0,
-                           impact_bp_per_bn=0.10),
-        "10y": BucketConfig(root="TY", ctd_coupon_pct=4.0, ctd_maturity=date(2032, 7, 31), yield_vol_bp=6.5,
-                            impact_bp_per_bn=0.13),
-        "long": BucketConfig(root="US", ctd_coupon_pct=4.25, ctd_maturity=date(2043, 11, 15), yield_vol_bp=6.5,
-                             impact_bp_per_bn=0.17),
+        "2y": BucketConfig(
+            root="TU",
+            ctd_coupon_pct=3.5,
+            ctd_maturity=date(2027, 10, 31),
+            yield_vol_bp=5.0,
+            impact_bp_per_bn=0.07,
+        ),
+        "5y": BucketConfig(
+            root="FV",
+            ctd_coupon_pct=3.75,
+            ctd_maturity=date(2030, 8, 31),
+            yield_vol_bp=6.0,
+            impact_bp_per_bn=0.10,
+        ),
+        "10y": BucketConfig(
+            root="TY",
+            ctd_coupon_pct=4.0,
+            ctd_maturity=date(2032, 7, 31),
+            yield_vol_bp=6.5,
+            impact_bp_per_bn=0.13,
+        ),
+        "long": BucketConfig(
+            root="US",
+            ctd_coupon_pct=4.25,
+            ctd_maturity=date(2043, 11, 15),
+            yield_vol_bp=6.5,
+            impact_bp_per_bn=0.17,
+        ),
     }
 
 
@@ -70,14 +98,27 @@ class MarketConfig(_Model):
     sofr_pct: float = _f(4.22, "sofr_oct_nov_2025 / sofr_iorb_oct31_2025", ge=-1, le=20)
     iorb_pct: float = _f(3.90, "sofr_iorb_oct31_2025", ge=-1, le=20)
     yield_corr: float = _f(0.9, "assumption (level factor dominates Treasury moves)", ge=0, le=1)
-    impact_stress_slope: float = _f(2.0, "Duffie, Fleming, Keane, Nelson, Shachar, Van Tassel (2023): illiquidity rises with vol", ge=0, le=100)
-    futures_impact_ratio: float = _f(0.5, "fut_market_size_2022 (futures deeper per unwind dollar; assumption)", ge=0, le=10)
+    impact_stress_slope: float = _f(
+        2.0,
+        "Duffie, Fleming, Keane, Nelson, Shachar, Van Tassel (2023): illiquidity rises with vol",
+        ge=0,
+        le=100,
+    )
+    futures_impact_ratio: float = _f(
+        0.5, "fut_market_size_2022 (futures deeper per unwind dollar; assumption)", ge=0, le=10
+    )
     resilience_per_day: float = _f(0.1, "assumption (impact half-life about a week)", ge=0, le=1)
-    overnight_share: float = _f(0.5, "assumption (half of each day's news arrives before the morning window)", ge=0, le=1)
+    overnight_share: float = _f(
+        0.5, "assumption (half of each day's news arrives before the morning window)", ge=0, le=1
+    )
     dislocation_half_life_days: float = _f(10.0, "assumption", gt=0, le=1000)
-    net_basis_pct_pa: float = _f(0.2, "basis_return_2018_2020", "futures richness net of carry, % p.a.", ge=-5, le=5)
+    net_basis_pct_pa: float = _f(
+        0.2, "basis_return_2018_2020", "futures richness net of carry, % p.a.", ge=-5, le=5
+    )
     other_vol_pct: float = _f(0.5, "assumption (daily vol of funds' other risky assets)", ge=0, le=20)
-    other_impact_pct_per_bn: float = _f(0.02, "firesale_impact_default_inet (scaled to a USD bn market)", ge=0, le=10)
+    other_impact_pct_per_bn: float = _f(
+        0.02, "firesale_impact_default_inet (scaled to a USD bn market)", ge=0, le=10
+    )
 
     @model_validator(mode="after")
     def _buckets_complete(self) -> MarketConfig:
@@ -89,10 +130,16 @@ class MarketConfig(_Model):
 
 
 class FundsConfig(_Model):
-    count: int = _f(100, "top50_concentration_2020 (a few dozen funds hold most of the trade)", ge=1, le=100_000)
+    count: int = _f(
+        100, "top50_concentration_2020 (a few dozen funds hold most of the trade)", ge=1, le=100_000
+    )
     total_position_usd_bn: float = _f(830.0, "bt_size_2025q3", gt=0, le=100_000)
-    size_pareto_alpha: float = _f(1.2, "top50_concentration_2020 (heavy-tailed sizes; assumption for the tail index)", gt=0.1, le=20)
-    leverage_median: float = _f(56.0, "hf_ust_repo_leverage_dec2022", "gross position / trade equity", ge=1.0, le=500)
+    size_pareto_alpha: float = _f(
+        1.2, "top50_concentration_2020 (heavy-tailed sizes; assumption for the tail index)", gt=0.1, le=20
+    )
+    leverage_median: float = _f(
+        56.0, "hf_ust_repo_leverage_dec2022", "gross position / trade equity", ge=1.0, le=500
+    )
     leverage_dispersion: float = _f(0.3, "assumption (log-normal spread)", ge=0, le=3)
     bucket_mix: dict[str, float] = _f({"2y": 0.4, "5y": 0.3, "10y": 0.2, "long": 0.1}, "maturity_mix_shorts")
     mix_concentration: float = _f(20.0, "assumption (Dirichlet dispersion of fund mixes)", gt=0, le=1e6)
@@ -100,25 +147,37 @@ class FundsConfig(_Model):
     bilateral_concentration: float = _f(10.0, "assumption (Beta dispersion)", gt=0, le=1e6)
     min_buffer_pct: float = _f(0.3, "assumption (minimum free liquidity, % of gross position)", ge=0, le=100)
     cash_share: float = _f(0.5, "assumption (free liquidity split cash / bills)", ge=0, le=1)
-    other_assets_ratio: float = _f(0.5, "hf_balance_sheet_leverage_top50 (multi-strategy books; assumption)", ge=0, le=100)
-    leverage_limit_multiple: float = _f(2.0, "Cont & Schaanning (2017) leverage threshold (assumption for the multiple)", gt=1, le=100)
+    other_assets_ratio: float = _f(
+        0.5, "hf_balance_sheet_leverage_top50 (multi-strategy books; assumption)", ge=0, le=100
+    )
+    leverage_limit_multiple: float = _f(
+        2.0, "Cont & Schaanning (2017) leverage threshold (assumption for the multiple)", gt=1, le=100
+    )
     deleverage_target_ratio: float = _f(0.95, "cs_market_depth_example (lambda_target_ratio)", gt=0, le=1)
     oversell: float = _f(0.05, "assumption (safety margin when raising cash)", ge=0, le=1)
 
     @model_validator(mode="after")
     def _mix(self) -> FundsConfig:
         _require_bucket_keys("bucket_mix", self.bucket_mix)
-        if any(v < 0 for v in self.bucket_mix.values()) or not math.isclose(sum(self.bucket_mix.values()), 1.0, abs_tol=1e-6):
+        if any(v < 0 for v in self.bucket_mix.values()) or not math.isclose(
+            sum(self.bucket_mix.values()), 1.0, abs_tol=1e-6
+        ):
             raise ValueError("bucket_mix shares must be >= 0 and sum to 1")
         return self
 
 
 class SegmentConfig(_Model):
     haircut_pct: float = Field(ge=-2.0, le=50.0, description="base haircut; floor -2% (nccbr_haircut_dist)")
-    haircut_price_slope: float = Field(ge=0, le=100, description="haircut rise per unit price fall (INET h0 + a(1-p/p0))")
-    haircut_vol_slope_pct: float = Field(ge=0, le=50, description="haircut rise (pp) per unit of stress above 1")
+    haircut_price_slope: float = Field(
+        ge=0, le=100, description="haircut rise per unit price fall (INET h0 + a(1-p/p0))"
+    )
+    haircut_vol_slope_pct: float = Field(
+        ge=0, le=50, description="haircut rise (pp) per unit of stress above 1"
+    )
     haircut_max_pct: float = Field(ge=0, le=100)
-    refusal_slope: float = Field(ge=0, le=1, description="share of repo not rolled per unit of stress above 1")
+    refusal_slope: float = Field(
+        ge=0, le=1, description="share of repo not rolled per unit of stress above 1"
+    )
     refusal_max: float = Field(ge=0, lt=1)
     spread_bp: float = Field(ge=-100, le=1000, description="repo rate over SOFR")
     source: str = "assumption"
@@ -126,40 +185,70 @@ class SegmentConfig(_Model):
 
 class RepoConfig(_Model):
     bilateral: SegmentConfig = _f(
-        SegmentConfig(haircut_pct=0.0, haircut_price_slope=0.5, haircut_vol_slope_pct=0.5, haircut_max_pct=5.0,
-                      refusal_slope=0.01, refusal_max=0.2, spread_bp=5.0,
-                      source="nccbr_haircut_dist, zero_haircut_share_pf; slopes: INET resilience haircut rule (assumption)"),
-        "nccbr_haircut_dist")
+        SegmentConfig(
+            haircut_pct=0.0,
+            haircut_price_slope=0.5,
+            haircut_vol_slope_pct=0.5,
+            haircut_max_pct=5.0,
+            refusal_slope=0.01,
+            refusal_max=0.2,
+            spread_bp=5.0,
+            source="nccbr_haircut_dist, zero_haircut_share_pf; slopes: INET resilience haircut rule (assumption)",
+        ),
+        "nccbr_haircut_dist",
+    )
     triparty: SegmentConfig = _f(
-        SegmentConfig(haircut_pct=2.0, haircut_price_slope=1.0, haircut_vol_slope_pct=1.0, haircut_max_pct=10.0,
-                      refusal_slope=0.005, refusal_max=0.1, spread_bp=0.0,
-                      source="triparty_haircut; slopes: Brunnermeier & Pedersen (2009) VaR margins (assumption)"),
-        "triparty_haircut")
-    stress_spread_bp: float = _f(5.0, "sofr_sep2019 (spikes of hundreds of bp under stress; assumption per unit stress)", ge=0, le=5000)
+        SegmentConfig(
+            haircut_pct=2.0,
+            haircut_price_slope=1.0,
+            haircut_vol_slope_pct=1.0,
+            haircut_max_pct=10.0,
+            refusal_slope=0.005,
+            refusal_max=0.1,
+            spread_bp=0.0,
+            source="triparty_haircut; slopes: Brunnermeier & Pedersen (2009) VaR margins (assumption)",
+        ),
+        "triparty_haircut",
+    )
+    stress_spread_bp: float = _f(
+        5.0, "sofr_sep2019 (spikes of hundreds of bp under stress; assumption per unit stress)", ge=0, le=5000
+    )
 
 
 class ClearingConfig(_Model):
     ewma_lambda: float = _f(0.94, "RiskMetrics (1996) EWMA", gt=0, lt=1)
     z: float = _f(2.33, "99% one-tailed normal quantile", gt=0, le=10)
-    mpor_days: float = _f(2.0, "CFTC minimum for futures (1-2 days); cme_margin_ty_2011 level check", gt=0, le=20)
-    default_fund_usd_bn: float = _f(10.0, "assumption (CME Base guaranty fund order of magnitude)", ge=0, le=1e5)
+    mpor_days: float = _f(
+        2.0, "CFTC minimum for futures (1-2 days); cme_margin_ty_2011 level check", gt=0, le=20
+    )
+    default_fund_usd_bn: float = _f(
+        10.0, "assumption (CME Base guaranty fund order of magnitude)", ge=0, le=1e5
+    )
 
 
 class BackstopConfig(_Model):
     enabled: bool = _f(False, "the counterfactual of model-equations.md section 5")
     ltv_pct: float = _f(10.0, "assumption (enough to bridge margin calls on a hedged book)", ge=0, le=100)
     rate_spread_bp: float = _f(25.0, "assumption (SRF-like rate above SOFR)", ge=-100, le=2000)
-    capacity_usd_bn: float = _f(500.0, "fed_purchases_mar15_31 (order of the Fed's 2020 response)", ge=0, le=1e6)
+    capacity_usd_bn: float = _f(
+        500.0, "fed_purchases_mar15_31 (order of the Fed's 2020 response)", ge=0, le=1e6
+    )
 
 
 class ShockConfig(_Model):
     start_day: int = _f(5, "assumption", ge=0)
     duration_days: int = _f(7, "ust10y_rise_mar9_18 (Mar 9-18 2020: 7 business days)", ge=1)
-    yield_bp: dict[str, float] = _f({"2y": 35.0, "5y": 55.0, "10y": 64.0, "long": 60.0},
-                                    "ust10y_rise_mar9_18 (10y); ust30y_apr2025_week (long); assumption (2y, 5y)")
-    cash_dislocation_bp: dict[str, float] = _f({"2y": 15.0, "5y": 40.0, "10y": 60.0, "long": 90.0},
-                                               "Schrimpf, Shin & Sushko (2020, BIS Bulletin 2): cash cheapened vs futures (assumption for size)")
-    other_assets_pct: float = _f(0.0, "model-equations.md section 6 (dash for cash; assumption for size)", ge=-99, le=1000)
+    yield_bp: dict[str, float] = _f(
+        {"2y": 35.0, "5y": 55.0, "10y": 64.0, "long": 60.0},
+        "ust10y_rise_mar9_18 (10y); ust30y_apr2025_week (long); assumption (2y, 5y)",
+    )
+    cash_dislocation_bp: dict[str, float] = _f(
+        {"2y": 15.0, "5y": 40.0, "10y": 60.0, "long": 90.0},
+        "Schrimpf, Shin & Sushko (2020, BIS Bulletin 2): cash cheapened vs futures (assumption for size)",
+    )
+    other_assets_pct: float = _f(
+        0.0, "model-equations.md section 6 (dash for cash; assumption for size)", ge=-99, le=1000
+    )
     vol_multiplier: float = _f(3.0, "ust10y_path_mar2020 (daily moves 3x calm)", ge=0, le=100)
 
     @model_validator(mode="after")
@@ -171,7 +260,10 @@ class ShockConfig(_Model):
 
 class PlayersConfig(_Model):
     am_cash_usd_bn: float = _f(300.0, "assumption (asset managers' liquidity for VM)", ge=0)
-    lender_cash_usd_bn: dict[str, float] = _f({"bilateral": 2000.0, "triparty": 1500.0}, "hf_repo_q4_2024 (lenders able to fund 2.5tn; assumption for the split)")
+    lender_cash_usd_bn: dict[str, float] = _f(
+        {"bilateral": 2000.0, "triparty": 1500.0},
+        "hf_repo_q4_2024 (lenders able to fund 2.5tn; assumption for the split)",
+    )
     investor_cash_usd_bn: float = _f(5000.0, "assumption (end investors' cash)", ge=0)
     investor_bills_usd_bn: float = _f(6000.0, "assumption (bills outstanding order)", ge=0)
     investor_other_usd_bn: float = _f(10000.0, "assumption", ge=0)
@@ -207,7 +299,8 @@ class Scenario(_Model):
         if self.shock.start_day + self.shock.duration_days > self.horizon_days:
             raise ValueError(
                 f"shock days {self.shock.start_day}..{self.shock.start_day + self.shock.duration_days} "
-                f"exceed horizon_days={self.horizon_days}")
+                f"exceed horizon_days={self.horizon_days}"
+            )
         return self
 
 
@@ -244,7 +337,9 @@ def _read_yaml(path: Path) -> dict:
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"scenario file {path.name} must hold a mapping of fields, got {type(data).__name__}")
+        raise ScenarioError(
+            f"scenario file {path.name} must hold a mapping of fields, got {type(data).__name__}"
+        )
     return data
 
 
@@ -257,8 +352,10 @@ def raw_scenario(name_or_path: str | Path) -> dict:
         return _read_yaml(p)
     candidate = presets_dir() / f"{name_or_path}.yaml"
     if not candidate.exists():
-        raise ScenarioError(f"unknown scenario {str(name_or_path)!r}; presets: {', '.join(list_presets())}, "
-                            "today[@YYYY-MM-DD] (from data), or a path to a .yaml file")
+        raise ScenarioError(
+            f"unknown scenario {str(name_or_path)!r}; presets: {', '.join(list_presets())}, "
+            "today[@YYYY-MM-DD] (from data), or a path to a .yaml file"
+        )
     return _read_yaml(candidate)
 
 
@@ -314,8 +411,9 @@ def with_backstop(sc: Scenario, enabled: bool) -> Scenario:
 # initial conditions from data (the data layer's ``initial_conditions`` dict)
 
 
-def scenario_from_initial_conditions(ic: dict, base: str = "seed-thesis",
-                                     overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+def scenario_from_initial_conditions(
+    ic: dict, base: str = "seed-thesis", overrides: list[str] | tuple[str, ...] = ()
+) -> Scenario:
     """Build a scenario from ``basislab.data.feeds.initial_conditions()``-shaped dict ``ic``.
 
     Uses ``basis_positions_usd_bn`` (bucket -> USD bn) for the size and mix of the book,
@@ -396,7 +494,9 @@ def bucket_terms(sc: Scenario) -> dict[str, np.ndarray]:
     for name, b in sc.market.buckets.items():
         years = (b.ctd_maturity - start).days / 365.25
         if years <= 0.25:
-            raise ScenarioError(f"market.buckets.{name}.ctd_maturity {b.ctd_maturity} is before the delivery month")
+            raise ScenarioError(
+                f"market.buckets.{name}.ctd_maturity {b.ctd_maturity} is before the delivery month"
+            )
         yld = (b.ctd_yield_pct if b.ctd_yield_pct is not None else b.ctd_coupon_pct) / 100
         p, dmod = _bond_price_dmod(b.ctd_coupon_pct / 100, yld, years)
         try:
@@ -429,11 +529,13 @@ def to_engine(sc: Scenario):
     sigma_y = np.array([x.yield_vol_bp for x in bks]) / 1e4
     impact_cash = bt["dmod"] * np.array([x.impact_bp_per_bn for x in bks]) / 1e4
     calm_im = sc.clearing.z * bt["dmod"] * sigma_y * math.sqrt(sc.clearing.mpor_days)
-    floors = np.array([calm_im[i] if x.im_floor_pct is None else x.im_floor_pct / 100 for i, x in enumerate(bks)])
+    floors = np.array(
+        [calm_im[i] if x.im_floor_pct is None else x.im_floor_pct / 100 for i, x in enumerate(bks)]
+    )
 
     sh = sc.shock
     days = np.zeros(T)
-    days[sh.start_day: sh.start_day + sh.duration_days] = 1.0
+    days[sh.start_day : sh.start_day + sh.duration_days] = 1.0
     per_day = days / sh.duration_days
     dy = per_day[:, None] * np.array([sh.yield_bp[k] for k in BUCKET_NAMES]) / 1e4
     dx = per_day[:, None] * np.array([sh.cash_dislocation_bp[k] for k in BUCKET_NAMES]) / 1e4
@@ -443,15 +545,28 @@ def to_engine(sc: Scenario):
 
     f = np.float64
     params = Params(
-        p0=bt["p0"], dmod=bt["dmod"], cf=bt["cf"], coupon=bt["coupon"], rho=rho, sigma_y=sigma_y,
-        yield_corr=f(sc.market.yield_corr), impact_cash=impact_cash,
+        p0=bt["p0"],
+        dmod=bt["dmod"],
+        cf=bt["cf"],
+        coupon=bt["coupon"],
+        rho=rho,
+        sigma_y=sigma_y,
+        yield_corr=f(sc.market.yield_corr),
+        impact_cash=impact_cash,
         impact_fut=impact_cash * sc.market.futures_impact_ratio,
-        impact_stress=f(sc.market.impact_stress_slope), resilience=f(sc.market.resilience_per_day),
+        impact_stress=f(sc.market.impact_stress_slope),
+        resilience=f(sc.market.resilience_per_day),
         overnight_share=f(sc.market.overnight_share),
         disloc_decay=f(1 - 0.5 ** (1 / sc.market.dislocation_half_life_days)),
-        sigma_other=f(sc.market.other_vol_pct / 100), impact_other=f(sc.market.other_impact_pct_per_bn / 100),
-        dy=dy, dx=dx, dother=dother, volmult=volmult,
-        ewma_lambda=f(sc.clearing.ewma_lambda), im_z=f(sc.clearing.z), im_mpor=f(sc.clearing.mpor_days),
+        sigma_other=f(sc.market.other_vol_pct / 100),
+        impact_other=f(sc.market.other_impact_pct_per_bn / 100),
+        dy=dy,
+        dx=dx,
+        dother=dother,
+        volmult=volmult,
+        ewma_lambda=f(sc.clearing.ewma_lambda),
+        im_z=f(sc.clearing.z),
+        im_mpor=f(sc.clearing.mpor_days),
         im_floor=floors,
         h0=np.array([s.haircut_pct for s in segs]) / 100,
         h_price=np.array([s.haircut_price_slope for s in segs], dtype=f),
@@ -459,25 +574,46 @@ def to_engine(sc: Scenario):
         h_max=np.array([s.haircut_max_pct for s in segs]) / 100,
         refuse_slope=np.array([s.refusal_slope for s in segs], dtype=f),
         refuse_max=np.array([s.refusal_max for s in segs], dtype=f),
-        repo_spread=spreads, repo_stress_spread=f(sc.repo.stress_spread_bp / 1e4), sofr=f(sofr),
-        total_position=f(sc.funds.total_position_usd_bn), pareto_alpha=f(sc.funds.size_pareto_alpha),
-        lev_median=f(sc.funds.leverage_median), lev_sigma=f(sc.funds.leverage_dispersion), mix=mix,
-        mix_conc=f(sc.funds.mix_concentration), bilat_share=f(b), bilat_conc=f(sc.funds.bilateral_concentration),
-        min_buffer=f(sc.funds.min_buffer_pct / 100), cash_share=f(sc.funds.cash_share),
-        other_ratio=f(sc.funds.other_assets_ratio), lev_limit_mult=f(sc.funds.leverage_limit_multiple),
-        lev_target_ratio=f(sc.funds.deleverage_target_ratio), oversell=f(sc.funds.oversell),
-        bs_on=f(1.0 if sc.backstop.enabled else 0.0), bs_ltv=f(sc.backstop.ltv_pct / 100),
+        repo_spread=spreads,
+        repo_stress_spread=f(sc.repo.stress_spread_bp / 1e4),
+        sofr=f(sofr),
+        total_position=f(sc.funds.total_position_usd_bn),
+        pareto_alpha=f(sc.funds.size_pareto_alpha),
+        lev_median=f(sc.funds.leverage_median),
+        lev_sigma=f(sc.funds.leverage_dispersion),
+        mix=mix,
+        mix_conc=f(sc.funds.mix_concentration),
+        bilat_share=f(b),
+        bilat_conc=f(sc.funds.bilateral_concentration),
+        min_buffer=f(sc.funds.min_buffer_pct / 100),
+        cash_share=f(sc.funds.cash_share),
+        other_ratio=f(sc.funds.other_assets_ratio),
+        lev_limit_mult=f(sc.funds.leverage_limit_multiple),
+        lev_target_ratio=f(sc.funds.deleverage_target_ratio),
+        oversell=f(sc.funds.oversell),
+        bs_on=f(1.0 if sc.backstop.enabled else 0.0),
+        bs_ltv=f(sc.backstop.ltv_pct / 100),
         bs_rate=f(sofr + sc.backstop.rate_spread_bp / 1e4),
         am_cash=f(sc.players.am_cash_usd_bn),
-        lender_cash=np.array([sc.players.lender_cash_usd_bn.get(k, 0.0) for k in ("bilateral", "triparty")], dtype=f),
-        investor_cash=f(sc.players.investor_cash_usd_bn), investor_bills=f(sc.players.investor_bills_usd_bn),
+        lender_cash=np.array(
+            [sc.players.lender_cash_usd_bn.get(k, 0.0) for k in ("bilateral", "triparty")], dtype=f
+        ),
+        investor_cash=f(sc.players.investor_cash_usd_bn),
+        investor_bills=f(sc.players.investor_bills_usd_bn),
         investor_other=f(sc.players.investor_other_usd_bn),
         outstanding=np.array([x.outstanding_usd_bn for x in bks], dtype=f),
-        ccp_default_fund=f(sc.clearing.default_fund_usd_bn), backstop_cash=f(sc.backstop.capacity_usd_bn),
+        ccp_default_fund=f(sc.clearing.default_fund_usd_bn),
+        backstop_cash=f(sc.backstop.capacity_usd_bn),
         issuer_cash=f(sc.players.issuer_cash_usd_bn),
     )
-    static = Static(n_funds=sc.funds.count, n_steps=T, fp_iters=sc.engine.fixed_point_iterations,
-                    record_distribution=sc.engine.record_distribution)
-    if np.any(params.outstanding < 0) or sc.funds.total_position_usd_bn * np.max(mix) > np.sum(params.outstanding):
+    static = Static(
+        n_funds=sc.funds.count,
+        n_steps=T,
+        fp_iters=sc.engine.fixed_point_iterations,
+        record_distribution=sc.engine.record_distribution,
+    )
+    if np.any(params.outstanding < 0) or sc.funds.total_position_usd_bn * np.max(mix) > np.sum(
+        params.outstanding
+    ):
         raise ScenarioError("market.buckets.*.outstanding_usd_bn must exceed the funds' holdings")
     return params, static

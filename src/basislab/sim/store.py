@@ -38,8 +38,16 @@ def _audit_table(variant: str, run: SimResult) -> pd.DataFrame:
     rows = []
     for ident, arr in audit(run).items():
         worst = arr.max(0)
-        rows.append(pd.DataFrame({"variant": variant, "identity": ident, "step": range(1, len(worst) + 1),
-                                  "max_residual": worst}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "variant": variant,
+                    "identity": ident,
+                    "step": range(1, len(worst) + 1),
+                    "max_residual": worst,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -48,8 +56,12 @@ def new_run_id(scenario: str, seed: int) -> str:
     return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', scenario)}-s{seed}-{stamp}"
 
 
-def save_runs(runs: dict[str, SimResult], out_dir: str | Path | None = None, parquet: bool = True,
-              run_id: str | None = None) -> tuple[str, Path]:
+def save_runs(
+    runs: dict[str, SimResult],
+    out_dir: str | Path | None = None,
+    parquet: bool = True,
+    run_id: str | None = None,
+) -> tuple[str, Path]:
     """Write a run (its variants) to DuckDB and, when ``parquet``, to Parquet files.
     Returns ``(run_id, folder)``."""
     first = next(iter(runs.values()))
@@ -60,11 +72,21 @@ def save_runs(runs: dict[str, SimResult], out_dir: str | Path | None = None, par
     au = pd.concat([_audit_table(v, r) for v, r in runs.items()], ignore_index=True)
     metrics = {v: r.metrics() for v, r in runs.items()}
     scen_yaml = yaml.safe_dump(first.scenario.model_dump(mode="json"), sort_keys=False)
-    meta = pd.DataFrame([{
-        "run_id": run_id, "scenario": first.scenario.name, "created": datetime.now(UTC).isoformat(),
-        "seed": first.seed, "paths": first.paths, "steps": first.steps,
-        "variants": ",".join(runs), "metrics_json": json.dumps(metrics), "scenario_yaml": scen_yaml,
-    }])
+    meta = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "scenario": first.scenario.name,
+                "created": datetime.now(UTC).isoformat(),
+                "seed": first.seed,
+                "paths": first.paths,
+                "steps": first.steps,
+                "variants": ",".join(runs),
+                "metrics_json": json.dumps(metrics),
+                "scenario_yaml": scen_yaml,
+            }
+        ]
+    )
     ts.insert(0, "run_id", run_id)
     au.insert(0, "run_id", run_id)
     with duckdb.connect(str(out / DB_NAME)) as con:
@@ -86,7 +108,9 @@ def save_runs(runs: dict[str, SimResult], out_dir: str | Path | None = None, par
 class StoredRun:
     """A run read back from Parquet or DuckDB."""
 
-    def __init__(self, run_id: str, metrics: dict, scenario: dict, timeseries: pd.DataFrame, audit_tbl: pd.DataFrame):
+    def __init__(
+        self, run_id: str, metrics: dict, scenario: dict, timeseries: pd.DataFrame, audit_tbl: pd.DataFrame
+    ):
         self.run_id, self.metrics, self.scenario = run_id, metrics, scenario
         self.timeseries, self.audit = timeseries, audit_tbl
 
@@ -101,12 +125,20 @@ def load_run(run: str | Path, out_dir: str | Path | None = None) -> StoredRun:
     p = Path(str(run))
     if p.is_dir() and (p / "metrics.json").exists():
         try:
-            return StoredRun(p.name, json.loads((p / "metrics.json").read_text()),
-                             yaml.safe_load((p / "scenario.yaml").read_text()),
-                             pd.read_parquet(p / "timeseries.parquet"), pd.read_parquet(p / "audit.parquet"))
+            return StoredRun(
+                p.name,
+                json.loads((p / "metrics.json").read_text()),
+                yaml.safe_load((p / "scenario.yaml").read_text()),
+                pd.read_parquet(p / "timeseries.parquet"),
+                pd.read_parquet(p / "audit.parquet"),
+            )
         except (OSError, ValueError) as exc:
             raise DataError(f"run folder {p} is incomplete or unreadable: {exc}") from None
-    home = Path(out_dir) if out_dir is not None else (p.parent if p.parent != Path(".") and p.parent.is_dir() else default_home())
+    home = (
+        Path(out_dir)
+        if out_dir is not None
+        else (p.parent if p.parent != Path(".") and p.parent.is_dir() else default_home())
+    )
     db = home / DB_NAME
     if not db.exists():
         raise ScenarioError(f"run {str(run)!r} is not a run folder and there is no database at {db}")
@@ -119,7 +151,9 @@ def load_run(run: str | Path, out_dir: str | Path | None = None) -> StoredRun:
             rid = row[0]
         meta = con.execute("SELECT metrics_json, scenario_yaml FROM runs WHERE run_id = ?", [rid]).fetchone()
         if meta is None:
-            ids = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5").fetchall()]
+            ids = [
+                r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY created DESC LIMIT 5").fetchall()
+            ]
             raise ScenarioError(f"unknown run {rid!r} in {db}; recent runs: {', '.join(ids) or 'none'}")
         ts = con.execute("SELECT * EXCLUDE (run_id) FROM timeseries WHERE run_id = ?", [rid]).df()
         au = con.execute("SELECT * EXCLUDE (run_id) FROM audit WHERE run_id = ?", [rid]).df()

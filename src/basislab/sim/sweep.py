@@ -30,8 +30,10 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
         key, sep, values = str(item).partition("=")
         vals = [v.strip() for v in values.split(",") if v.strip()]
         if not sep or not key.strip() or not vals:
-            raise ScenarioError(f"--grid {item!r} is not valid; expected path.to.param=v1,v2,... "
-                                "e.g. repo.bilateral.haircut_pct=0,1,2")
+            raise ScenarioError(
+                f"--grid {item!r} is not valid; expected path.to.param=v1,v2,... "
+                "e.g. repo.bilateral.haircut_pct=0,1,2"
+            )
         if key.strip() in grid:
             raise ScenarioError(f"--grid names {key.strip()!r} twice; give all its values in one --grid")
         grid[key.strip()] = vals
@@ -56,8 +58,13 @@ def _flatten(metrics: dict, prefix: str = "") -> dict:
     return out
 
 
-def run_point(scenario: str, point: Mapping[str, str], base_overrides: Sequence[str] = (),
-              paths: int | None = None, seed: int | None = None) -> list[dict]:
+def run_point(
+    scenario: str,
+    point: Mapping[str, str],
+    base_overrides: Sequence[str] = (),
+    paths: int | None = None,
+    seed: int | None = None,
+) -> list[dict]:
     """Run one grid point; one row per variant (``without_backstop``/``with_backstop`` or ``run``)
     with the point's parameters and the flattened metrics."""
     from basislab.sim import run_scenario
@@ -110,8 +117,13 @@ def _run_ray(scenario, points, overrides, paths, seed, address, progress) -> lis
     if started:
         # Ray spawns its daemons with fork+exec; JAX's warning about fork does not apply to exec.
         warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
-        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False,
-                 logging_level="ERROR", log_to_driver=False)
+        ray.init(
+            address=address,
+            ignore_reinit_error=True,
+            include_dashboard=False,
+            logging_level="ERROR",
+            log_to_driver=False,
+        )
     try:
         task = ray.remote(run_point)
         refs = [task.remote(scenario, p, list(overrides), paths, seed) for p in points]
