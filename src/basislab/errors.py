@@ -18,6 +18,10 @@ class NotDeliverableError(BasislabError):
     """A bond outside a contract's deliverable basket."""
 
 
+class DateError(BasislabError):
+    """A date outside the supported range (QuantLib: 1901-2199) or dates in an impossible order."""
+
+
 class PriceDataError(BasislabError):
     """A malformed, empty or non-positive price input."""
 

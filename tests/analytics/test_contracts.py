@@ -1,13 +1,14 @@
 """CME contract specs, delivery calendar, code parsing and deliverable-grade history."""
 
+import re
 from datetime import date
 
 import numpy as np
 import pytest
 
 from basislab.analytics import SPECS, contract, deliverable_basket, parse_contract
-from basislab.analytics.contracts import grade_mask
-from basislab.errors import DeliveryMonthError, UnknownContractError
+from basislab.analytics.contracts import grade_mask, listed_contracts
+from basislab.errors import BasislabError, DeliveryMonthError, UnknownContractError
 
 
 def test_specs():
@@ -43,18 +44,52 @@ def test_delivery_calendar(code, first, last_trade, last_delivery):
     "code, as_of, year",
     [
         ("TYU4", date(2024, 6, 26), 2024),
-        ("TYH4", date(2024, 6, 26), 2034),  # finished delivery: the next decade
+        ("TYM4", date(2024, 6, 26), 2024),  # in delivery until 2024-06-28
+        ("TYH5", date(2024, 6, 26), 2025),  # listed the day after TYM4's last trading day
         ("TYU4", date(2024, 9, 30), 2024),  # still in delivery on the last day
-        ("TYZ9", date(2024, 6, 26), 2029),
-        ("TYH0", date(2024, 6, 26), 2030),
-        ("TYU24", date(2031, 1, 1), 2024),  # two digits are explicit
-        ("z3nz5", date(2024, 6, 26), 2025),
+        ("FVZ4", date(2025, 1, 3), 2024),  # FV delivers to the 3rd business day of January
+        ("TYU24", date(2031, 1, 1), 2024),  # two digits are explicit and may name an expired one
+        ("z3nz4", date(2024, 6, 26), 2024),
     ],
 )
 def test_code_decade(code, as_of, year):
     c = parse_contract(code, as_of=as_of)
     assert c.year == year
     assert c.code == code.upper()[: len(c.root) + 1] + str(year % 10)
+
+
+@pytest.mark.parametrize(
+    "code, as_of, fragment",
+    [
+        # CME lists three consecutive quarterly contracts (contract specifications, "Listed
+        # Contracts"): on 2024-06-26 TYH4 (March 2024) has expired and March 2034 is not listed.
+        ("TYH4", date(2024, 6, 26), "TYH24"),
+        ("TYZ9", date(2024, 6, 26), "not listed"),
+        ("TYH0", date(2024, 6, 26), "not listed"),
+        ("TYZ99", date(2024, 6, 26), "2099-12"),
+        ("TYM5", date(2024, 6, 26), "TYH5 (2025-03)"),  # the fourth quarterly month is not listed yet
+        ("TYU4", date(1900, 1, 1), "out of range"),  # QuantLib starts at 1901
+        ("TYU4", date(1960, 1, 1), "no Treasury futures"),
+    ],
+)
+def test_unlisted_codes_refused(code, as_of, fragment):
+    with pytest.raises(BasislabError, match=re.escape(fragment)):
+        parse_contract(code, as_of=as_of)
+
+
+def test_listed_contracts_follow_cme_rule():
+    ty = [c.code for c in listed_contracts("TY", date(2024, 6, 26))]
+    assert ty == ["TYM4", "TYU4", "TYZ4", "TYH5"]  # M4 in delivery + three trading
+    assert [c.code for c in listed_contracts("TY", date(2024, 6, 18))] == ["TYM4", "TYU4", "TYZ4"]
+    assert [c.code for c in listed_contracts("FV", date(2024, 6, 26))] == ["FVM4", "FVU4", "FVZ4"]
+
+
+def test_dates_outside_quantlib_are_refused():
+    from basislab.analytics.calendar import settlement_date
+    from basislab.errors import DateError
+
+    with pytest.raises(DateError, match="out of range"):
+        settlement_date(date(1900, 1, 1))
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,19 @@ import QuantLib as ql
 GOVERNMENT_BOND = ql.UnitedStates(ql.UnitedStates.GovernmentBond)
 
 
+#: QuantLib's date range (``Date::minDate()`` 1901-01-01 to ``Date::maxDate()`` 2199-12-31).
+MIN_DATE, MAX_DATE = date(1901, 1, 1), date(2199, 12, 31)
+
+
 def to_ql(d: date) -> ql.Date:
-    """A Python ``date`` as a QuantLib ``Date``."""
+    """A Python ``date`` as a QuantLib ``Date``; a date outside QuantLib's range is a
+    :class:`~basislab.errors.DateError`, not QuantLib's ``RuntimeError``."""
+    if not MIN_DATE <= d <= MAX_DATE:
+        from basislab.errors import DateError
+
+        raise DateError(
+            f"date {d.isoformat()} is out of range; expected {MIN_DATE.isoformat()} to {MAX_DATE.isoformat()}"
+        )
     return ql.Date(d.day, d.month, d.year)
 
 

@@ -20,6 +20,7 @@ from basislab.analytics.calendar import (
     first_business_day,
     last_business_day,
     month_end,
+    to_ql,
     whole_months,
 )
 from basislab.analytics.conversion import MONTH_ROUNDED, _check_root, parse_delivery_month
@@ -214,12 +215,50 @@ def contract(root: str, delivery_month: str) -> Contract:
     return Contract(r, year, month)
 
 
+#: First trading day of a CME/CBOT Treasury futures contract (T-bond futures, CBOT, 1977-08-22):
+#: no contract code resolves on an earlier date.
+FIRST_TRADING_DAY = date(1977, 8, 22)
+#: CME lists Treasury futures "for 3 consecutive contracts in the March quarterly cycle" (CME
+#: contract specifications, "Listed Contracts"); a new one is listed when the nearby expires.
+LISTED_CONTRACTS = 3
+
+
+def listed_contracts(root: str, as_of: date) -> list[Contract]:
+    """Contracts of ``root`` trading or in delivery on ``as_of``, nearest first: the one in its
+    delivery period (past its last trading day, before its last delivery day), if any, then the
+    three consecutive quarterly contracts still trading (CME listing rule)."""
+    r = _check_root(root)
+    to_ql(as_of)  # a date outside QuantLib's range is a DateError
+    if as_of < FIRST_TRADING_DAY:
+        raise DeliveryMonthError(
+            f"no Treasury futures traded on {as_of.isoformat()}; the first contract traded on "
+            f"{FIRST_TRADING_DAY.isoformat()}"
+        )
+    q = (as_of.month - 1) // 3 * 3  # the quarter month before as_of's (0 = last December)
+    c = Contract(r, as_of.year - (q == 0), q or 12)
+    while c.last_delivery_day < as_of:
+        c = _next_contract(c)
+    out = [c] if c.last_trading_day < as_of else []
+    if out:
+        c = _next_contract(c)
+    while len(out) < LISTED_CONTRACTS + (1 if out and out[0].last_trading_day < as_of else 0):
+        out.append(c)
+        c = _next_contract(c)
+    return out
+
+
+def _next_contract(c: Contract) -> Contract:
+    return Contract(c.root, c.year + (c.month == 12), c.month % 12 + 3)
+
+
 def parse_contract(code: str, as_of: date | None = None) -> Contract:
     """Parse a CME code such as ``TYU4``, ``TYU24`` or ``Z3NZ5`` into a :class:`Contract`.
 
-    A one-digit year resolves to the first year ending in that digit whose contract has not
-    finished delivery on ``as_of`` (default: today), as exchange and Bloomberg tickers do; a
-    two-digit year means 20YY.
+    A one-digit year resolves to the contract listed (or in delivery) on ``as_of`` (default:
+    today) with that month and last year digit, by CME's listing rule (three consecutive
+    quarterly contracts, see :func:`listed_contracts`); a code that names none of them (an expired
+    or not yet listed contract) is refused, with the listed codes in the message. A two-digit year
+    means 20YY and may name an expired contract (historical analysis), not an unlisted future one.
     """
     as_of = as_of or date.today()
     text = str(code).strip().upper()
@@ -233,15 +272,27 @@ def parse_contract(code: str, as_of: date | None = None) -> Contract:
             "year digit(s), e.g. 'TYU4' or 'TYU24'"
         )
     month = MONTH_CODES[rest[0]]
+    listed = listed_contracts(root, as_of)
+    names = ", ".join(f"{c.code} ({c.delivery_month})" for c in listed)
     if len(rest) == 3:
-        return Contract(root, 2000 + int(rest[1:]), month)
-    year = as_of.year - as_of.year % 10 + int(rest[1])
-    if year < as_of.year - 1:
-        year += 10
-    c = Contract(root, year, month)
-    if c.last_delivery_day < as_of:
-        c = Contract(root, year + 10, month)
-    return c
+        c = Contract(root, 2000 + int(rest[1:]), month)
+        if (c.year, c.month) > (listed[-1].year, listed[-1].month):
+            raise DeliveryMonthError(
+                f"contract {code!r} ({c.delivery_month}) is not listed on {as_of.isoformat()}; "
+                f"listed: {names}"
+            )
+        return c
+    for c in listed:
+        if c.month == month and c.year % 10 == int(rest[1]):
+            return c
+    past = Contract(root, as_of.year - (as_of.year - int(rest[1])) % 10, month)
+    if (past.year, past.month) > (listed[0].year, listed[0].month):
+        past = Contract(root, past.year - 10, month)
+    raise DeliveryMonthError(
+        f"contract {code!r} is not listed on {as_of.isoformat()} (CME lists three quarterly "
+        f"contracts); listed: {names}; for the expired {past.delivery_month} contract write "
+        f"{root}{rest[0]}{past.year % 100:02d} or pass its --date"
+    )
 
 
 def _unknown(code: str) -> Exception:

@@ -102,6 +102,20 @@ def market_inputs(
 
     c = parse_contract(code, as_of=on)
     settle = settlement or settlement_date(on)
+    if settle < on:
+        from basislab.errors import DateError
+
+        raise DateError(
+            f"settlement {settle.isoformat()} is before the trade date {on.isoformat()}; "
+            "expected settlement on or after the trade date (T+1 by default)"
+        )
+    if settle > c.last_delivery_day:
+        from basislab.errors import DateError
+
+        raise DateError(
+            f"settlement {settle.isoformat()} is after {c.code}'s last delivery day "
+            f"{c.last_delivery_day.isoformat()}; expected a settlement before delivery"
+        )
     fut = futures_price if futures_price is not None else bundled_futures_price(c.code, c.delivery_month, on)
     if repo_pct is None:
         repo_pct, repo_day = sofr_on(on)

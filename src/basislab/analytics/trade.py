@@ -365,6 +365,12 @@ def basis_trade(
     n = hedge_contracts(
         notional, float(row["conversion_factor"]), contract_face, hedge, float(row["dv01"]), fut_dv01
     )
+    if n < 1:
+        least = 0.5 * contract_face / float(row["conversion_factor"])
+        raise TradeInputError(
+            f"notional {notional:,.0f} is too small to hedge with one {c.code} contract "
+            f"({contract_face:,.0f} face); expected at least about {least:,.0f} dollars of face"
+        )
     legs = TradeLegs(
         contract=c.code,
         root=c.root,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 from pathlib import Path
@@ -128,7 +127,9 @@ def basis(
     }
     if as_json:
         rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
-        typer.echo(json.dumps({**meta, "bonds": rows}, indent=2))
+        from basislab.jsonio import dumps
+
+        typer.echo(dumps({**meta, "bonds": rows}))
         return
     _print_dlv(c, table, meta)
 

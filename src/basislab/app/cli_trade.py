@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -108,9 +106,9 @@ def trade(
             "repledging": report.repledging.to_dict(orient="records"),
             "stress": report.stress.to_dict(orient="records"),
         }
-        typer.echo(
-            json.dumps(out, indent=2, default=lambda v: v.isoformat() if isinstance(v, date) else str(v))
-        )
+        from basislab.jsonio import dumps
+
+        typer.echo(dumps(out))
         return
     _print(report)
 

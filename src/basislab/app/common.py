@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 
-from basislab.errors import PriceDataError
+from basislab.errors import BasislabError, DateError, PriceDataError
 
 
 def console() -> Console:
@@ -17,14 +18,35 @@ def console() -> Console:
     return con if con.is_terminal else Console(width=160)
 
 
+def check_output_file(path: Path, what: str) -> Path:
+    """Refuse, before any work starts, an output file that cannot be written: a folder, a path
+    under a file, or a folder without write permission. Creates the parent folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise BasislabError(f"{what} {path} is a folder; give a file name, e.g. {path / 'out'}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise BasislabError(f"{what} {path}: {parent} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BasislabError(f"{what} {path}: cannot create {parent} ({exc.strerror or exc})") from None
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BasislabError(f"{what} {path} is not writable")
+    return path
+
+
 def parse_date(text: str | None, what: str) -> date | None:
     """``YYYY-MM-DD`` to a date (None stays None); a bad date is a one-line :class:`PriceDataError`."""
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise PriceDataError(f"{what} {text!r} is not a date; expected YYYY-MM-DD") from None
+    if not date(1901, 1, 1) <= day <= date(2199, 12, 31):
+        raise DateError(f"{what} {text} is out of range; expected a date from 1901-01-01 to 2199-12-31")
+    return day
 
 
 def read_price_file(path: Path) -> pd.DataFrame:
