@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
-from basislab.app import cli_analytics, cli_data, cli_sim, cli_trade
+from basislab.app import cli_analytics, cli_data, cli_firesale, cli_sim, cli_trade
 from basislab.errors import BasislabError
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for _module in (cli_analytics, cli_trade, cli_sim, cli_data):
+for _module in (cli_analytics, cli_trade, cli_sim, cli_data, cli_firesale):
     _module.register(app)
 
 err_console = Console(stderr=True)
