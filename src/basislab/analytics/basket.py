@@ -69,6 +69,16 @@ def normalize_bonds(bonds: pd.DataFrame) -> pd.DataFrame:
     for col in ("maturity", "issue_date"):
         if col in df:
             df[col] = _date_column(df, col)
+    dup = df["cusip"].duplicated(keep=False)
+    if dup.any():
+        first = df.loc[dup, "cusip"].iloc[0]
+        raise PriceDataError(
+            f"CUSIP {first} appears {int((df['cusip'] == first).sum())} times in the bond table; "
+            "expected one row per bond"
+        )
+    from basislab.analytics.securities import check_against_master
+
+    check_against_master(df)
     return df
 
 

@@ -156,3 +156,39 @@ def notes_and_bonds(securities: pd.DataFrame | None = None) -> pd.DataFrame:
     if "kind" not in df:
         return df
     return df[df["kind"].isin(["note", "bond"])].reset_index(drop=True)
+
+
+def check_against_master(bonds: pd.DataFrame) -> None:
+    """Sanity-check a user's bond table (numeric ``coupon_pct``, ``maturity`` as dates) against the
+    securities master; raise :class:`~basislab.errors.PriceDataError` on the first bad row.
+
+    - A CUSIP the master knows must carry the Treasury's coupon (to 1e-6 percent);
+      a coupon 100 times too small is reported as a fraction given for a percent.
+    - An unknown CUSIP whose coupon is not in eighths of a percent but is in eighths once
+      multiplied by 100 (``0.04375`` for 4.375%) is refused as a fraction: Treasury notes and bonds
+      pay coupons in multiples of 1/8 percent (TreasuryDirect auction rules, 31 CFR 356.20).
+    """
+    from basislab.errors import PriceDataError
+
+    master = _master().set_index("cusip")
+    for cusip, coupon in zip(bonds["cusip"], bonds["coupon_pct"], strict=True):
+        if cusip in master.index:
+            ref = master.loc[cusip]
+            ref_coupon = float(ref["coupon_pct"])
+            if abs(coupon - ref_coupon) > 1e-6:
+                hint = (
+                    " (looks like a fraction: coupon_pct is in percent, e.g. 4.375)"
+                    if abs(coupon * 100 - ref_coupon) < 1e-4
+                    else ""
+                )
+                raise PriceDataError(
+                    f"coupon {coupon:g} of {cusip} is not the Treasury's {ref_coupon:g}%{hint}; "
+                    "expected the security's coupon in percent"
+                )
+            continue
+        eighths = lambda x: abs(x * 8 - round(x * 8)) < 1e-6  # noqa: E731
+        if 0 < coupon < 0.25 and not eighths(coupon) and eighths(coupon * 100):
+            raise PriceDataError(
+                f"coupon {coupon:g} of {cusip} looks like a fraction ({coupon * 100:g}%); "
+                "coupon_pct is in percent, e.g. 4.375"
+            )
