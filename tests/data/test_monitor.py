@@ -36,8 +36,8 @@ def test_positions_and_stale_flags(sep2019):
     _, inds = sep2019
     m = by_name(inds)
     assert m["TY_lev_short_contracts"].date == "2019-09-17" and not m["TY_lev_short_contracts"].stale
-    # TU is missing 2016-19 in the bundled raw file: its latest row is 2015-12-29, flagged stale.
-    assert m["TU_lev_short_contracts"].date == "2015-12-29" and m["TU_lev_short_contracts"].stale
+    # TU's 2019 weeks come from the 2017-2020 extract: same week, not stale.
+    assert m["TU_lev_short_contracts"].date == "2019-09-17" and not m["TU_lev_short_contracts"].stale
 
 
 def test_mar_2020_basis_estimate(con):
@@ -62,8 +62,8 @@ def test_latest_and_json(con):
         assert {"name", "date", "value", "unit", "zscore", "source"} <= set(obj)
     m = {o["name"]: o for o in doc["indicators"]}
     assert m["TY_lev_short_contracts"]["value"] == 2_501_936  # 2026-08-04 in the 10-year file
-    assert m["iorb_pct"]["stale"] is True  # IORB ends 2025-01-24 in the snapshot
-    assert m["sofr_pct"]["date"] == "2025-11-20"
+    assert m["iorb_pct"]["stale"] is True  # IORB ends 2026-06-23, six weeks before the 2026-08-04 TFF week
+    assert m["sofr_pct"]["date"] == "2026-06-23"
     # 2026 positions are priced off the last stored par curve (2025-07-11): said in the note.
     assert "2025-07-11" in m["TY_lev_short_usd_bn"]["note"]
     assert m["TY_lev_short_contracts"]["note"] == ""
@@ -95,9 +95,10 @@ def test_html_report(con, tmp_path):
 
 
 def test_no_change_across_a_gap(con):
-    _, inds = monitor.compute("2020-01-07", con=con)
+    # TU: 2015-12-29, then nothing in 2016 (not found offline), then 2017-01-03.
+    _, inds = monitor.compute("2017-01-03", con=con)
     tu = by_name(inds)["TU_lev_short_contracts"]
-    assert tu.date == "2020-01-07" and tu.previous_date == "2015-12-29"
-    assert tu.change is None and "previous observation 1470 days earlier" in tu.note
+    assert tu.date == "2017-01-03" and tu.previous_date == "2015-12-29"
+    assert tu.change is None and "previous observation 371 days earlier" in tu.note
     ty = by_name(inds)["TY_lev_short_contracts"]
-    assert ty.previous_date == "2019-12-31" and ty.change is not None
+    assert ty.previous_date == "2016-12-27" and ty.change is not None

@@ -20,8 +20,8 @@ def one(con, sql, *params):
 def test_sofr_sep_2019_spike(con):
     assert one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2019, 9, 17))[0] == 5.25
     assert one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2019, 9, 16))[0] == 2.43
-    # The FRED copy extends SOFR beyond the parquet (2025-01-24) to 2025-11-20.
-    assert one(con, "SELECT max(date) FROM rates_daily WHERE series='SOFR'")[0] == D(2025, 11, 20)
+    # The FRED copies extend SOFR beyond the parquet (2025-01-24) to 2026-06-23; both give 3.91 on 2025-11-20.
+    assert one(con, "SELECT max(date) FROM rates_daily WHERE series='SOFR'")[0] == D(2026, 6, 23)
     assert (
         one(con, "SELECT value FROM rates_daily WHERE series='SOFR' AND date=?", D(2025, 11, 20))[0] == 3.91
     )
@@ -64,7 +64,8 @@ def test_tff_shorts_are_positive_after_flipping_the_10y_file(con):
 
 def test_tff_contracts_and_weeks(con):
     counts = dict(con.execute("SELECT contract, count(*) FROM cftc_tff GROUP BY 1").fetchall())
-    assert counts == {"TY": 1052, "TU": 275, "FV": 275, "US": 275, "UB": 275, "TN": 223}
+    # 275 weeks in the 2015-2026 file plus 212 from the 2017-2020/2023/2024 extract (1,698 rows, 426 overlap).
+    assert counts == {"TY": 1052, "TU": 487, "FV": 487, "US": 487, "UB": 487, "TN": 435}
     # Every report date is a Tuesday, except holiday weeks that CFTC moved (none in these files on a weekend).
     days = {r[0] for r in con.execute("SELECT DISTINCT dayofweek(report_date) FROM cftc_tff").fetchall()}
     assert days <= {1, 2, 3, 4, 5} and 2 in days
@@ -114,7 +115,8 @@ def test_securities_master_from_auctions_and_price_list(con):
     row = one(con, "SELECT original_term, issue_date, n_auctions FROM securities WHERE cusip='912810TZ1'")
     assert row == ("20-Year", D(2024, 2, 29), 3)
     assert one(con, "SELECT security_type FROM securities WHERE cusip='912828YL8'")[0] == "TIPS"
-    assert one(con, "SELECT count(*) FROM auctions")[0] == 10780  # every line of the BOM-prefixed export
+    # every line of the BOM-prefixed export, plus the 2026 auctions of the securities-search file
+    assert one(con, "SELECT count(*) FROM auctions")[0] == 10924
     assert one(con, "SELECT count(*) FROM security_prices")[0] == 453
 
 
@@ -127,7 +129,7 @@ def test_schema_version_and_provenance(con):
     prov = con.execute("SELECT table_name, source, publisher, retrieved, rows FROM provenance").df()
     assert set(prov.table_name) == set(store.TABLE_KEYS)
     tff = prov[prov.source == "snapshot:cftc_tff_10y_2006_2026.csv"].iloc[0]
-    assert tff.publisher == "CFTC" and tff.rows == 1052 - 275 + 0  # 10y weeks not in the raw file
+    assert tff.publisher == "CFTC" and tff.rows == 1052 - 487  # 10y weeks not in the raw files
     assert (prov.rows > 0).all()
 
 
@@ -145,7 +147,7 @@ def test_connect_creates_on_first_use(built_db, tmp_path, monkeypatch):
     monkeypatch.setattr(store, "build_from_snapshot", lambda p: __import__("shutil").copy(built_db, p))
     path.parent.mkdir()
     c = store.connect(path)
-    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 2375
+    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 3435
     c.close()
 
 
@@ -189,5 +191,5 @@ def test_rebuild_over_an_old_store_drops_its_wal(tmp_path, built_db):
     store.build_from_snapshot(path)
     assert not (tmp_path / "old.duckdb.wal").exists()
     c = store.connect(path, read_only=True)
-    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 2375
+    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 3435
     c.close()

@@ -7,6 +7,7 @@ numbers; rates in percent; amounts in USD bn.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -296,6 +297,9 @@ AUCTION_COLUMNS = [
     "security_term",
     "price_per_100",
     "int_rate_pct",
+    "offering_usd_bn",
+    "accepted_usd_bn",
+    "soma_accepted_usd_bn",
 ]
 
 
@@ -322,6 +326,9 @@ def parse_auctions_csv(source: str | Path | bytes, name: str | None = None) -> p
             "security_term": df["Security Term"],
             "price_per_100": to_numeric(df, "Price per $100", name),
             "int_rate_pct": np.nan,
+            "offering_usd_bn": np.nan,
+            "accepted_usd_bn": np.nan,
+            "soma_accepted_usd_bn": np.nan,
             "_line": df["_line"],
         }
     )
@@ -360,6 +367,14 @@ def parse_fiscaldata_auctions(payload: bytes | str, name: str) -> tuple[pd.DataF
             "security_term": df["security_term"].astype(str),
             "price_per_100": to_numeric(df, "price_per100", name),
             "int_rate_pct": to_numeric(df, "int_rate", name),
+            **{
+                col: to_numeric(df, field, name) / 1e9 if field in df.columns else np.nan
+                for col, field in (
+                    ("offering_usd_bn", "offering_amt"),
+                    ("accepted_usd_bn", "total_accepted"),
+                    ("soma_accepted_usd_bn", "soma_accepted"),
+                )
+            },
             "_line": df["_line"],
         }
     )
@@ -495,3 +510,140 @@ def parse_ofr_timeseries(payload: bytes | str, mnemonic: str, name: str) -> pd.D
         df["value"] = df["value"] / 1e9
     df = dedupe(df, ["date", "series"], name)
     return df[SERIES_COLUMNS].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Files added 2026-11-28: the Daily Treasury Statement, TreasuryDirect securities search, Yahoo
+# front-month futures
+# --------------------------------------------------------------------------------------------------
+
+_DTS_OPENING = (
+    "Federal Reserve Account",  # to 2021-09-30
+    "Treasury General Account (TGA)",  # 2021-10-01 to 2022-04-15
+    "Treasury General Account (TGA) Opening Balance",  # from 2022-04-18
+)
+_DTS_CLOSING = "Treasury General Account (TGA) Closing Balance"
+_DTS_FLOWS = {
+    "Total TGA Deposits (Table II)": "TGA_DTS_DEPOSITS",
+    "Total TGA Withdrawals (Table II) (-)": "TGA_DTS_WITHDRAWALS",
+}
+
+
+def parse_dts_cash_balance(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """FiscalData Daily Treasury Statement Table I (operating cash balance) to long series rows, USD bn.
+
+    ``TGA_DTS`` is the TGA's **closing** balance of each record date. From 2022-04-18 the table
+    has a closing-balance row (its amount is in the ``Opening Balance Today`` column, as FiscalData
+    publishes it); before, only opening balances are given under the older account names, and the
+    closing balance of a day is the opening balance of the next record date (the last old-format
+    day closes at the first new-format opening balance). A closing row that disagrees with the
+    next day's opening balance is an error. ``TGA_DTS_DEPOSITS`` / ``_WITHDRAWALS``: the day's
+    total deposits and withdrawals (from 2022-04-18 only). DTS amounts are in USD millions.
+    """
+    df, name = read_csv_strict(source, name)
+    require_columns(df, ["Record Date", "Type of Account", "Opening Balance Today"], name, "FiscalData")
+    df["date"] = to_dates(df, "Record Date", name)
+    df["value"] = to_numeric(df, "Opening Balance Today", name, allow_missing=False) / 1e3
+    kind = df["Type of Account"]
+    opening = dedupe(df[kind.isin(_DTS_OPENING)][["date", "value", "_line"]], ["date"], name)
+    opening = opening.set_index("date")["value"].sort_index()
+    closing = dedupe(df[kind == _DTS_CLOSING][["date", "value", "_line"]], ["date"], name)
+    closing = closing.set_index("date")["value"].sort_index()
+    if opening.empty:
+        raise DataError(f"{name}: schema change at FiscalData? no TGA opening-balance rows ({_DTS_OPENING})")
+    implied = pd.Series(opening.to_numpy()[1:], index=opening.index[:-1])
+    both = closing.index.intersection(implied.index)
+    bad = (closing[both] - implied[both]).abs() > 0.0005
+    if bad.any():
+        d = bad.idxmax()
+        raise DataError(
+            f"{name}: TGA closing balance of {d} ({closing[d]:.3f} bn) is not the next day's opening "
+            f"balance ({implied[d]:.3f} bn)"
+        )
+    tga = pd.concat([implied[~implied.index.isin(closing.index)], closing]).sort_index()
+    parts = [pd.DataFrame({"date": tga.index, "series": "TGA_DTS", "value": tga.to_numpy()})]
+    for account, series in _DTS_FLOWS.items():
+        f = dedupe(df[kind == account][["date", "value", "_line"]], ["date"], name)
+        parts.append(pd.DataFrame({"date": f["date"], "series": series, "value": f["value"]}))
+    return pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
+
+
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+(E[+-]?\d+)?$", re.I)
+
+
+def _td_number(df: pd.DataFrame, col: str, name: str) -> pd.Series:
+    """A TreasuryDirect securities-search number: ``1,75754E+11`` is a decimal comma, not thousands."""
+    raw = df[col].astype(str).str.strip()
+    fixed = raw.where(~raw.str.match(_DECIMAL_COMMA), raw.str.replace(",", ".", regex=False)).astype(object)
+    return to_numeric(df.assign(**{col: fixed}), col, name)
+
+
+def parse_treasurydirect_securities(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """TreasuryDirect securities-search export (``;``-separated, 119 columns) to ``auctions`` rows.
+
+    Adds the coupon (``InterestRate``, percent; blank for bills and FRNs) and the auction amounts
+    in USD bn: offering, total accepted and SOMA (Fed) accepted. ``Type`` (Bill, Note, Bond, TIPS,
+    FRN) is kept as the security type, so 10-year TIPS are not mistaken for 10-year notes.
+    """
+    text, name = read_text(source, name)
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    head = [h.strip() for h in rows[0]]
+    need = ["Cusip", "IssueDate", "MaturityDate", "AuctionDate", "InterestRate", "SecurityTerm", "Type"]
+    need += ["PricePer100", "OfferingAmount", "TotalAccepted", "SomaAccepted"]
+    recs, nums = [], []
+    for i, r in enumerate(rows[1:], start=2):
+        if not r or all(not c.strip() for c in r):
+            continue
+        if len(r) != len(head):
+            raise DataError(
+                f"{name}: line {i} has {len(r)} fields where the header has {len(head)}; truncated?"
+            )
+        recs.append([c.strip() for c in r])
+        nums.append(i)
+    df = pd.DataFrame(recs, columns=head, dtype=object)
+    require_columns(df, need, name, "TreasuryDirect")
+    df["_line"] = nums
+    out = pd.DataFrame(
+        {
+            "cusip": df["Cusip"],
+            "auction_date": to_dates(df, "AuctionDate", name),
+            "issue_date": to_dates(df, "IssueDate", name),
+            "maturity_date": to_dates(df, "MaturityDate", name),
+            "security_type": df["Type"],
+            "security_term": df["SecurityTerm"],
+            "price_per_100": _td_number(df, "PricePer100", name),
+            "int_rate_pct": _td_number(df, "InterestRate", name),
+            "offering_usd_bn": _td_number(df, "OfferingAmount", name) / 1e9,
+            "accepted_usd_bn": _td_number(df, "TotalAccepted", name) / 1e9,
+            "soma_accepted_usd_bn": _td_number(df, "SomaAccepted", name) / 1e9,
+            "_line": df["_line"],
+        }
+    )
+    coupon = out["int_rate_pct"]
+    if ((coupon < 0) | (coupon > 20)).any():
+        i = ((coupon < 0) | (coupon > 20)).idxmax()
+        raise DataError(
+            f"{name}: line {df['_line'][i]}, column 'InterestRate': {coupon[i]} is not a coupon in %"
+        )
+    out = dedupe(out, ["cusip", "auction_date"], name)
+    return out[AUCTION_COLUMNS].reset_index(drop=True)
+
+
+YAHOO_COLUMNS = ["date", "open", "high", "low", "close", "volume"]
+
+
+def parse_yahoo_daily(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """A yfinance daily export (``Date,Close,High,Low,Open,Volume``): one row per trading day."""
+    df, name = read_csv_strict(source, name)
+    require_columns(df, ["Date", "Open", "High", "Low", "Close", "Volume"], name, "Yahoo Finance")
+    out = pd.DataFrame({"date": to_dates(df, "Date", name)})
+    for col in ("Open", "High", "Low", "Close", "Volume"):
+        out[col.lower()] = to_numeric(df, col, name, allow_missing=False)
+    if (out["close"] <= 0).any():
+        i = out["close"].idxmin()
+        raise DataError(
+            f"{name}: line {df['_line'][i]}, column 'Close': non-positive price {out['close'][i]:g}"
+        )
+    out["_line"] = df["_line"]
+    out = dedupe(out, ["date"], name)
+    return out[YAHOO_COLUMNS].sort_values("date").reset_index(drop=True)

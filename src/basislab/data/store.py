@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from basislab.data import parsers
 from basislab.data.catalog import SERIES
 from basislab.errors import DataError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each migration brings the schema from version n-1 to n; applied in order inside a transaction.
 MIGRATIONS: dict[int, list[str]] = {
@@ -88,6 +89,20 @@ MIGRATIONS: dict[int, list[str]] = {
                p.date AS price_date
         FROM a FULL OUTER JOIN p ON a.cusip = p.cusip""",
     ],
+    # 2026-11-28 data: auction amounts (TreasuryDirect securities search), the Yahoo front-month
+    # futures with roll flags, and a SHA-256 of each snapshot file in the provenance.
+    2: [
+        "ALTER TABLE auctions ADD COLUMN IF NOT EXISTS offering_usd_bn DOUBLE",
+        "ALTER TABLE auctions ADD COLUMN IF NOT EXISTS accepted_usd_bn DOUBLE",
+        "ALTER TABLE auctions ADD COLUMN IF NOT EXISTS soma_accepted_usd_bn DOUBLE",
+        "ALTER TABLE provenance ADD COLUMN IF NOT EXISTS sha256 VARCHAR",
+        """CREATE TABLE IF NOT EXISTS futures_front_month (
+            date DATE NOT NULL, root VARCHAR NOT NULL, contract VARCHAR NOT NULL,
+            open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE NOT NULL, volume DOUBLE,
+            roll BOOLEAN NOT NULL, roll_rule VARCHAR, in_delivery BOOLEAN NOT NULL,
+            close_adj DOUBLE NOT NULL, return_ex_roll DOUBLE, source VARCHAR,
+            PRIMARY KEY (date, root))""",
+    ],
 }
 
 TABLE_KEYS: dict[str, list[str]] = {
@@ -98,6 +113,7 @@ TABLE_KEYS: dict[str, list[str]] = {
     "auctions": ["cusip", "auction_date"],
     "security_prices": ["date", "cusip"],
     "futures_prices": ["date", "contract"],
+    "futures_front_month": ["date", "root"],
 }
 DATE_COLUMN = {"cftc_tff": "report_date", "auctions": "auction_date"}
 
@@ -222,7 +238,8 @@ def upsert(
 def record_provenance(con: duckdb.DuckDBPyConnection, table: str, prov: dict, rows: int) -> None:
     """Record (or update) where a table's rows from one source came from."""
     con.execute(
-        "INSERT OR REPLACE INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO provenance (table_name, source, publisher, origin, retrieved, loaded_at, rows, "
+        "licence, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             table,
             prov["source"],
@@ -232,6 +249,7 @@ def record_provenance(con: duckdb.DuckDBPyConnection, table: str, prov: dict, ro
             dt.datetime.now(dt.UTC).replace(tzinfo=None),
             rows,
             prov.get("licence", ""),
+            prov.get("sha256"),
         ],
     )
 
@@ -322,69 +340,143 @@ def _series_rows(df: pd.DataFrame, source: str) -> dict[str, pd.DataFrame]:
     return {t: g.drop(columns="table") for t, g in df.groupby("table")}
 
 
+# Where each file added on 2026-11-28 was copied from (snapshot/SOURCES.md, section "Added 2026-11-28").
+ADDED_2026_11_28 = "2026-11-28"
+_ORIGINS = {
+    "cftc_tff_treasury_futures_raw_2017_2020_2023_2024_extract.csv": (
+        "patrickhunner/COT-Data @ 1d6df22c (F2017-F2020.csv); kwill1992/CFTC @ 66cb7140 (2023); "
+        "wyne1/carbon-market-forecasting @ 28a0aa9f (2024); row filter, each row names its source"
+    ),
+    "yahoo_front_month_{root}_daily_2000_2026.csv": "alitalbi/storage_data_fy @ 94140683 : {root}=F.csv",
+    "fred_sofr_2021_2026.csv": "Alexiszcv/SOFR3 @ 59ba2f22 : SOFR.csv",
+    "fred_onrrp_takeup_2021_2026.csv": "Alexiszcv/SOFR3 @ 59ba2f22",
+    "fred_reserves_wresbal_2021_2026.csv": "Alexiszcv/SOFR3 @ 59ba2f22",
+    "fred_iorb_2021_2026.csv": "Alexiszcv/SOFR3 @ 59ba2f22",
+    "fiscaldata_dts_operating_cash_balance_2021_2026.csv": (
+        "Alexiszcv/SOFR3 @ 59ba2f22 : DTS_OpCashBal_20210624_20260623.csv"
+    ),
+    "treasurydirect_auctions_with_coupon_2025_2026.csv": "Alexiszcv/SOFR3 @ 59ba2f22 : treasury.csv",
+}
+LICENCE_YAHOO = "CME Group prices via Yahoo Finance; Yahoo's terms of use apply (not a CME settlement file)"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, recorded in the provenance so a changed snapshot file is visible."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_overlap(old: pd.DataFrame, new: pd.DataFrame, keys: list[str], cols: list[str], what: str) -> None:
+    """Two copies of one series must agree where they overlap (exactly: both are the publisher's)."""
+    both = old.merge(new, on=keys, suffixes=("", "_new"))
+    for col in cols:
+        a, b = both[col].astype(float), both[f"{col}_new"].astype(float)
+        bad = ~((a == b) | (a.isna() & b.isna()))
+        if bad.any():
+            r = both[bad].iloc[0]
+            raise DataError(
+                f"{what}: the two files disagree on {col} at {dict((k, str(r[k])) for k in keys)}: "
+                f"{r[col]} vs {r[f'{col}_new']}"
+            )
+
+
 def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
-    """Parse every bundled file: ``[(table, rows, provenance), ...]`` in load order."""
-    from basislab.data import snapshot_path
+    """Parse every bundled file: ``[(table, rows, provenance), ...]`` in load order.
+
+    Each provenance names the publisher, the repository the file was copied from, the retrieval
+    date, the licence and the file's SHA-256. Where two files cover the same dates (SOFR, ON RRP,
+    IORB, the CFTC extracts) they must agree exactly; the rows already loaded keep their source.
+    """
+    from basislab.data import frontmonth, snapshot_path
 
     today = dt.date.today().isoformat()
 
-    def prov(source, publisher, licence=LICENCE_US_GOV, retrieved="snapshot"):
+    def prov(fname, publisher, licence=LICENCE_US_GOV, retrieved="snapshot", origin=None):
         return {
-            "source": source,
+            "source": f"snapshot:{fname}",
             "publisher": publisher,
-            "origin": SNAPSHOT_ORIGIN,
+            "origin": origin or SNAPSHOT_ORIGIN,
             "retrieved": retrieved,
             "licence": licence,
             "loaded": today,
+            "sha256": file_sha256(snapshot_path(fname)),
         }
+
+    def added(fname, publisher, licence=LICENCE_US_GOV):
+        origin = _ORIGINS.get(fname) or _ORIGINS["yahoo_front_month_{root}_daily_2000_2026.csv"].format(
+            root=fname.split("_")[3]
+        )
+        return prov(fname, publisher, licence, ADDED_2026_11_28, f"{SNAPSHOT_ORIGIN}; {origin}")
 
     out = []
     raw_name = "cftc_tff_treasury_futures_raw_2015_2026_partial.csv"
     raw = parsers.parse_tff_csv(snapshot_path(raw_name), origin=f"snapshot:{raw_name}")
+    ext_name = "cftc_tff_treasury_futures_raw_2017_2020_2023_2024_extract.csv"
+    ext = parsers.parse_tff_csv(snapshot_path(ext_name), origin=f"snapshot:{ext_name}")
+    tff_cols = [c for c in parsers.TFF_COLUMNS if c not in ("report_date", "contract", "source", "cftc_code")]
+    _check_overlap(raw, ext, ["report_date", "contract"], tff_cols, f"{raw_name} and {ext_name}")
+    have = set(zip(raw.report_date, raw.contract))
+    ext_only = ext[[k not in have for k in zip(ext.report_date, ext.contract)]]
     ty_name = "cftc_tff_10y_2006_2026.csv"
     ty = parsers.parse_tff_10y(snapshot_path(ty_name))
     ty["source"] = f"snapshot:{ty_name}"
-    both = raw[raw.contract == "TY"].merge(ty, on="report_date", suffixes=("", "_10y"))
+    full = pd.concat([raw, ext_only], ignore_index=True)
+    both = full[full.contract == "TY"].merge(ty, on="report_date", suffixes=("", "_10y"))
     for col in ("open_interest", "am_long", "am_short", "lev_long", "lev_short"):
         bad = both[both[col] != both[f"{col}_10y"]]
         if len(bad):
             r = bad.iloc[0]
             raise DataError(
-                f"{ty_name} and {raw_name} disagree on TY {col} for {r.report_date}: {r[f'{col}_10y']} vs {r[col]}"
+                f"{ty_name} and the raw TFF files disagree on TY {col} for {r.report_date}: "
+                f"{r[f'{col}_10y']} vs {r[col]}"
             )
-    ty_only = ty[~ty.report_date.isin(set(raw[raw.contract == "TY"].report_date))]
-    out.append(("cftc_tff", raw, prov(f"snapshot:{raw_name}", "CFTC")))
-    out.append(("cftc_tff", ty_only, prov(f"snapshot:{ty_name}", "CFTC")))
+    ty_only = ty[~ty.report_date.isin(set(full[full.contract == "TY"].report_date))]
+    out.append(("cftc_tff", raw, prov(raw_name, "CFTC")))
+    out.append(("cftc_tff", ext_only, added(ext_name, "CFTC")))
+    out.append(("cftc_tff", ty_only, prov(ty_name, "CFTC")))
 
     pq = parse_parquet(snapshot_path(PARQUET))
+    pq_prov = prov(PARQUET, "FRB, FRBNY (via FRED); OFR Short-term Funding Monitor", LICENCE_NYFED)
     for table, rows in _series_rows(pq, f"snapshot:{PARQUET}").items():
-        out.append(
-            (
-                table,
-                rows,
-                prov(
-                    f"snapshot:{PARQUET}",
-                    "FRB, FRBNY (via FRED); OFR Short-term Funding Monitor",
-                    LICENCE_NYFED,
-                ),
-            )
-        )
-    for fname, series, scale, publisher, lic in [
-        ("fred_sofr_2018_2025.csv", "SOFR", 1.0, "FRBNY via FRED", LICENCE_NYFED),
-        ("fred_onrrp_takeup_2003_2025.csv", "RRPONTSYD", 1.0, "FRBNY via FRED", LICENCE_US_GOV),
+        out.append((table, rows, pq_prov))
+    loaded = {k: g[["date", "value"]] for k, g in pq.groupby("series")}
+    fred = [
+        ("fred_sofr_2018_2025.csv", "SOFR", 1.0, "FRBNY via FRED", LICENCE_NYFED, False),
+        ("fred_onrrp_takeup_2003_2025.csv", "RRPONTSYD", 1.0, "FRBNY via FRED", LICENCE_US_GOV, False),
+        ("fred_tga_1986_2025.csv", "WTREGEN", 1e-3, "FRB via FRED (USD mn -> USD bn)", LICENCE_US_GOV, False),
+        ("fred_sofr_2021_2026.csv", "SOFR", 1.0, "FRBNY via FRED", LICENCE_NYFED, True),
+        ("fred_onrrp_takeup_2021_2026.csv", "RRPONTSYD", 1.0, "FRBNY via FRED", LICENCE_US_GOV, True),
+        ("fred_iorb_2021_2026.csv", "IORB", 1.0, "FRB via FRED", LICENCE_US_GOV, True),
         (
-            "fred_tga_1986_2025.csv",
-            "WTREGEN",
+            "fred_reserves_wresbal_2021_2026.csv",
+            "WRESBAL",
             1e-3,
-            "FRB via FRED (USD mn converted to USD bn)",
+            "FRB via FRED (USD mn -> USD bn)",
             LICENCE_US_GOV,
+            True,
         ),
-    ]:
+    ]
+    for fname, series, scale, publisher, lic, new in fred:
         f = parsers.parse_fred_csv(snapshot_path(fname), series)
-        f["series"] = series
         f["value"] = f["value"] * scale
+        if new and series in loaded:  # a 2026-11-28 file adds only dates not yet in the store
+            _check_overlap(
+                loaded[series], f, ["date"], ["value"], f"{series}: {fname} and the files before it"
+            )
+            f = f[~f["date"].isin(set(loaded[series]["date"]))]
+        # An older FRED copy replaces the parquet's rows (later files win, as FRED holds revisions:
+        # e.g. ON RRP on 2020-11-18 is 0.103 at FRED, 0 in the parquet).
+        prev = loaded.get(series, f.iloc[:0][["date", "value"]])
+        loaded[series] = pd.concat([prev[~prev["date"].isin(set(f["date"]))], f[["date", "value"]]])
+        f["series"] = series
+        p = added(fname, publisher, lic) if new else prov(fname, publisher, lic)
         for table, rows in _series_rows(f, f"snapshot:{fname}").items():
-            out.append((table, rows, prov(f"snapshot:{fname}", publisher, lic)))
+            out.append((table, rows, p))
+    dts_name = "fiscaldata_dts_operating_cash_balance_2021_2026.csv"
+    dts = parsers.parse_dts_cash_balance(snapshot_path(dts_name))
+    for table, rows in _series_rows(dts, f"snapshot:{dts_name}").items():
+        out.append(
+            (table, rows, added(dts_name, "US Treasury, Bureau of the Fiscal Service (FiscalData DTS)"))
+        )
 
     for fname in (
         "treasury_par_yield_curve_1990_2023.csv",
@@ -392,14 +484,23 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
         "treasury_par_yield_curve_2025.csv",
     ):
         pc = parsers.parse_par_curve(snapshot_path(fname))
-        out.append(("par_yield_curve", pc, prov(f"snapshot:{fname}", "US Treasury")))
+        out.append(("par_yield_curve", pc, prov(fname, "US Treasury")))
 
     aname = "treasurydirect_auctions_1979_2025.csv"
     out.append(
         (
             "auctions",
             parsers.parse_auctions_csv(snapshot_path(aname)),
-            prov(f"snapshot:{aname}", "US Treasury (TreasuryDirect)"),
+            prov(aname, "US Treasury (TreasuryDirect)"),
+        )
+    )
+    cname = "treasurydirect_auctions_with_coupon_2025_2026.csv"
+    # Later rows win: the 2025 auctions in both files get their coupon and amounts from this one.
+    out.append(
+        (
+            "auctions",
+            parsers.parse_treasurydirect_securities(snapshot_path(cname)),
+            added(cname, "US Treasury (TreasuryDirect securities search)"),
         )
     )
     pname = "treasury_prices_2024-06-26.csv"
@@ -407,11 +508,7 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
         (
             "security_prices",
             parsers.parse_fedinvest_prices(snapshot_path(pname), "2024-06-26"),
-            prov(
-                f"snapshot:{pname}",
-                "US Treasury, Bureau of the Fiscal Service (FedInvest)",
-                retrieved="2024-06-26",
-            ),
+            prov(pname, "US Treasury, Bureau of the Fiscal Service (FedInvest)", retrieved="2024-06-26"),
         )
     )
     fname = "treasury_futures_close_2024-06-26.csv"
@@ -420,13 +517,19 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
             "futures_prices",
             parsers.parse_futures_closes(snapshot_path(fname), "2024-06-26"),
             prov(
-                f"snapshot:{fname}",
+                fname,
                 "CME Group settlement prices (transcribed)",
                 "CME Group data; factual prices",
                 retrieved="2024-06-26",
             ),
         )
     )
+    for ticker, root in frontmonth.YAHOO_ROOTS.items():
+        fname = f"yahoo_front_month_{ticker}_daily_2000_2026.csv"
+        rows = frontmonth.front_month(parsers.parse_yahoo_daily(snapshot_path(fname)), root)
+        out.append(
+            ("futures_front_month", rows, added(fname, "CME Group prices via Yahoo Finance", LICENCE_YAHOO))
+        )
     return out
 
 
