@@ -133,9 +133,11 @@ def reference_firesale(
         for b in banks:
             if not b.alive:
                 continue
-            assets = b.cash + b.other_asset
+            assets = 0.0  # FastLedger order: tradables, other assets, then cash
             for k in range(n_assets):
                 assets += b.qty[k] * prices[k]
+            assets += b.other_asset
+            assets += b.cash
             equity = assets - (b.loan + b.other_liab)
             lev = equity / assets
             if lev < lev_min:

@@ -172,9 +172,10 @@ def clear_market(state: State, total: jax.Array, params: Params) -> tuple[State,
 
 
 def leverage(state: State, system: System) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Mark to market: total assets ``A``, equity ``E`` and the leverage ratio ``E / A``."""
-    assets = state.cash + (state.q * state.price).sum(-1) + system.other_asset
-    equity = assets - state.loan - system.other_liab
+    """Mark to market: total assets ``A``, equity ``E = A - L`` and the leverage ratio ``E / A``
+    (sums in INET's order: tradables, other assets, then cash; liabilities summed first)."""
+    assets = (state.q * state.price).sum(-1) + system.other_asset + state.cash
+    equity = assets - (state.loan + system.other_liab)
     return assets, equity, equity / assets
 
 

@@ -12,11 +12,11 @@ import math
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from basislab.errors import ScenarioError
 
@@ -33,8 +33,44 @@ def _f(default: Any, source: str, description: str = "", **kw: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"source": source}, **kw)
 
 
+def _numeric(annotation: Any) -> bool:
+    """Whether a field's type is a number: int, float, an optional one, or a dict of them."""
+    if annotation in (int, float):
+        return True
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is dict:
+        return len(args) == 2 and _numeric(args[1])
+    if origin in (Union, UnionType):
+        return bool not in args and any(_numeric(a) for a in args if a is not type(None))
+    return False
+
+
+def _strict_number(name: str, value: Any) -> None:
+    if isinstance(value, bool) or isinstance(value, str | bytes):
+        raise ValueError(f"{name}: {value!r} is not a number; expected a number such as 1.5")
+
+
 class _Model(BaseModel):
+    """Base of every config: unknown keys refused, frozen, finite numbers only, and strict numbers
+    (YAML's ``true``/``yes`` or a quoted ``"12"`` is not a number here, as pydantic's lax mode
+    would take it)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lax_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                if name not in data or not _numeric(field.annotation):
+                    continue
+                value = data[name]
+                if isinstance(value, dict):
+                    for k, v in value.items():
+                        _strict_number(f"{name}.{k}", v)
+                elif value is not None:
+                    _strict_number(name, value)
+        return data
 
 
 class BucketConfig(_Model):
@@ -269,6 +305,21 @@ class PlayersConfig(_Model):
     investor_other_usd_bn: float = _f(10000.0, "assumption", ge=0)
     issuer_cash_usd_bn: float = _f(800.0, "assumption (TGA order of magnitude)", ge=0)
 
+    @field_validator("lender_cash_usd_bn", mode="before")
+    @classmethod
+    def _lender_keys(cls, value: Any) -> Any:
+        """Keys bilateral and triparty only (a misspelt key is refused, not read as zero); a key not
+        given keeps its default; amounts >= 0."""
+        if not isinstance(value, dict):
+            return value
+        unknown = sorted(set(map(str, value)) - {"bilateral", "triparty"})
+        if unknown:
+            raise ValueError(f"lender_cash_usd_bn has unknown key(s) {unknown}; expected bilateral, triparty")
+        for k, v in value.items():
+            if isinstance(v, int | float) and not isinstance(v, bool) and v < 0:
+                raise ValueError(f"lender_cash_usd_bn.{k} must be >= 0, got {v}")
+        return {"bilateral": 2000.0, "triparty": 1500.0, **value}
+
 
 class EngineConfig(_Model):
     fixed_point_iterations: int = _f(3, "assumption (uniform-price clearing of each window)", ge=1, le=20)
@@ -282,7 +333,7 @@ class Scenario(_Model):
     description: str = ""
     horizon_days: int = _f(60, "days to the delivery month (a quarterly cycle; assumption)", ge=2, le=5000)
     paths: int = _f(32, "assumption", ge=1, le=1_000_000)
-    seed: int = _f(0, "assumption", ge=0)
+    seed: int = _f(0, "assumption", ge=0, le=2**32 - 1)
     compare_backstop: bool = False
     market: MarketConfig = Field(default_factory=MarketConfig)
     funds: FundsConfig = Field(default_factory=FundsConfig)
@@ -328,17 +379,24 @@ def list_presets() -> list[str]:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"malformed YAML in {path.name}{at}: {getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    """A scenario file's mapping, read strictly (:mod:`basislab.yamlio`: encodings, duplicate
+    keys, aliases, size, depth). A file that does not end with a newline is refused as truncated
+    (a cut mid-line can leave a wrong number that still parses)."""
+    from basislab.yamlio import decode, load_file
+
+    data = load_file(path)
+    if data is None:
+        raise ScenarioError(f"scenario file {path.name} is empty; expected a mapping of fields (name: ...)")
     if not isinstance(data, dict):
         raise ScenarioError(
             f"scenario file {path.name} must hold a mapping of fields, got {type(data).__name__}"
+        )
+    text = decode(path.read_bytes(), path.name)
+    if not text.endswith(("\n", "\r")):
+        last = text.rstrip().splitlines()[-1][:60] if text.strip() else ""
+        raise ScenarioError(
+            f"scenario file {path.name} does not end with a newline, so it may be truncated "
+            f"(last line {last!r}); complete it, ending with a newline"
         )
     return data
 
@@ -359,6 +417,26 @@ def raw_scenario(name_or_path: str | Path) -> dict:
     return _read_yaml(candidate)
 
 
+def _override_value(item: str, text: str) -> Any:
+    """A ``--set`` value: an int or float as Python reads it (``1e3``, which YAML 1.1 reads as a
+    string), else a strict YAML scalar or flow value."""
+    from basislab.yamlio import load_text
+
+    stripped = text.strip()
+    for conv in (int, float):
+        try:
+            value = conv(stripped)
+        except ValueError:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError(f"--set {item!r}: value is not a finite number")
+        return value
+    try:
+        return load_text(text, f"--set {item!r}")
+    except ScenarioError as exc:
+        raise ScenarioError(f"--set {item!r}: value is not valid YAML ({exc})") from None
+
+
 def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> dict:
     """Apply ``path.to.param=value`` overrides (values parsed as YAML scalars) to a raw mapping."""
     import copy
@@ -371,10 +449,7 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...] = ()) -> 
         keys = [k for k in path.strip().split(".") if k]
         if not keys:
             raise ScenarioError(f"--set {item!r}: empty parameter path")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise ScenarioError(f"--set {item!r}: value is not valid YAML") from None
+        value = _override_value(item, text)
         node = data
         for k in keys[:-1]:
             nxt = node.get(k)
