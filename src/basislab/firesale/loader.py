@@ -96,9 +96,12 @@ def parse_eba_csv(text: str) -> list[tuple[str, float, float, float, float]]:
     return rows
 
 
-def eba_system(text: str | None = None) -> BankSystem:
+def eba_system(
+    text: str | None = None, cash_share: float = CASH_SHARE, loan_share: float = LOAN_SHARE
+) -> BankSystem:
     """The 48 EBA 2018 banks as a :class:`BankSystem` (``text``: a file's content, default the
-    bundled ``data/eba_2018_bank_balance_sheets.csv``)."""
+    bundled ``data/eba_2018_bank_balance_sheets.csv``; ``cash_share`` and ``loan_share``: INET's
+    assumptions, exposed for sensitivity runs)."""
     if text is None:
         text = resources.files("basislab.firesale").joinpath("data", DATASETS["eba-2018"]).read_text()
     rows = parse_eba_csv(text)
@@ -107,20 +110,22 @@ def eba_system(text: str | None = None) -> BankSystem:
     debt = np.array([r[3] for r in rows])
     gov = np.array([r[4] for r in rows])
     assets = cet1 / (lev / 100.0)
-    cash = CASH_SHARE * assets
+    cash = cash_share * assets
     liab = assets - cet1
     other = assets - debt - cash
     if np.any(other < 0):
         bad = [rows[i][0] for i in np.flatnonzero(other < 0)]
-        raise DataError(f"debt securities exceed 95% of total assets for {', '.join(bad)}")
+        raise DataError(
+            f"debt securities exceed {100 * (1 - cash_share):g}% of total assets for {', '.join(bad)}"
+        )
     return BankSystem(
         names=tuple(r[0] for r in rows),
         assets=EBA_ASSETS,
         holdings=np.stack([debt - gov, gov], axis=1),
         cash=cash,
         other_asset=other,
-        loan=LOAN_SHARE * liab,
-        other_liab=(1 - LOAN_SHARE) * liab,
+        loan=loan_share * liab,
+        other_liab=(1 - loan_share) * liab,
     )
 
 
