@@ -34,13 +34,13 @@ class FiresaleConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     shock: dict[str, float] = Field(default_factory=lambda: {"gov_bonds": 0.2})
-    impact: float = Field(0.01, ge=0.0, lt=1.0)
+    impact: float = Field(default=0.01, ge=0.0, lt=1.0)
     rule: Literal["threshold", "target"] = "threshold"
     impact_form: Literal["exponential", "linear"] = "exponential"
-    steps: int = Field(6, ge=1, le=10_000)
-    lev_min: float = Field(LEV_MIN, gt=0.0, lt=1.0)
-    lev_buffer: float = Field(LEV_BUFFER, gt=0.0, le=1.0)
-    lev_target: float = Field(LEV_TARGET, gt=0.0, lt=1.0)
+    steps: int = Field(default=6, ge=1, le=10_000)
+    lev_min: float = Field(default=LEV_MIN, gt=0.0, lt=1.0)
+    lev_buffer: float = Field(default=LEV_BUFFER, gt=0.0, le=1.0)
+    lev_target: float = Field(default=LEV_TARGET, gt=0.0, lt=1.0)
 
     @property
     def buffer(self) -> float:
@@ -96,6 +96,8 @@ def _check_assets(cfg: FiresaleConfig, system: BankSystem) -> None:
 
 def params_batch(configs: Sequence[FiresaleConfig], system: BankSystem):
     """Stack scenario configurations into one :class:`basislab.firesale.model.Params` batch."""
+    import jax.numpy as jnp
+
     from basislab.firesale.model import Params
 
     k = len(system.assets)
@@ -104,10 +106,10 @@ def params_batch(configs: Sequence[FiresaleConfig], system: BankSystem):
         _check_assets(cfg, system)
         for name, frac in cfg.shock.items():
             shock[i, system.assets.index(name)] = frac
-    col = lambda f: np.array([f(c) for c in configs], dtype=np.float64)  # noqa: E731
+    col = lambda f: jnp.asarray([f(c) for c in configs], dtype=jnp.float64)  # noqa: E731
     return Params(
-        shock=shock,
-        impact=np.repeat(col(lambda c: c.impact)[:, None], k, axis=1),
+        shock=jnp.asarray(shock),
+        impact=jnp.repeat(col(lambda c: c.impact)[:, None], k, axis=1),
         linear=col(lambda c: float(c.impact_form == "linear")),
         lev_min=col(lambda c: c.lev_min),
         lev_buffer=col(lambda c: c.buffer),
