@@ -40,7 +40,7 @@ KEYS = {
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> dict:
     home = tmp_path_factory.mktemp("blhome")
-    return {**os.environ, "BASISLAB_HOME": str(home), "BASISLAB_JAX_CACHE_DIR": str(home / "jax")}
+    return {**os.environ, "BASISLAB_RUNS_DIR": str(home / "runs")}
 
 
 def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -75,7 +75,7 @@ def test_simulate_json_has_both_worlds(simulated):
     )
 
 
-def test_run_persisted_to_duckdb_and_parquet(simulated):
+def test_run_persisted_as_one_verified_folder(simulated):
     data, out = simulated
     run_id = data["with_backstop"]["run_id"]
     folder = out / run_id
@@ -83,11 +83,13 @@ def test_run_persisted_to_duckdb_and_parquet(simulated):
     assert set(ts["variant"]) == {"without_backstop", "with_backstop"}
     price = ts[(ts.variable == "cash_price") & (ts.label == "10y") & (ts.variant == "with_backstop")]
     assert len(price) == 20 and (price["p05"] <= price["p95"]).all()
-    with duckdb.connect(str(out / "sim.duckdb"), read_only=True) as con:
-        n = con.execute("SELECT count(*) FROM timeseries WHERE run_id = ?", [run_id]).fetchone()[0]
-        m = json.loads(con.execute("SELECT metrics_json FROM runs WHERE run_id = ?", [run_id]).fetchone()[0])
-    assert n == len(ts)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    m = json.loads((folder / "metrics.json").read_text())
+    assert manifest["run_id"] == run_id and len(manifest["sha256"]) == 4
     assert m["without_backstop"]["fund_defaults"] == data["without_backstop"]["fund_defaults"]
+    # DuckDB reads the store directly
+    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/*/timeseries.parquet')").fetchall()[0][0]
+    assert n == len(ts)
 
 
 def test_report_writes_self_contained_html(simulated, env, tmp_path):
@@ -132,6 +134,10 @@ def test_table_output_and_same_seed_same_numbers(simulated, env):
         (["simulate", "seed-thesis", "--set", "funds.count=0"], "funds.count"),
         (["simulate", "seed-thesis", "--paths", "0"], "--paths must be >= 1"),
         (["report", "no-such-run"], "no-such-run"),
+        (["simulate", "seed-thesis", "--seed", str(2**64)], "--seed"),
+        (["simulate", "seed-thesis", "--set", "funds.count=true"], "not a number"),
+        (["simulate", "seed-thesis", "--set", "players.lender_cash_usd_bn.tri_party=5"], "tri_party"),
+        (["simulate", "seed-thesis", "--set", "players.lender_cash_usd_bn.triparty=-5"], ">= 0"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(env, args, fragment):
@@ -139,3 +145,20 @@ def test_bad_input_exits_2_with_one_line(env, args, fragment):
     assert res.returncode == 2
     lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in res.stderr
+
+
+def test_output_paths_refused_before_the_work(env, tmp_path):
+    """A bad --out / -o / --csv is refused at once (exit 2, one line), not after the simulation."""
+    a_file = tmp_path / "a.txt"
+    a_file.write_text("x")
+    cases = [
+        (["simulate", "seed-thesis", *SMALL, "--out", str(a_file)], "is a file"),
+        (["report", "latest", "-o", str(tmp_path)], "is a folder"),
+        (["sweep", "seed-thesis", "-g", "backstop.ltv_pct=5,10", "--csv", str(tmp_path)], "is a folder"),
+        (["sweep", "seed-thesis", "-g", "backstop.ltv_pct=5", "--csv", str(a_file / "x.csv")], "is a file"),
+    ]
+    for args, fragment in cases:
+        res = cli(env, *args)
+        lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+        assert res.returncode == 2 and len(lines) == 1 and fragment in lines[0], (args, res.stderr)
+        assert "without backstop" not in res.stderr  # no progress bar: nothing ran

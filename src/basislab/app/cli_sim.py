@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -18,20 +17,34 @@ err = Console(stderr=True)
 
 
 def _enable_compile_cache() -> None:
-    """Persist compiled engines between CLI runs (``BASISLAB_JAX_CACHE=0`` turns it off)."""
+    """Persist compiled engines between CLI runs in :func:`basislab.paths.jax_cache_dir`
+    (``BASISLAB_JAX_CACHE=0`` turns it off)."""
     if os.environ.get("BASISLAB_JAX_CACHE", "1") == "0":
         return
     import jax
 
-    from basislab.sim.store import default_home
+    from basislab.paths import jax_cache_dir
 
-    path = Path(os.environ.get("BASISLAB_JAX_CACHE_DIR", default_home() / "jax-cache"))
+    path = jax_cache_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", str(path))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     except (OSError, AttributeError):  # pragma: no cover - cache is an optimisation only
         pass
+
+
+#: seeds are unsigned 32-bit (JAX's ``PRNGKey`` takes the seed as uint32 by default)
+MAX_SEED = 2**32 - 1
+
+
+def _check_run_args(paths: int | None, seed: int | None) -> None:
+    from basislab.errors import ScenarioError
+
+    if paths is not None and not 1 <= paths <= 10_000_000:
+        raise ScenarioError(f"--paths must be >= 1 (and at most 10,000,000), got {paths}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"--seed {seed} is out of range; expected an integer from 0 to {MAX_SEED}")
 
 
 def simulate(
@@ -49,7 +62,7 @@ def simulate(
         list[str] | None, typer.Option("--set", help="override: path.to.param=value (repeatable)")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="folder for DuckDB + Parquet (default $BASISLAB_HOME)")
+        Path | None, typer.Option("--out", "-o", help="run store folder (default $BASISLAB_RUNS_DIR)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary metrics as JSON")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="do not persist the run")] = False,
@@ -58,14 +71,15 @@ def simulate(
     shock; print the spiral's metrics and store the time series (DuckDB, Parquet with --out)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from basislab.errors import ScenarioError
+    from basislab.jsonio import dumps
     from basislab.sim import load_scenario, with_backstop
     from basislab.sim import simulate as run_one
-    from basislab.sim.store import save_runs
+    from basislab.sim.store import check_store, save_runs
 
-    if paths is not None and paths < 1:
-        raise ScenarioError(f"--paths must be >= 1, got {paths}")
+    _check_run_args(paths, seed)
     sc = load_scenario(scenario, tuple(set_ or ()))
+    if not no_save:
+        check_store(out)  # a bad --out is refused before the work starts
     _enable_compile_cache()
     n = sc.paths if paths is None else paths
     variants = ["without_backstop", "with_backstop"] if sc.compare_backstop else ["run"]
@@ -85,11 +99,11 @@ def simulate(
     metrics = {v: r.metrics() for v, r in runs.items()}
     run_id = None
     if not no_save:
-        run_id, folder = save_runs(runs, out, parquet=out is not None)
+        run_id, _ = save_runs(runs, out)
         for m in metrics.values():
             m["run_id"] = run_id
     if as_json:
-        typer.echo(json.dumps(metrics if sc.compare_backstop else metrics["run"], indent=2))
+        typer.echo(dumps(metrics if sc.compare_backstop else metrics["run"]))
         return
     table = Table(title=f"{sc.name}: {n} paths x {sc.horizon_days} days")
     table.add_column("measure")
@@ -119,13 +133,15 @@ def report(
     run: Annotated[str, typer.Argument(help="run folder (from --out), run id in the database, or 'latest'")],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path("report.html"),
     db_dir: Annotated[
-        Path | None, typer.Option("--db", help="folder holding sim.duckdb (default $BASISLAB_HOME)")
+        Path | None, typer.Option("--db", help="run store folder (default $BASISLAB_RUNS_DIR)")
     ] = None,
 ) -> None:
     """Write a self-contained HTML report (Plotly charts of the spiral) for a stored run."""
+    from basislab.app.common import check_output_file
     from basislab.report.sim_report import write_report
     from basislab.sim.store import load_run
 
+    check_output_file(output, "--output")
     stored = load_run(run, db_dir)
     path = write_report(stored, output)
     typer.echo(str(path))
@@ -154,6 +170,15 @@ def sweep(
     ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="write the table to this CSV file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object per row")] = False,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store", help="folder keeping each finished point (default: $BASISLAB_RUNS_DIR/sweeps/<key>)"
+        ),
+    ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="run every point again instead of resuming a killed sweep")
+    ] = False,
 ) -> None:
     """Sweep a scenario over a grid of parameters (same seed at every point), locally or on Ray.
 
@@ -161,12 +186,14 @@ def sweep(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from basislab.errors import ScenarioError
+    from basislab.app.common import check_output_file
+    from basislab.jsonio import dumps
     from basislab.sim.sweep import n_points, parse_grid
     from basislab.sim.sweep import sweep as run_sweep
 
-    if paths is not None and paths < 1:
-        raise ScenarioError(f"--paths must be >= 1, got {paths}")
+    _check_run_args(paths, seed)
+    if csv is not None:
+        check_output_file(csv, "--csv")
     g = parse_grid(grid)
     _enable_compile_cache()
     backend = "local" if ray_address is None else "ray"
@@ -189,11 +216,14 @@ def sweep(
             backend=backend,
             address=address,
             progress=lambda k: progress.advance(task, k),
+            store=store,
+            resume=not fresh,
+            on_resume=lambda k, n, f: err.print(f"resuming: {k} of {n} points already done in {f}"),
         )
     if csv is not None:
         table.to_csv(csv, index=False)
     if as_json:
-        typer.echo(table.to_json(orient="records", indent=2))
+        typer.echo(dumps(table.to_dict(orient="records")))
         return
     cols = [
         *g,
