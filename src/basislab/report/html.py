@@ -1,11 +1,17 @@
-"""Self-contained HTML reports: sections of prose and Plotly figures in one file.
+"""HTML reports: sections of prose and Plotly figures in one file.
 
-Plotly's JavaScript is inlined once, so a report opens offline and can be mailed as one file.
+By default (``plotlyjs="inline"``) Plotly's JavaScript (~4.6 MB) is inlined once, so a report opens
+offline and can be mailed as one file. ``plotlyjs="shared"`` writes ``plotly.min.js`` once beside
+the report and links it, so a folder of reports shares one copy (each report is then a few
+hundred kB). Neither loads anything from the network. Writes are atomic (temporary file, then
+rename), so two processes writing the same report never leave a torn file.
 """
 
 from __future__ import annotations
 
 import html
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +40,23 @@ class Section:
     text_is_html: bool = False
 
 
-def render(title: str, sections: list[Section], subtitle: str = "", footer: str = "") -> str:
-    """Render sections into one self-contained HTML document (plotly.js inlined once)."""
+PLOTLYJS_MODES = ("inline", "shared")
+SHARED_PLOTLYJS = "plotly.min.js"
+
+
+def _check_mode(plotlyjs: str) -> None:
+    if plotlyjs not in PLOTLYJS_MODES:
+        from basislab.errors import BasislabError
+
+        raise BasislabError(f"plotlyjs={plotlyjs!r}; expected one of {', '.join(PLOTLYJS_MODES)}")
+
+
+def render(
+    title: str, sections: list[Section], subtitle: str = "", footer: str = "", plotlyjs: str = "inline"
+) -> str:
+    """Render sections into one HTML document: plotly.js inlined once (``inline``) or linked to
+    ``plotly.min.js`` beside the report (``shared``)."""
+    _check_mode(plotlyjs)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
@@ -50,7 +71,9 @@ def render(title: str, sections: list[Section], subtitle: str = "", footer: str 
             parts.append(sec.text if sec.text_is_html else f"<p>{html.escape(sec.text)}</p>")
         parts.extend(sec.tables_html)
         for fig in sec.figures:
-            parts.append(pio.to_html(fig, full_html=False, include_plotlyjs=True if first else False))
+            parts.append(
+                pio.to_html(fig, full_html=False, include_plotlyjs=_include(plotlyjs) if first else False)
+            )
             first = False
     if footer:
         parts.append(f"<hr><p class='note'>{html.escape(footer)}</p>")
@@ -58,11 +81,40 @@ def render(title: str, sections: list[Section], subtitle: str = "", footer: str 
     return "\n".join(parts)
 
 
-def write(
-    path: str | Path, title: str, sections: list[Section], subtitle: str = "", footer: str = ""
-) -> Path:
-    """Write a self-contained HTML report to ``path`` and return the path."""
-    path = Path(path)
+def _include(plotlyjs: str) -> bool | str:
+    return True if plotlyjs == "inline" else SHARED_PLOTLYJS
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(title, sections, subtitle, footer), encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(
+    path: str | Path,
+    title: str,
+    sections: list[Section],
+    subtitle: str = "",
+    footer: str = "",
+    plotlyjs: str = "inline",
+) -> Path:
+    """Write an HTML report to ``path`` and return the path; with ``plotlyjs="shared"`` also
+    write ``plotly.min.js`` beside it (when it is not there yet)."""
+    _check_mode(plotlyjs)
+    path = Path(path)
+    atomic_write(path, render(title, sections, subtitle, footer, plotlyjs))
+    if plotlyjs == "shared":
+        from plotly.offline import get_plotlyjs
+
+        js = path.parent / SHARED_PLOTLYJS
+        if not js.exists():
+            atomic_write(js, get_plotlyjs())
     return path

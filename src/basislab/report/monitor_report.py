@@ -10,47 +10,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from basislab.data.catalog import EPISODES, NYFED_ATTRIBUTION
+from basislab.report import charts
 from basislab.report.html import Section, write
 
 
-def _mark_episodes(fig: go.Figure) -> go.Figure:
-    for ep in EPISODES:
-        fig.add_vrect(
-            x0=ep.start.isoformat(),
-            x1=(ep.end + dt.timedelta(days=1)).isoformat(),
-            fillcolor="#d62728",
-            opacity=0.15,
-            line_width=0,
-            annotation_text=ep.label,
-            annotation_position="top left",
-            annotation_font_size=10,
-        )
-    return fig
-
-
-def _chart(title: str, series: dict[str, pd.Series], unit: str, start: str = "2015-01-01") -> go.Figure:
-    fig = go.Figure()
-    for label, s in series.items():
-        s = s.loc[start:] if s is not None else s
-        if s is None or s.empty:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=s.index,
-                y=s.to_numpy(),
-                mode="lines+markers" if len(s) < 600 else "lines",
-                marker={"size": 3},
-                name=label,
-            )
-        )
-    fig.update_layout(
-        title=title,
-        yaxis_title=unit,
-        height=420,
-        margin={"t": 60, "l": 60, "r": 20, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
-    )
-    return _mark_episodes(fig)
+def _chart(
+    title: str, series: dict[str, pd.Series | None], unit: str, start: str = "2015-01-01"
+) -> go.Figure:
+    return charts.time_chart(title, series, unit, start=start, episodes=EPISODES)
 
 
 def _table(inds) -> str:
@@ -72,10 +39,8 @@ def _table(inds) -> str:
     return "".join(rows)
 
 
-def write_monitor(path: str | Path, date: dt.date, indicators) -> Path:
-    """Write the monitor for ``date`` (indicators computed ``with_history=True``) to ``path``."""
-    from basislab.data.monitor import BASIS_METHOD, ZSCORE_YEARS
-
+def figures(date: dt.date, indicators, start: str = "2015-01-01") -> dict[str, go.Figure]:
+    """The monitor's charts (shared by the HTML report and the dashboard), by key."""
     by = {i.name: i for i in indicators}
 
     def h(name):
@@ -83,6 +48,66 @@ def write_monitor(path: str | Path, date: dt.date, indicators) -> Path:
         return None if i is None or i.history is None else i.history.loc[: pd.Timestamp(date)]
 
     roots = ["TU", "FV", "TY", "TN", "US", "UB"]
+    return {
+        "size": _chart(
+            "Basis-trade size estimate and futures positioning (USD bn)",
+            {
+                "estimate: net short notional": h("basis_trade_size_usd_bn"),
+                "lev. funds gross short": h("total_lev_short_usd_bn"),
+                "asset managers long": h("total_am_long_usd_bn"),
+            },
+            "USD bn",
+            start,
+        ),
+        "lev_net_short": _chart(
+            "Leveraged-fund net short notional by contract (USD bn)",
+            {r: h(f"{r}_lev_net_short_usd_bn") for r in roots},
+            "USD bn",
+            start,
+        ),
+        "am_long": _chart(
+            "Asset-manager long by contract (contracts)",
+            {r: h(f"{r}_am_long_contracts") for r in roots},
+            "contracts",
+            start,
+        ),
+        "repo_spreads": _chart(
+            "Repo spreads (bp)",
+            {
+                "SOFR - IORB": h("sofr_minus_iorb_bp"),
+                "SOFR - top of FF range": h("sofr_minus_ff_top_bp"),
+                "TGCR - top of FF range": h("tgcr_minus_ff_top_bp"),
+            },
+            "bp",
+            start,
+        ),
+        "onrrp": _chart(
+            "ON RRP take-up and Fed repo operations (USD bn)",
+            {
+                "ON RRP take-up": h("onrrp_takeup_usd_bn"),
+                "Fed repo operations (SRF)": h("fed_repo_ops_usd_bn"),
+            },
+            "USD bn",
+            start,
+        ),
+        "fed": _chart(
+            "Reserves, Fed Treasury holdings, TGA (USD bn)",
+            {
+                "reserves": h("reserves_usd_bn"),
+                "Fed Treasury holdings": h("fed_treasury_holdings_usd_bn"),
+                "TGA": h("tga_usd_bn"),
+            },
+            "USD bn",
+            start,
+        ),
+    }
+
+
+def write_monitor(path: str | Path, date: dt.date, indicators, plotlyjs: str = "inline") -> Path:
+    """Write the monitor for ``date`` (indicators computed ``with_history=True``) to ``path``."""
+    from basislab.data.monitor import BASIS_METHOD, ZSCORE_YEARS
+
+    figs = figures(date, indicators)
     sections = [
         Section(
             "Indicators",
@@ -90,76 +115,15 @@ def write_monitor(path: str | Path, date: dt.date, indicators) -> Path:
             f"the indicator's own {ZSCORE_YEARS}-year history. Hover a name for its source.",
             tables_html=[_table(indicators)],
         ),
-        Section(
-            "Basis-trade size",
-            "Method: " + BASIS_METHOD,
-            figures=[
-                _chart(
-                    "Basis-trade size estimate and leveraged-fund gross shorts (USD bn)",
-                    {
-                        "estimate: net short notional": h("basis_trade_size_usd_bn"),
-                        "lev. funds gross short": h("total_lev_short_usd_bn"),
-                        "asset managers long": h("total_am_long_usd_bn"),
-                    },
-                    "USD bn",
-                )
-            ],
-        ),
+        Section("Basis-trade size", "Method: " + BASIS_METHOD, figures=[figs["size"]]),
         Section(
             "Leveraged-fund net short by contract",
-            "Net short = short - long, in USD bn of notional; gaps are "
-            "weeks missing in the bundled CFTC files (see `basislab data status`).",
-            figures=[
-                _chart(
-                    "Leveraged-fund net short notional by contract (USD bn)",
-                    {r: h(f"{r}_lev_net_short_usd_bn") for r in roots},
-                    "USD bn",
-                ),
-                _chart(
-                    "Asset-manager long by contract (contracts)",
-                    {r: h(f"{r}_am_long_contracts") for r in roots},
-                    "contracts",
-                ),
-            ],
+            "Net short = short - long, in USD bn of notional. Lines break where weeks are missing "
+            "in the bundled CFTC files (see `basislab data status`): nothing is drawn across a gap.",
+            figures=[figs["lev_net_short"], figs["am_long"]],
         ),
-        Section(
-            "Funding",
-            NYFED_ATTRIBUTION,
-            figures=[
-                _chart(
-                    "Repo spreads (bp)",
-                    {
-                        "SOFR - IORB": h("sofr_minus_iorb_bp"),
-                        "SOFR - top of FF range": h("sofr_minus_ff_top_bp"),
-                        "TGCR - top of FF range": h("tgcr_minus_ff_top_bp"),
-                    },
-                    "bp",
-                ),
-                _chart(
-                    "ON RRP take-up and Fed repo operations (USD bn)",
-                    {
-                        "ON RRP take-up": h("onrrp_takeup_usd_bn"),
-                        "Fed repo operations (SRF)": h("fed_repo_ops_usd_bn"),
-                    },
-                    "USD bn",
-                ),
-            ],
-        ),
-        Section(
-            "Fed balance sheet",
-            "",
-            figures=[
-                _chart(
-                    "Reserves, Fed Treasury holdings, TGA (USD bn)",
-                    {
-                        "reserves": h("reserves_usd_bn"),
-                        "Fed Treasury holdings": h("fed_treasury_holdings_usd_bn"),
-                        "TGA": h("tga_usd_bn"),
-                    },
-                    "USD bn",
-                )
-            ],
-        ),
+        Section("Funding", NYFED_ATTRIBUTION, figures=[figs["repo_spreads"], figs["onrrp"]]),
+        Section("Fed balance sheet", "", figures=[figs["fed"]]),
         Section(
             "Episodes marked",
             "",
@@ -180,4 +144,5 @@ def write_monitor(path: str | Path, date: dt.date, indicators) -> Path:
         sections,
         subtitle="Treasury cash-futures basis trade: size and funding fragility, from public data.",
         footer=NYFED_ATTRIBUTION + " CFTC, Federal Reserve Board, US Treasury and OFR data are public.",
+        plotlyjs=plotlyjs,
     )

@@ -1,69 +1,18 @@
 """HTML report of a simulation run: the margin spiral told in charts a reader follows without the
-code (prices and basis, cash needs against buffers, forced sales, defaults and losses, margins,
-the funds' distribution, and the accounting audit)."""
+code (morning calls against end-of-day settlement, prices and the basis in every bucket, forced
+sales and who bought them, haircuts and repo refusal, leverage and equity across funds, defaults,
+losses, the scenario's parameters and the accounting audit). Charts: :mod:`basislab.report.charts`."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
 
-import pandas as pd
-import plotly.graph_objects as go
-
+from basislab.report import charts
 from basislab.report.html import Section, write
 
-_COLORS = {"without_backstop": "#c0392b", "with_backstop": "#1f77b4", "run": "#1f4e79"}
-_LABELS = {"without_backstop": "without backstop", "with_backstop": "with backstop", "run": "run"}
-_BUCKETS = ("2y", "5y", "10y", "long")
-
-
-def _series(ts: pd.DataFrame, variant: str, variable: str, label: str = "") -> pd.DataFrame:
-    d = ts[(ts["variant"] == variant) & (ts["variable"] == variable) & (ts["label"].fillna("") == label)]
-    return d.sort_values("step")
-
-
-def _band(
-    fig: go.Figure,
-    d: pd.DataFrame,
-    name: str,
-    color: str,
-    scale: float = 1.0,
-    offset: float = 0.0,
-    dash: str | None = None,
-    band: bool = True,
-) -> None:
-    x = d["step"].tolist()
-    if band and len(d):
-        fig.add_trace(
-            go.Scatter(
-                x=x + x[::-1],
-                y=((d["p95"] - offset) * scale).tolist() + ((d["p05"] - offset) * scale).tolist()[::-1],
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=((d["mean"] - offset) * scale).tolist(), name=name, line={"color": color, "dash": dash}
-        )
-    )
-
-
-def _fig(title: str, ytitle: str) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(
-        title=title,
-        xaxis_title="business day",
-        yaxis_title=ytitle,
-        height=380,
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
+_LABELS = charts.LABELS
+_BUCKETS = charts.BUCKETS
 
 
 def _kpi_table(metrics: dict) -> str:
@@ -101,12 +50,95 @@ def _fmt(v) -> str:
     return html.escape(str(v))
 
 
+def _pct(x) -> str:
+    return f"{100 * float(x):.0f}%"
+
+
+def book_sentence(sc: dict) -> str:
+    """The simulated book in words, from the scenario that ran (never from a preset's prose)."""
+    f, sh = sc.get("funds") or {}, sc.get("shock") or {}
+    parts = []
+    if f.get("total_position_usd_bn") is not None:
+        mix = f.get("bucket_mix") or {}
+        mix_txt = ", ".join(f"{b} {_pct(mix[b])}" for b in _BUCKETS if b in mix)
+        parts.append(
+            f"The simulated book: USD {float(f['total_position_usd_bn']):,.0f}bn of cash Treasuries"
+            + (f" ({mix_txt})" if mix_txt else "")
+            + (f", {int(f['count'])} funds" if f.get("count") else "")
+            + (f", median leverage {float(f['leverage_median']):.0f}x" if f.get("leverage_median") else "")
+            + (
+                f", {_pct(f['bilateral_share'])} of repo bilateral"
+                if f.get("bilateral_share") is not None
+                else ""
+            )
+            + "."
+        )
+    if sh.get("yield_bp"):
+        yb = ", ".join(f"{b} +{float(v):.0f}bp" for b, v in sh["yield_bp"].items())
+        parts.append(
+            f"Shock: yields {yb} over {sh.get('duration_days')} business days from day "
+            f"{int(sh.get('start_day', 0)) + 1} (shaded in the charts), volatility x{sh.get('vol_multiplier')}."
+        )
+    ctx = sc.get("context") or {}
+    if ctx.get("date"):
+        parts.append(f"Initial conditions from the data store on {ctx['date']}.")
+    return " ".join(parts)
+
+
+def _description(sc: dict) -> str:
+    """The preset's description, unless it quotes a book size the run did not simulate (a
+    ``today@`` scenario inherits the seed-thesis prose, written for USD 830bn)."""
+    import re
+
+    desc = (sc.get("description") or "").strip()
+    total = (sc.get("funds") or {}).get("total_position_usd_bn")
+    quoted = [float(x.replace(",", "")) for x in re.findall(r"USD\s*([\d,.]+)\s*bn", desc)]
+    if total is not None and any(abs(q - float(total)) > 0.5 for q in quoted):
+        return ""
+    return desc
+
+
+def params_table(sc: dict) -> str:
+    """The scenario's main parameters, one row each, with the value that ran."""
+    rows = []
+
+    def add(label, value):
+        if value is not None and value != "":
+            rows.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(str(value))}</td></tr>")
+
+    f, r, c, b, sh, m = (
+        sc.get(k) or {} for k in ("funds", "repo", "clearing", "backstop", "shock", "market")
+    )
+    add("scenario", sc.get("name"))
+    add("horizon, business days", sc.get("horizon_days"))
+    add("funds", f.get("count"))
+    add("book, USD bn", f.get("total_position_usd_bn"))
+    add("bucket mix", ", ".join(f"{k} {_pct(v)}" for k, v in (f.get("bucket_mix") or {}).items()))
+    add("median leverage, x", f.get("leverage_median"))
+    add("bilateral share of repo", f.get("bilateral_share"))
+    for seg in ("bilateral", "triparty"):
+        s = r.get(seg) or {}
+        add(f"{seg} haircut, % (max)", f"{s.get('haircut_pct')} ({s.get('haircut_max_pct')})" if s else None)
+    add("SOFR, %", m.get("sofr_pct"))
+    add("CCP IM: z, margin period (days)", f"{c.get('z')}, {c.get('mpor_days')}" if c else None)
+    add("backstop", f"LTV {b.get('ltv_pct')}%, rate SOFR + {b.get('rate_spread_bp')}bp" if b else None)
+    add("shock start day, duration", f"{sh.get('start_day')}, {sh.get('duration_days')}" if sh else None)
+    for k in ("yield_bp", "cash_dislocation_bp"):
+        if sh.get(k):
+            add(f"shock {k.replace('_', ' ')}", ", ".join(f"{b_} {v}" for b_, v in sh[k].items()))
+    add("shock volatility multiplier", sh.get("vol_multiplier"))
+    return f"<table><tr><th>parameter</th><th>value</th></tr>{''.join(rows)}</table>"
+
+
 def build_sections(stored) -> list[Section]:
-    ts, metrics = stored.timeseries, stored.metrics
+    """The report's sections: story, parameters, and every chart of :func:`charts.sim_figures`."""
+    metrics = stored.metrics
     variants = list(metrics)
     sc = stored.scenario or {}
-    secs: list[Section] = []
-    secs.append(
+    figs = charts.sim_figures(stored)
+    desc = _description(sc)
+    flows = charts.flows_table(stored.timeseries, variants)
+    return [
         Section(
             "What happened",
             "Leveraged funds hold cash Treasuries financed in repo and short Treasury futures against them. "
@@ -117,208 +149,70 @@ def build_sections(stored) -> list[Section]:
             "from the backstop if there is one, sells other assets, and finally unwinds the trade - selling "
             "cash Treasuries and buying back futures - which cheapens cash against futures and widens the "
             "basis for everyone still holding it. Bands show the 5th-95th percentile across simulated paths; "
-            "lines the mean. " + (f"Scenario: {sc.get('description', '')}" if sc.get("description") else ""),
+            "lines the mean. " + book_sentence(sc) + (f" Scenario: {desc}" if desc else ""),
             tables_html=[_kpi_table(metrics)],
-        )
-    )
-    # prices and basis
-    figs = []
-    f1 = _fig("Cash Treasury prices (10y and long buckets)", "price per 100 face")
-    f2 = _fig("Basis: -(cash price - CF x futures price); up = the hedged position loses", "bp of price")
-    for v in variants:
-        for b, dash in (("10y", None), ("long", "dot")):
-            _band(
-                f1,
-                _series(ts, v, "cash_price", b),
-                f"{_LABELS.get(v, v)} {b}",
-                _COLORS.get(v, "#555"),
-                dash=dash,
-                band=b == "10y",
-            )
-            _band(
-                f2,
-                _series(ts, v, "gross_basis", b),
-                f"{_LABELS.get(v, v)} {b}",
-                _COLORS.get(v, "#555"),
-                scale=-100.0,
-                dash=dash,
-                band=b == "10y",
-            )
-    figs += [f1, f2]
-    secs.append(
+        ),
+        Section("The scenario's parameters", "", tables_html=[params_table(sc)]),
+        Section(
+            "Cash needs against buffers: morning calls, end-of-day settlement",
+            "Repo lenders call margin and raise haircuts in the morning and the clearing house resets "
+            "initial margin; the futures gains of a short position are paid only at the end-of-day "
+            "settlement. The grey bars are what the funds could not pay from cash in hand in the "
+            "morning: they had to sell, or borrow from the backstop.",
+            figures=[figs["morning_vs_eod"], figs["cash"]],
+        ),
         Section(
             "Prices and the basis",
-            "The sell-off lowers cash prices; the cash dislocation and the funds' own unwinding push "
-            "cash down relative to futures. The basis chart shows -(P - CF f) in bp of price: up "
-            "means the hedged position loses. It returns to zero at delivery, when cash and "
-            "futures must converge - the profit of those who could hold on.",
-            figures=figs,
-        )
-    )
-    # cash needs vs buffers
-    f3 = _fig("Cash demanded of the funds vs what they had", "USD bn")
-    for v in variants:
-        c = _COLORS.get(v, "#555")
-        _band(
-            f3,
-            _series(ts, v, "cash_need_morning"),
-            f"{_LABELS.get(v, v)}: morning calls (repo + IM)",
-            c,
-            band=False,
-        )
-        _band(
-            f3,
-            _series(ts, v, "cash_gap_morning"),
-            f"{_LABELS.get(v, v)}: shortfall after cash",
-            c,
-            dash="dot",
-            band=False,
-        )
-        _band(
-            f3,
-            _series(ts, v, "fund_cash"),
-            f"{_LABELS.get(v, v)}: funds' cash buffer",
-            c,
-            dash="dash",
-            band=False,
-        )
-        _band(
-            f3,
-            _series(ts, v, "backstop_outstanding"),
-            f"{_LABELS.get(v, v)}: backstop loans",
-            c,
-            dash="dashdot",
-            band=False,
-        )
-    secs.append(
+            "Every bucket (2y, 5y, 10y, long) in its own panel. The gross basis is in the desk's "
+            "convention: cash price - CF x futures price, in 32nds; it falls to zero at delivery. "
+            "A fall faster than carry is cash cheapening against futures: the long-basis position loses.",
+            figures=[figs["prices"], figs["basis"]],
+        ),
         Section(
-            "Cash needs against buffers",
-            "Morning repo margin calls and initial-margin increases against the funds' cash. The "
-            "shortfall is what they must raise by selling - or borrow from the backstop.",
-            figures=[f3],
-        )
-    )
-    # forced sales
-    f4 = go.Figure()
-    f4.update_layout(
-        title="Forced sales of cash Treasuries by seller, per day (mean across paths)",
-        barmode="stack",
-        xaxis_title="business day",
-        yaxis_title="USD bn",
-        height=380,
-        legend={"orientation": "h", "y": -0.2},
-    )
-    for v in variants:
-        for var, who in (
-            ("sold_unwind", "funds unwinding"),
-            ("sold_default", "lenders liquidating defaulters"),
-        ):
-            d = ts[(ts["variant"] == v) & (ts["variable"] == var)].groupby("step")["mean"].sum()
-            f4.add_trace(
-                go.Bar(
-                    x=d.index.tolist(),
-                    y=d.values.tolist(),
-                    name=f"{_LABELS.get(v, v)}: {who}",
-                    marker_color=_COLORS.get(v, "#555"),
-                    opacity=1.0 if var == "sold_unwind" else 0.5,
-                    offsetgroup=v,
-                )
-            )
-    secs.append(
+            "Forced sales: who sold to whom",
+            "Cash Treasuries sold into the market because cash ran short: by funds unwinding and by repo "
+            "lenders liquidating the collateral of funds that defaulted; end investors buy them.",
+            figures=[figs["forced_sales"], figs["who_to_whom"]],
+            tables_html=[charts.table_html(flows)],
+        ),
         Section(
-            "Forced sales",
-            "Cash Treasuries sold into the market because cash ran short: "
-            "by funds unwinding and by repo lenders liquidating the collateral of funds that defaulted.",
-            figures=[f4],
-        )
-    )
-    # defaults and losses
-    f5 = _fig("Funds still operating", "number of funds")
-    f5b = _fig("Creditors' cumulative losses", "USD bn")
-    for v in variants:
-        c = _COLORS.get(v, "#555")
-        _band(f5, _series(ts, v, "funds_alive"), f"{_LABELS.get(v, v)}: funds alive", c)
-        for seg, dash in (("bilateral", "dot"), ("triparty", "dash")):
-            _band(
-                f5b,
-                _series(ts, v, "lender_losses", seg),
-                f"{_LABELS.get(v, v)}: {seg} repo lenders",
-                c,
-                dash=dash,
-                band=False,
-            )
-        _band(f5b, _series(ts, v, "ccp_losses"), f"{_LABELS.get(v, v)}: clearing house", c, band=False)
-    secs.append(
+            "Margins: repo haircuts, repo refusal, initial margin",
+            "Haircuts rise with price falls and volatility; lenders stop rolling a share of repo as stress rises.",
+            figures=[figs["haircut"], figs["refusal"], figs["initial_margin"]],
+        ),
         Section(
-            "Defaults and losses",
-            "A fund that cannot meet a call even after selling everything - or "
-            "whose equity is gone - defaults; its lenders sell the collateral and the clearing house "
-            "closes out its futures, into the same stressed markets.",
-            figures=[f5, f5b],
-        )
-    )
-    # margins
-    f6 = _fig("Initial margin at the clearing house and repo haircuts", "USD bn  /  haircut %")
-    for v in variants:
-        c = _COLORS.get(v, "#555")
-        _band(f6, _series(ts, v, "fund_im"), f"{_LABELS.get(v, v)}: funds' IM (USD bn)", c)
-        _band(
-            f6,
-            _series(ts, v, "haircut", "triparty"),
-            f"{_LABELS.get(v, v)}: tri-party haircut (%)",
-            c,
-            scale=100,
-            dash="dot",
-            band=False,
-        )
-        _band(
-            f6,
-            _series(ts, v, "haircut", "bilateral"),
-            f"{_LABELS.get(v, v)}: bilateral haircut (%)",
-            c,
-            scale=100,
-            dash="dash",
-            band=False,
-        )
-    secs.append(
+            "Leverage and equity across funds",
+            "The median fund and the 10th-90th percentile across funds (mean over paths).",
+            figures=[figs["leverage"], figs["equity"]],
+        ),
         Section(
-            "Margins",
-            "Initial margin follows an EWMA volatility model, so it rises as the sell-off "
-            "raises volatility; haircuts rise with price falls and volatility.",
-            figures=[f6],
-        )
-    )
-    # distribution
-    f7 = _fig(
-        "Distribution across funds: equity relative to the start (10th, 50th, 90th percentile)",
-        "equity / initial",
-    )
-    for v in variants:
-        c = _COLORS.get(v, "#555")
-        for q, dash in (("p10", "dot"), ("p50", None), ("p90", "dash")):
-            _band(
-                f7, _series(ts, v, "equity_ratio_q", q), f"{_LABELS.get(v, v)} {q}", c, dash=dash, band=False
-            )
-    secs.append(Section("Funds' equity", "How the pain is spread across the fund population.", figures=[f7]))
-    # audit
+            "Defaults and losses (and the backstop)",
+            "A fund that cannot meet a call even after selling everything - or whose equity is gone - "
+            "defaults; its lenders sell the collateral and the clearing house closes out its futures.",
+            figures=[figs["funds_alive"], figs["backstop"], figs["losses"], figs["ccp_losses"]],
+        ),
+        *_audit_section(stored),
+    ]
+
+
+def _audit_section(stored) -> list[Section]:
     au = stored.audit
-    if au is not None and len(au):
-        worst = au.groupby(["identity", "variant"])["max_residual"].max().unstack()
-        tbl = worst.to_html(float_format=lambda x: f"{x:.2e}", border=0)
-        secs.append(
-            Section(
-                "Accounting audit",
-                "Every dollar and every bond is accounted for: the largest "
-                "relative residual of each identity over all steps and paths (1e-9 = one dollar "
-                "per billion of the book).",
-                tables_html=[tbl],
-            )
+    if au is None or not len(au):
+        return []
+    worst = au.groupby(["identity", "variant"])["max_residual"].max().unstack()
+    tbl = worst.to_html(float_format=lambda x: f"{x:.2e}", border=0)
+    return [
+        Section(
+            "Accounting audit",
+            "Every dollar and every bond is accounted for: the largest relative residual of each identity "
+            "over all steps and paths (1e-9 = one dollar per billion of the book).",
+            tables_html=[tbl],
         )
-    return secs
+    ]
 
 
-def write_report(stored, path: str | Path) -> Path:
-    """Write the self-contained HTML report of a stored run to ``path``."""
+def write_report(stored, path: str | Path, plotlyjs: str = "inline") -> Path:
+    """Write the HTML report of a stored run to ``path`` (``plotlyjs``: see :mod:`basislab.report.html`)."""
     sc = stored.scenario or {}
     first = next(iter(stored.metrics.values()))
     subtitle = (
@@ -331,4 +225,5 @@ def write_report(stored, path: str | Path) -> Path:
         build_sections(stored),
         subtitle=subtitle,
         footer="Generated by basislab (basislab.sim). Model and sources: docs/model.md.",
+        plotlyjs=plotlyjs,
     )
