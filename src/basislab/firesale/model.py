@@ -8,14 +8,13 @@ testing", SSRN 2541114). The step follows the INET Oxford implementation
 ``institutions.py``, ``behaviours.py``, ``constraints.py``), written here independently in
 vectorised form. One step ``t``:
 
-1. :func:`liquidate` -- banks that defaulted at ``t-1`` put all their tradables up for sale;
-2. :func:`clear_market` -- all orders placed since the last clearing move each price once,
+1. :func:`clear_market` -- all orders placed since the last clearing move each price once,
    ``p' = p exp(-beta * sold / total)`` (exponential; ``beta = -10 ln(1 - impact)``, so selling
    10% of an asset's total quantity in one step lowers its price by ``impact``) or
    ``p' = p max(0, 1 - 10 impact * sold / total)`` (linear); sellers receive the mid price
    ``(p + p') / 2`` per unit;
-3. :func:`act` -- every surviving bank marks to market, ``lambda = E / A``; ``lambda < lambda_min``
-   is a default (counted at ``t``, liquidated at ``t+1``); ``lambda < lambda_buffer`` delevers
+2. :func:`act` -- every surviving bank marks to market, ``lambda = E / A``; ``lambda < lambda_min``
+   is a default (counted at ``t``; all its tradables are sold at ``t+1``); ``lambda < lambda_buffer`` delevers
    towards ``lambda_target``: it repays ``min(cash, A - E / lambda_target)`` of its loan now and
    puts tradables up for sale, pro rata to their value, for ``paid - (cash - paid)`` when that is
    positive (INET ``do_delever``), cleared at ``t+1``.
@@ -23,6 +22,9 @@ vectorised form. One step ``t``:
 The threshold model has ``lambda_buffer < lambda_target``; leverage targeting (Cont and
 Schaanning 2017) is ``lambda_buffer = 1``: every bank below target delevers. Orders are placed
 in ``act`` and cleared at the next step, so the outcome does not depend on the order of banks.
+INET places a defaulted bank's sell-everything orders at the start of ``t+1`` (``trigger_default``);
+here they are placed at the default itself: prices and holdings do not change in between, so the
+orders and every number are the same, and one pass over the ``N x K`` arrays is saved.
 
 Three kinds of input (the gymnax / JAX MD design): :class:`System` (the banks' initial arrays,
 shared by all scenarios), :class:`Params` (float64 scenario arrays, vmappable) and
@@ -74,7 +76,6 @@ class State(NamedTuple):
     cash: jax.Array  # [N]
     loan: jax.Array  # [N]
     alive: jax.Array  # [N] bool
-    liquidate: jax.Array  # [N] bool: defaulted at the last act, sells everything next step
     price: jax.Array  # [K]
     sold: jax.Array  # [K] cumulative quantity cleared
     revenue: jax.Array  # [K] cumulative cash paid to sellers (market-side ledger)
@@ -105,37 +106,27 @@ def init(system: System, params: Params) -> State:
         cash=system.cash,
         loan=system.loan,
         alive=jnp.ones(n, bool),
-        liquidate=jnp.zeros(n, bool),
         price=jnp.ones(k) * (1.0 - params.shock),
         sold=jnp.zeros(k),
         revenue=jnp.zeros(k),
     )
 
 
-def sell_proportionally(available: jax.Array, price: jax.Array, amount: jax.Array) -> jax.Array:
+def sell_orders(units: jax.Array, value: jax.Array, price: jax.Array, amount: jax.Array) -> jax.Array:
     """Quantities ``[N, K]`` to sell so that each bank raises ``amount[N]`` of cash at today's
     prices, every holding sold in the same proportion (pro rata to value; INET
-    ``perform_proportionally`` over ``SellAsset``). Capped at the value available; quantities
-    at most :data:`EPS`, and assets priced at most :data:`EPS`, are not sold. Quantities are
-    capped at the units available (INET caps at settlement; the two differ by rounding only)."""
-    value = jnp.where(available > 0, available * price, 0.0)
+    ``perform_proportionally`` over ``SellAsset``). ``units[N, K]`` are the units available to
+    sell and ``value[N, K]`` their market value. Capped at the value available; quantities at
+    most :data:`EPS`, and assets priced at most :data:`EPS`, are not sold. Quantities are capped
+    at the units available (INET caps at settlement; the two differ by rounding only)."""
     total = value.sum(-1)
     ok_bank = (total > 0) & (amount > 0)
     raise_ = jnp.minimum(amount, total)
     share = jnp.where(ok_bank, raise_ / jnp.where(ok_bank, total, 1.0), 0.0)
     part = value * share[:, None]
-    qty = jnp.minimum(part / jnp.where(price > EPS, price, 1.0), available)
+    qty = jnp.minimum(part / jnp.where(price > EPS, price, 1.0), units)
     ok = ok_bank[:, None] & (part > 0) & (price > EPS) & (qty > EPS)
     return jnp.where(ok, qty, 0.0)
-
-
-def liquidate(state: State) -> State:
-    """Banks that defaulted at the last act put every remaining unit up for sale (INET
-    ``trigger_default``)."""
-    available = state.q - state.pending
-    full = jnp.where(available > 0, available * state.price, 0.0).sum(-1)
-    qty = sell_proportionally(available, state.price, jnp.where(state.liquidate, full, 0.0))
-    return state._replace(pending=state.pending + qty, liquidate=jnp.zeros_like(state.liquidate))
 
 
 def price_impact(price: jax.Array, fraction_sold: jax.Array, params: Params) -> jax.Array:
@@ -171,19 +162,19 @@ def clear_market(state: State, total: jax.Array, params: Params) -> tuple[State,
     return state, volume
 
 
-def leverage(state: State, system: System) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Mark to market: total assets ``A``, equity ``E = A - L`` and the leverage ratio ``E / A``
-    (sums in INET's order: tradables, other assets, then cash; liabilities summed first)."""
-    assets = (state.q * state.price).sum(-1) + system.other_asset + state.cash
-    equity = assets - (state.loan + system.other_liab)
-    return assets, equity, equity / assets
-
-
 def act(state: State, system: System, params: Params) -> tuple[State, jax.Array]:
-    """Each surviving bank defaults (``E/A < lambda_min``) or delevers (``E/A < lambda_buffer``;
-    INET ``Bank.act``, ``do_delever``, ``BankLeverageConstraint``). Returns the state and the
-    number of defaults."""
-    _, equity, lev = leverage(state, system)
+    """Each surviving bank marks to market, ``A`` = tradables + other assets + cash (INET's
+    order of summation), ``E = A - (loan + other liabilities)``, and defaults
+    (``E/A < lambda_min``) and orders all its tradables sold, or
+    delevers (``E/A < lambda_buffer``; INET ``Bank.act``, ``do_delever``,
+    ``BankLeverageConstraint``, ``trigger_default``). Orders clear at the next step. Nothing is
+    pending when banks act (every order settles at the clearing before), so the units available
+    are the holdings. Returns the state and the number of defaults."""
+    value = state.q * state.price
+    tradable = value.sum(-1)
+    assets = tradable + system.other_asset + state.cash
+    equity = assets - (state.loan + system.other_liab)
+    lev = equity / assets
     insolvent = state.alive & (lev < params.lev_min)
     active = state.alive & ~insolvent
     safe_lev = jnp.where(active, lev, 1.0)
@@ -193,21 +184,19 @@ def act(state: State, system: System, params: Params) -> tuple[State, jax.Array]
     paid = jnp.where((delever > 0) & (state.loan > 0), jnp.minimum(delever, state.loan), 0.0)
     balance = state.cash - paid
     to_raise = jnp.where(balance < paid, paid - balance, 0.0)
-    qty = sell_proportionally(state.q - state.pending, state.price, to_raise)
+    qty = sell_orders(state.q, value, state.price, jnp.where(insolvent, tradable, to_raise))
     state = state._replace(
         cash=balance,
         loan=state.loan - paid,
         pending=state.pending + qty,
         alive=active,
-        liquidate=state.liquidate | insolvent,
     )
     return state, insolvent.sum()
 
 
 def step(system: System, params: Params, state: State) -> tuple[State, StepOut]:
-    """One step: :func:`liquidate`, :func:`clear_market`, :func:`act` (in INET's order)."""
+    """One step: :func:`clear_market`, then :func:`act` (INET's order)."""
     total = system.holdings.sum(0)
-    state = liquidate(state)
     state, volume = clear_market(state, total, params)
     state, defaults = act(state, system, params)
     return state, StepOut(defaults=defaults, sold=volume, price=state.price)
