@@ -83,20 +83,24 @@ def test_status_shows_gaps_from_the_data(db, capsys):
     doc = json.loads(out)
     cov = {(c["table"], c["item"]): c for c in doc["coverage"]}
     tu = cov[("cftc_tff", "TU")]
-    assert tu["rows"] == 275 and tu["last"] == "2026-08-04"
+    assert tu["rows"] == 487 and tu["last"] == "2026-08-04"
+    # What is still missing after the 2026-11-28 files (snapshot/SOURCES.md, "Still not found offline").
     assert [list(g) for g in tu["gaps"]] == [
-        ["2016-01-05", "2019-12-31"],
-        ["2020-12-01", "2020-12-29"],
-        ["2023-01-03", "2023-12-26"],
-        ["2024-06-18", "2024-12-31"],
+        ["2016-01-05", "2016-12-27"],
+        ["2023-11-07", "2023-12-26"],
+        ["2024-07-30", "2024-12-31"],
         ["2025-05-06", "2025-12-30"],
     ]
     assert cov[("cftc_tff", "TY")]["gaps"] == []
-    assert cov[("rates_daily", "SOFR")]["last"] == "2025-11-20"
-    assert cov[("cftc_tff", "(all)")]["rows"] == 2375
+    assert cov[("rates_daily", "SOFR")]["last"] == "2026-06-23" and cov[("rates_daily", "SOFR")]["gaps"] == []
+    assert cov[("rates_daily", "IORB")]["gaps"] == []
+    # Fed holdings end with the parquet: the stretch to the end of the funding data is a gap.
+    assert cov[("fed_balance_sheet", "TREAST")]["gaps"] == [["2025-01-29", "2026-06-23"]]
+    assert cov[("futures_front_month", "TY")]["last"] == "2026-02-23"
+    assert cov[("cftc_tff", "(all)")]["rows"] == 3435
     assert doc["schema_version"] == store.SCHEMA_VERSION
     code, out, _ = run(capsys, "data", "status")
-    assert code == 0 and "2016-01-05..2019-12-31" in out and "snapshot:cftc_tff_10y_2006_2026.csv" in out
+    assert code == 0 and "2016-01-05..2016-12-27" in out and "snapshot:cftc_tff_10y_2006_2026.csv" in out
 
 
 def test_refresh_offline_exit_2_and_store_intact(db, capsys, monkeypatch):

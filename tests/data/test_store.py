@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import duckdb
 import pytest
@@ -138,15 +139,24 @@ def test_db_location_env_and_option(monkeypatch, tmp_path):
     assert store.resolve_db_path() == tmp_path / "env.duckdb"
     assert store.resolve_db_path(tmp_path / "opt.duckdb") == tmp_path / "opt.duckdb"
     monkeypatch.delenv("BASISLAB_DB")
+    monkeypatch.setenv("BASISLAB_DATA_DIR", str(tmp_path / "data"))
+    assert store.resolve_db_path() == tmp_path / "data" / "basislab.duckdb"
+    monkeypatch.delenv("BASISLAB_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert store.resolve_db_path() == tmp_path / "xdg" / "basislab" / "basislab.duckdb"
+    if sys.platform.startswith("linux"):
+        assert store.resolve_db_path() == tmp_path / "xdg" / "basislab" / "basislab.duckdb"
 
 
 def test_connect_creates_on_first_use(built_db, tmp_path, monkeypatch):
     path = tmp_path / "sub" / "first.duckdb"
-    monkeypatch.setattr(store, "build_from_snapshot", lambda p: __import__("shutil").copy(built_db, p))
+    monkeypatch.setattr(
+        store, "build_from_snapshot", lambda p, only_if_missing=False: __import__("shutil").copy(built_db, p)
+    )
     path.parent.mkdir()
-    c = store.connect(path)
+    with pytest.raises(DataError, match="no basislab store at .*first.duckdb.*--create"):
+        store.connect(path)  # an explicit path must exist: a mistyped --db builds nothing
+    assert not path.exists()
+    c = store.connect(path, create=True)
     assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 3435
     c.close()
 
@@ -172,7 +182,7 @@ def test_failed_build_leaves_no_store(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="truncated"):
         store.build_from_snapshot(path)
     assert not path.exists()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".never.duckdb.lock"]  # the (empty) build lock only
 
 
 def test_not_a_store(tmp_path):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +20,28 @@ from basislab.app.common import console as wide_console
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB store file (default: $BASISLAB_DB, else the platform data directory)."),
+    typer.Option(
+        "--db",
+        help="DuckDB store file, which must exist unless --create is given (default: $BASISLAB_DB, else "
+        "basislab.duckdb in the data folder, $BASISLAB_DATA_DIR).",
+    ),
 ]
+CreateOption = Annotated[
+    bool,
+    typer.Option("--create", help="Build a new store from the bundled snapshot at --db if there is none."),
+]
+
+
+def _prepare(db: Path | None, create: bool) -> Path | None:
+    """Build the ``--db`` store first when ``--create`` asks for it; a missing ``--db`` is refused later."""
+    if db is not None and create:
+        from basislab.data.store import build_from_snapshot, resolve_db_path
+
+        path = resolve_db_path(db)
+        if not path.exists():
+            build_from_snapshot(path, only_if_missing=True)
+    return db
+
 
 data_app = typer.Typer(
     help="The data store: refresh from the publishers, show coverage and gaps.", no_args_is_help=True
@@ -39,9 +60,12 @@ def refresh_cmd(
         ),
     ] = None,
     db: DbOption = None,
+    create: CreateOption = False,
 ) -> None:
     """Download from the publishers and upsert into the store (each source in one transaction)."""
     from basislab.data.refresh import refresh
+
+    db = _prepare(db, create)
 
     console = Console()
 
@@ -57,13 +81,15 @@ def refresh_cmd(
 def status_cmd(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+    create: CreateOption = False,
 ) -> None:
-    """Each table's coverage, last date, row count and gaps (computed from the data)."""
+    """Each table's coverage, last date, row count and gaps (computed from the data). The store is
+    read in full first: a damaged store is reported in one line with the repair command (exit 2)."""
     from basislab.data.status import status
     from basislab.data.store import connect, resolve_db_path
 
-    path = resolve_db_path(db)
-    con = connect(path, read_only=True)
+    path = resolve_db_path(_prepare(db, create))
+    con = connect(db if db is None else path, read_only=True)
     try:
         doc = status(con, str(path))
     finally:
@@ -118,9 +144,13 @@ def monitor_cmd(
         Path | None, typer.Option("--html", help="Also write a self-contained HTML report here.")
     ] = None,
     db: DbOption = None,
+    create: CreateOption = False,
 ) -> None:
-    """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet."""
+    """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet.
+    A date with no data exits 2 with one line."""
     from basislab.data import monitor
+
+    db = _prepare(db, create)
 
     d, inds = monitor.compute(date, db=db, with_history=html is not None)
     if html is not None:
@@ -152,7 +182,24 @@ def monitor_cmd(
         console.print(f"wrote {html}", highlight=False)
 
 
+def _show_data_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a :class:`DataWarning` (a stated fallback in the data) as one line on stderr."""
+    from basislab.data.validate import DataWarning
+
+    if issubclass(category, DataWarning):
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+        )
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def register(app: typer.Typer) -> None:
-    """Add this layer's commands to the main ``basislab`` app."""
+    """Add this layer's commands to the main ``basislab`` app. Data warnings (e.g. the fallbacks
+    of ``today@DATE`` initial conditions) are printed as one ``warning:`` line each on stderr."""
+    warnings.showwarning = _show_data_warning
     app.add_typer(data_app, name="data")
     app.command("monitor")(monitor_cmd)

@@ -3,9 +3,11 @@
 Notional of a futures position in USD = contracts x contract face (USD 200,000 for TU, 100,000
 otherwise) x futures price / 100. The price is, in order of preference:
 
-1. a settlement price in ``futures_prices`` within 3 calendar days of the date (the nearest
-   delivery month not before the date's month; the bundled file has the 2024-06-26 closes);
-2. otherwise the **par-curve proxy**: the price of a representative 6% semi-annual bond whose
+1. a settlement price in ``futures_prices`` dated within 3 calendar days **before** the date (the
+   nearest delivery month not before the date's month; the bundled file has the 2024-06-26 closes);
+2. the Yahoo front-month close (TU, FV, TY, US; 2000-2026) within 3 days before, skipping rows
+   that show an expiring contract in its delivery month or have zero volume;
+3. otherwise the **par-curve proxy**: the price of a representative 6% semi-annual bond whose
    maturity is the contract's typical cheapest-to-deliver maturity (``proxy_tenor_years`` in
    :mod:`basislab.data.catalog`), discounted at the par yield interpolated (linearly in maturity)
    on the latest par curve on or before the date. A 6% bond has a conversion factor of 1, so its
@@ -16,13 +18,16 @@ otherwise) x futures price / 100. The price is, in order of preference:
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from basislab.data import pointintime
 from basislab.data.catalog import BUCKETS, CONTRACTS, CORE_CONTRACTS, SERIES
+from basislab.data.validate import DataWarning
 from basislab.errors import DataError
 
 CLOSE_WINDOW_DAYS = 3
@@ -30,9 +35,10 @@ CLOSE_WINDOW_DAYS = 3
 MAX_LAG_DAYS = {"daily": 7, "weekly": 10, "monthly": 45}
 
 PRICE_METHOD = (
-    "notional = contracts x face (TU $200k, others $100k) x price/100; price = CME settlement within "
-    f"{CLOSE_WINDOW_DAYS} days where stored, else the price of a 6% bond at the contract's typical CTD "
-    "maturity at the par yield curve (a 6% bond has conversion factor 1)"
+    "notional = contracts x face (TU $200k, others $100k) x price/100; price = CME settlement of the "
+    f"{CLOSE_WINDOW_DAYS} days up to the date where stored, else the Yahoo front-month close (TU, FV, TY, US), "
+    "else the price of a 6% bond at the contract's typical CTD maturity at the par yield curve (a 6% bond has "
+    "conversion factor 1)"
 )
 POSITIONS_METHOD = (
     "leveraged-fund net short Treasury futures (short - long, floored at 0) by contract from CFTC TFF "
@@ -110,32 +116,53 @@ def par_yield_at(wide: pd.DataFrame, dates: pd.Series, years: float) -> tuple[np
 def futures_prices_for(
     con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, wide: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Price each ``(report_date, contract)`` row: columns ``price, price_date, price_method``."""
-    out = rows[["report_date", "contract"]].copy()
+    """Price each ``(report_date, contract)`` row: columns ``price, price_date, price_method``.
+
+    Only prices dated on or before the row's date are used (no look-ahead), in this order: a CME
+    settlement within :data:`CLOSE_WINDOW_DAYS` before; the Yahoo front-month close within the same
+    window (TU, FV, TY, US; not a row in the delivery month or with zero volume: see
+    :mod:`basislab.data.frontmonth`); the par-curve proxy on the latest curve on or before it.
+    """
+    out = rows[["report_date", "contract"]].copy().reset_index(drop=True)
     out["price"] = np.nan
     out["price_date"] = None
     out["price_method"] = None
+    days = pd.to_datetime(out["report_date"]).astype("datetime64[ns]")
+    window = pd.Timedelta(days=CLOSE_WINDOW_DAYS)
     closes = con.execute("SELECT date, contract, root, delivery_month, price FROM futures_prices").df()
     if not closes.empty:
         closes["date"] = pd.to_datetime(closes["date"])
-        days = pd.to_datetime(out["report_date"]).to_numpy(dtype="datetime64[D]")
-        close_days = np.unique(closes["date"].to_numpy(dtype="datetime64[D]"))
-        near = np.abs(days[:, None] - close_days[None, :]).min(axis=1) <= np.timedelta64(
-            CLOSE_WINDOW_DAYS, "D"
-        )
-        for i, r in out[near].iterrows():
-            d = pd.Timestamp(r.report_date)
+        lo, hi = closes["date"].min(), closes["date"].max() + window
+        for i in out.index[(days >= lo) & (days <= hi)]:
+            d = days[i]
             c = closes[
-                (closes.root == r.contract)
-                & ((closes.date - d).abs() <= pd.Timedelta(days=CLOSE_WINDOW_DAYS))
+                (closes.root == out.at[i, "contract"]) & (closes.date <= d) & (closes.date >= d - window)
             ]
             c = c[c.delivery_month >= d.strftime("%Y-%m")]
             if c.empty:
                 continue
-            c = c.assign(gap=(c.date - d).abs()).sort_values(["gap", "delivery_month"]).iloc[0]
+            c = c.sort_values(["date", "delivery_month"], ascending=[False, True]).iloc[0]
             out.at[i, "price"] = float(c.price)
             out.at[i, "price_date"] = c.date.date().isoformat()
             out.at[i, "price_method"] = f"CME settlement {c.contract} on {c.date.date()}"
+    front = con.execute(
+        "SELECT date, root, contract, close FROM futures_front_month "
+        "WHERE NOT in_delivery AND volume > 0 ORDER BY date"
+    ).df()
+    todo = out["price"].isna()
+    if todo.any() and not front.empty:
+        front["date"] = pd.to_datetime(front["date"]).astype("datetime64[ns]")
+        for root, grp in out[todo].groupby("contract"):
+            f = front[front.root == root]
+            if f.empty:
+                continue
+            left = pd.DataFrame({"d": days[grp.index], "i": grp.index}).sort_values("d")
+            m = pd.merge_asof(left, f, left_on="d", right_on="date", direction="backward", tolerance=window)
+            m = m.dropna(subset=["close"])
+            for r in m.itertuples():
+                out.at[r.i, "price"] = float(r.close)
+                out.at[r.i, "price_date"] = r.date.date().isoformat()
+                out.at[r.i, "price_method"] = f"Yahoo front-month close {r.contract} on {r.date.date()}"
     todo = out["price"].isna()
     if todo.any():
         wide = par_curve_wide(con) if wide is None else wide
@@ -152,6 +179,7 @@ def futures_prices_for(
                 else f"6% bond, {years:g}y at par curve of {pd.Timestamp(u).date()} ({y:.3f}%)"
                 for u, y in zip(used, ys)
             ]
+    out.index = rows.index
     return out
 
 
@@ -214,36 +242,43 @@ def value_asof(s: pd.Series, date: dt.date) -> tuple[float, dt.date] | None:
 # Initial conditions for the simulator
 # --------------------------------------------------------------------------------------------------
 
-_IC_SERIES = {
-    "sofr_pct": "SOFR",
-    "iorb_pct": "IORB",
-    "reserves_usd_bn": "TOTRESNS",
+#: Rates that price the scenario: missing or stale is an error.
+_IC_REQUIRED = {"sofr_pct": "SOFR", "iorb_pct": "IORB"}
+#: System quantities kept as context: missing or stale is a stated fallback with a warning.
+_IC_CONTEXT = {
     "onrrp_usd_bn": "RRPONTSYD",
     "fed_treasury_holdings_usd_bn": "TREAST",
+    "tga_usd_bn": ("TGA_DTS", "WTREGEN"),
 }
+#: Longest a par curve may be older than the date before the proxy price is said to be stale.
+PAR_CURVE_STALE_DAYS = 7
 
 
 def latest_common_date(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The latest date on which every input of :func:`initial_conditions` is within its lag limit."""
-    last = []
-    for key in _IC_SERIES.values():
-        s = series_frame(con, key)
-        if s.empty:
+    """The latest date on which the required rates (SOFR, IORB) and a CFTC week are all published."""
+    bound = []
+    for key in _IC_REQUIRED.values():
+        last = con.execute(f"SELECT max(date) FROM {SERIES[key].table} WHERE series = ?", [key]).fetchone()[0]
+        if last is None:
             raise DataError(f"series {key} is empty in the store; run `basislab data refresh`")
-        last.append(s.index[-1].date())
+        bound.append(pointintime.known_on(key, last))
     tff_last = con.execute("SELECT max(report_date) FROM cftc_tff").fetchone()[0]
     if tff_last is None:
         raise DataError("the cftc_tff table is empty; run `basislab data refresh --source cftc`")
-    # Weekly/monthly series stay valid for their lag limit after their last observation.
-    bound = []
-    for key, d in zip(_IC_SERIES.values(), last):
-        bound.append(
-            d
-            + dt.timedelta(
-                days=MAX_LAG_DAYS[SERIES[key].frequency] if SERIES[key].frequency != "daily" else 0
-            )
-        )
-    return min(min(bound), tff_last + dt.timedelta(days=6))
+    return min(min(bound), pointintime.known_on("CFTC_TFF", tff_last))
+
+
+def _source(obs: pointintime.Observation) -> dict:
+    meta = SERIES[obs.series]
+    return {
+        "table": meta.table,
+        "series": obs.series,
+        "source": obs.source,
+        "date": obs.date.isoformat(),
+        "known_on": obs.known_on.isoformat(),
+        "unit": meta.unit,
+        "stale": obs.stale,
+    }
 
 
 def initial_conditions(
@@ -251,17 +286,24 @@ def initial_conditions(
     db: str | Path | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict:
-    """Initial conditions of a simulator scenario on ``date`` (None: the latest date with all inputs).
+    """Initial conditions of a simulator scenario as known at the end of ``date`` (None: the latest
+    date with every required input), **point in time**: every value was published on or before
+    ``date`` (release rules in :mod:`basislab.data.pointintime`).
 
     Returns ``date``, ``basis_positions_usd_bn`` (bucket -> USD bn of leveraged-fund net short futures
     notional; see :data:`POSITIONS_METHOD`), ``sofr_pct``, ``iorb_pct``, ``reserves_usd_bn``,
-    ``onrrp_usd_bn``, ``fed_treasury_holdings_usd_bn``, ``sources`` (key -> table, series, source
-    and the date actually used), ``lev_gross_short_usd_bn`` (bucket -> gross short notional, the
-    upper bound), ``positions_by_contract``, ``method`` and ``warnings``.
+    ``onrrp_usd_bn``, ``fed_treasury_holdings_usd_bn``, ``tga_usd_bn``, ``sources`` (key -> table,
+    series, source, the observation ``date`` and its release ``known_on``), ``lev_gross_short_usd_bn``
+    (bucket -> gross short notional, the upper bound), ``positions_by_contract``, ``method`` and
+    ``warnings`` (every fallback, in words; never a silent substitution).
 
-    A contract missing in the CFTC week of ``date`` is taken from its latest earlier week (said in
-    ``warnings`` and ``sources``). A rate or balance-sheet series with no observation within its lag
-    limit (7 days daily, 10 weekly, 45 monthly) is a :class:`DataError`: refresh the store.
+    Errors (:class:`DataError`): no CFTC row or no SOFR or IORB published within 7 days of
+    ``date``. Warnings: a contract whose latest published CFTC row is older than
+    :data:`pointintime.TFF_MAX_LAG_DAYS` (used, said), a contract with no row at all (counted as 0),
+    reserves from a monthly average (no weekly series before 2021-06), a stale Fed holdings, ON RRP
+    or TGA figure (the latest published value, said), a position priced more than
+    :data:`PAR_CURVE_STALE_DAYS` days before its report date. The warnings are also issued as
+    :class:`~basislab.data.validate.DataWarning` so that callers (the CLI) can print them.
     """
     con, close = _con(con, db)
     try:
@@ -269,18 +311,10 @@ def initial_conditions(
         out: dict = {"date": d.isoformat()}
         sources: dict = {}
         warns: list[str] = []
-        pos = con.execute(
-            "SELECT * FROM (SELECT report_date, contract, lev_long, lev_short, source, row_number() OVER "
-            "(PARTITION BY contract ORDER BY report_date DESC) AS k FROM cftc_tff WHERE report_date <= ?) "
-            "WHERE k = 1",
-            [d],
-        ).df()
+        pos = pointintime.tff_asof(con, d)
         if pos.empty:
-            raise DataError(f"no CFTC TFF data on or before {d}; the store starts later")
-        pos["report_date"] = pd.to_datetime(pos["report_date"]).dt.date
+            raise DataError(f"no CFTC TFF data published on or before {d}; the store starts later")
         latest_week = max(pos["report_date"])
-        if (d - latest_week).days > MAX_LAG_DAYS["weekly"]:
-            warns.append(f"latest CFTC TFF week {latest_week} is {(d - latest_week).days} days before {d}")
         prices = futures_prices_for(con, pos)
         pos = pd.concat([pos, prices[["price", "price_date", "price_method"]]], axis=1)
         buckets = {b: 0.0 for b in BUCKETS}
@@ -308,13 +342,22 @@ def initial_conditions(
                 "table": "cftc_tff",
                 "source": r.source,
                 "date": r.report_date.isoformat(),
+                "known_on": r.known_on.isoformat(),
                 "price": r.price_method,
                 "price_date": r.price_date,
             }
-            if r.report_date != latest_week:
+            if r.lag_days > pointintime.TFF_MAX_LAG_DAYS:
                 warns.append(
-                    f"{r.contract}: no CFTC TFF row for the week of {latest_week}; used the latest earlier week "
-                    f"{r.report_date}"
+                    f"{r.contract}: the latest published CFTC TFF row is {r.report_date}, {r.lag_days} days "
+                    f"before {d} (more than {pointintime.TFF_MAX_LAG_DAYS}); used it"
+                )
+            if (
+                r.price_date
+                and (r.report_date - dt.date.fromisoformat(r.price_date)).days > PAR_CURVE_STALE_DAYS
+            ):
+                warns.append(
+                    f"{r.contract}: the {r.report_date} position is priced at {r.price_method}, the latest "
+                    "price in the store on or before it"
                 )
         missing = sorted(set(CONTRACTS) - set(pos.contract))
         if missing:
@@ -328,30 +371,44 @@ def initial_conditions(
             "method": POSITIONS_METHOD,
             "date": latest_week.isoformat(),
         }
-        for key, series in _IC_SERIES.items():
-            meta = SERIES[series]
-            got = value_asof(series_frame(con, series), d)
-            if got is None or (d - got[1]).days > MAX_LAG_DAYS[meta.frequency]:
-                last = "none" if got is None else got[1].isoformat()
+        for key, series in _IC_REQUIRED.items():
+            obs = pointintime.asof(con, series, d)
+            if obs is None or obs.stale:
+                meta = SERIES[series]
+                last = "none" if obs is None else f"{obs.date}, published {obs.known_on}"
                 raise DataError(
-                    f"{series} ({meta.description}) has no observation within {MAX_LAG_DAYS[meta.frequency]} days "
-                    f"before {d} (latest on or before it: {last}); run `basislab data refresh` or pick an earlier date"
+                    f"{series} ({meta.description}) has no value published within "
+                    f"{pointintime.STALE_DAYS[meta.frequency]} days before {d} (latest: {last}); "
+                    "run `basislab data refresh` or pick an earlier date"
                 )
-            out[key] = got[0]
-            src = con.execute(
-                f"SELECT source FROM {meta.table} WHERE series = ? AND date = ?", [series, got[1]]
-            ).fetchone()[0]
-            sources[key] = {
-                "table": meta.table,
-                "series": series,
-                "source": src,
-                "date": got[1].isoformat(),
-                "unit": meta.unit,
-            }
+            out[key] = obs.value
+            sources[key] = _source(obs)
+        reserves, why = pointintime.reserves_asof(con, d)
+        warns += why
+        context: dict[str, pointintime.Observation | None] = {"reserves_usd_bn": reserves}
+        for key, series in _IC_CONTEXT.items():
+            keys = series if isinstance(series, tuple) else (series,)
+            found = [o for o in (pointintime.asof(con, s, d) for s in keys) if o is not None]
+            fresh = [o for o in found if not o.stale]
+            context[key] = fresh[0] if fresh else (max(found, key=lambda o: o.date) if found else None)
+        for key, obs in context.items():
+            if obs is None:
+                out[key] = None
+                warns.append(f"{key}: no value published on or before {d}; left empty (null)")
+                continue
+            out[key] = obs.value
+            sources[key] = _source(obs)
+            if obs.stale:
+                warns.append(
+                    f"{key}: the latest published {obs.series} is from {obs.date} ({(d - obs.date).days} days "
+                    f"before {d}); used it. Refresh the store for a current value"
+                )
         out["sources"] = sources
         out["positions_by_contract"] = by_contract
         out["method"] = POSITIONS_METHOD
         out["warnings"] = warns
+        for w in warns:
+            warnings.warn(w, DataWarning, stacklevel=2)
         return out
     finally:
         if close:

@@ -33,6 +33,8 @@ from basislab.data.catalog import CONTRACTS, NYFED_ATTRIBUTION, SERIES
 from basislab.errors import DataError
 
 ZSCORE_YEARS = 5
+#: Indicator groups of which at least one must have data on the monitor date.
+CORE_GROUPS = ("positions", "funding", "basis")
 MIN_HISTORY = 20
 
 BASIS_METHOD = (
@@ -242,7 +244,8 @@ def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, s
     ]
     for name, key, label in [
         ("onrrp_takeup_usd_bn", "RRPONTSYD", "ON RRP take-up"),
-        ("reserves_usd_bn", "TOTRESNS", "Reserves of depository institutions"),
+        ("reserves_usd_bn", "TOTRESNS", "Reserves of depository institutions (monthly average)"),
+        ("reserve_balances_usd_bn", "WRESBAL", "Reserve balances, Wednesday level (H.4.1)"),
         ("fed_treasury_holdings_usd_bn", "TREAST", "Fed holdings of Treasury securities"),
         (
             "fed_repo_ops_usd_bn",
@@ -250,6 +253,7 @@ def _history(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str, s
             "Fed repo operations incl. Standing Repo Facility (Treasury collateral)",
         ),
         ("tga_usd_bn", "WTREGEN", "Treasury General Account"),
+        ("tga_daily_usd_bn", "TGA_DTS", "Treasury General Account, daily close (DTS)"),
     ]:
         meta = SERIES[key]
         out.append(
@@ -297,7 +301,11 @@ def compute(
     con: duckdb.DuckDBPyConnection | None = None,
     with_history: bool = False,
 ) -> tuple[dt.date, list[Indicator]]:
-    """All monitor indicators on ``date`` (None: the latest date in the store)."""
+    """All monitor indicators on ``date`` (None: the latest date in the store).
+
+    A date with no data (no futures position and no funding rate within its lag limit: before the
+    store's positions start or long after it ends) is a :class:`DataError` (the CLI exits 2),
+    never a table of stale lines with exit code 0."""
     own = con is None
     if own:
         from basislab.data.store import connect
@@ -352,6 +360,15 @@ def compute(
             notes.insert(0, f"latest observation is {lag} days before {d}; refresh the store")
         ind.note = "; ".join(n for n in notes if n)
         out.append(ind)
+    core = [i for i in out if i.group in CORE_GROUPS]
+    if all(i.stale for i in core):
+        dated = [pd.Timestamp(i.date) for i in core if i.date]
+        latest = max(dated).date() if dated else None
+        raise DataError(
+            f"no data on or near {d} in the store: no futures position or funding rate within its lag limit "
+            f"(latest before it: {latest or 'none'}); pick a date the store covers (`basislab data status`) "
+            "or run `basislab data refresh`"
+        )
     return d, out
 
 

@@ -163,6 +163,7 @@ FRED_SERIES = {
     "WALCL": ("WALCL", 1e-3),
     "WTREGEN": ("WTREGEN", 1e-3),  # USD mn
     "TOTRESNS": ("TOTRESNS", 1.0),
+    "WRESBAL": ("WRESBAL", 1e-3),  # USD mn, weekly: the point-in-time reserves (from 1984 at FRED)
     "RRPONTSYD": ("RRPONTSYD", 1.0),
     "RPONTSYD": ("RPONTSYD", 1.0),  # USD bn
 }

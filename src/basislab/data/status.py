@@ -1,7 +1,9 @@
 """``basislab data status``: each table's coverage, last date, row count and gaps, from the data.
 
 A gap is a stretch between two consecutive observations longer than the series' cadence allows
-(7 days for daily series, which covers weekends and holidays; 10 for weekly; 45 for monthly).
+(7 days for daily series, which covers weekends and holidays; 10 for weekly; 45 for monthly), or
+the stretch from an item's last observation to the end of the store's funding data (the latest
+date in ``rates_daily`` or ``fed_balance_sheet``): what a refresh must still fill.
 """
 
 from __future__ import annotations
@@ -52,8 +54,21 @@ def find_gaps(dates: pd.Series, max_step_days: int, step_days: int) -> list[tupl
     return out
 
 
+def _trailing(gaps: list, last, end, step_days: int, max_step_days: int) -> list[tuple[str, str]]:
+    """Add the stretch from an item's last observation to the store's end date, if it is a gap."""
+    last, end = pd.Timestamp(last), pd.Timestamp(end)
+    if (end - last).days > max_step_days:
+        gaps = [*gaps, ((last + pd.Timedelta(days=step_days)).date().isoformat(), end.date().isoformat())]
+    return gaps
+
+
 def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
-    """Coverage of every table and, within the series tables and the TFF table, each item."""
+    """Coverage of every table and, within the series tables, the TFF table and the front-month
+    futures, each item. An item that ends before the store's funding data ends (the latest date
+    in ``rates_daily`` or ``fed_balance_sheet``) has that stretch as its last gap."""
+    end = con.execute(
+        "SELECT greatest((SELECT max(date) FROM rates_daily), (SELECT max(date) FROM fed_balance_sheet))"
+    ).fetchone()[0]
     prov = con.execute("SELECT table_name, source FROM provenance").df()
     srcs = {t: sorted(g["source"]) for t, g in prov.groupby("table_name")}
     out: list[Coverage] = []
@@ -69,7 +84,13 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
                 len(g),
                 str(g.report_date.min()),
                 str(g.report_date.max()),
-                find_gaps(g.report_date, MAX_LAG_DAYS["weekly"], 7),
+                _trailing(
+                    find_gaps(g.report_date, MAX_LAG_DAYS["weekly"], 7),
+                    g.report_date.max(),
+                    max(end or g.report_date.max(), g.report_date.max()),
+                    7,
+                    MAX_LAG_DAYS["weekly"],
+                ),
             )
         )
     for table in ("rates_daily", "fed_balance_sheet"):
@@ -86,7 +107,13 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
                     len(g),
                     str(g.date.min()),
                     str(g.date.max()),
-                    find_gaps(g.date, MAX_LAG_DAYS[freq], step),
+                    _trailing(
+                        find_gaps(g.date, MAX_LAG_DAYS[freq], step),
+                        g.date.max(),
+                        end,
+                        step,
+                        MAX_LAG_DAYS[freq],
+                    ),
                 )
             )
     out.append(_table_row(con, "par_yield_curve", "date", srcs))
@@ -100,11 +127,37 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
                 len(pc),
                 str(pc.date.min()),
                 str(pc.date.max()),
-                find_gaps(pc.date, MAX_LAG_DAYS["daily"], 1),
+                _trailing(
+                    find_gaps(pc.date, MAX_LAG_DAYS["daily"], 1), pc.date.max(), end, 1, MAX_LAG_DAYS["daily"]
+                ),
+            )
+        )
+    out.append(_table_row(con, "futures_front_month", "date", srcs))
+    fm = con.execute("SELECT date, root FROM futures_front_month").df()
+    fm["date"] = pd.to_datetime(fm["date"]).dt.date
+    for root, g in fm.groupby("root"):
+        gaps = find_gaps(g.date, MAX_LAG_DAYS["daily"], 1)
+        out.append(
+            Coverage(
+                "futures_front_month",
+                root,
+                len(g),
+                str(g.date.min()),
+                str(g.date.max()),
+                _trailing(gaps, g.date.max(), end, 1, MAX_LAG_DAYS["daily"]),
             )
         )
     for table, col in (("auctions", "auction_date"), ("security_prices", "date"), ("futures_prices", "date")):
         out.append(_table_row(con, table, col, srcs))
+    n, a, b = con.execute(
+        "SELECT count(*), min(auction_date), max(auction_date) FROM auctions WHERE offering_usd_bn IS NOT NULL"
+    ).fetchone()
+    out.append(Coverage("auctions", "with amounts (offering, SOMA)", n, a and str(a), b and str(b)))
+    n, a, b = con.execute(
+        "SELECT count(*), min(auction_date), max(auction_date) FROM auctions WHERE int_rate_pct IS NOT NULL "
+        "AND NOT isnan(int_rate_pct)"
+    ).fetchone()
+    out.append(Coverage("auctions", "with coupon", n, a and str(a), b and str(b)))
     n = con.execute("SELECT count(*), count(coupon_pct), count(price) FROM securities").fetchone()
     out.append(Coverage("securities", f"view: {n[1]} with coupon, {n[2]} with price", n[0], None, None))
     return out

@@ -1,11 +1,13 @@
 """The embedded DuckDB store: location, schema and migrations, first-use build from the snapshot,
 transactional upserts and provenance.
 
-Location: the ``--db`` CLI option, else the ``BASISLAB_DB`` environment variable, else the platform
-data directory (``$XDG_DATA_HOME/basislab/basislab.duckdb``, by default
-``~/.local/share/basislab/basislab.duckdb``; ``~/Library/Application Support/basislab`` on macOS,
-``%LOCALAPPDATA%\\basislab`` on Windows). The file is created on first use from the bundled
-snapshot; a build is written to a temporary file and renamed, so a crash never leaves half a store.
+Location: the ``--db`` CLI option (which must name an existing store unless ``--create`` is
+given), else the ``BASISLAB_DB`` environment variable, else ``basislab.duckdb`` in the data folder
+of :func:`basislab.paths.data_dir` (``BASISLAB_DATA_DIR``, else the platform's user data folder,
+``~/.local/share/basislab`` on Linux). The default store is created on first use from the bundled
+snapshot; a build holds a lock file, is written to a hidden temporary file in the same folder and
+moved into place with ``os.replace``, so a kill never leaves half a store, and the next build or
+open removes a killed build's temporary files. A damaged store is reported with the repair command.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,14 +123,10 @@ LICENCE_NYFED = "Public; attribution to the Federal Reserve Bank of New York req
 
 
 def default_db_path() -> Path:
-    """The default store location for this platform (see module docstring)."""
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "basislab" / "basislab.duckdb"
+    """The default store location: ``basislab.duckdb`` in :func:`basislab.paths.data_dir`."""
+    from basislab.paths import data_dir
+
+    return data_dir() / "basislab.duckdb"
 
 
 def resolve_db_path(db: str | Path | None = None) -> Path:
@@ -178,25 +175,76 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def connect(db: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the store, building it from the bundled snapshot on first use and migrating old schemas."""
+def connect(
+    db: str | Path | None = None, read_only: bool = False, create: bool | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the store, building it from the bundled snapshot on first use and migrating old schemas.
+
+    ``create``: build a missing store. By default only the default location (``db`` None: the
+    ``BASISLAB_DB`` variable or the platform data folder) is built on first use; a missing file
+    given explicitly is refused (a mistyped ``--db`` must not build a new store), unless
+    ``create=True``. A damaged, truncated or foreign file is a :class:`DataError` that says how to
+    repair it; the store is checked by reading every table (:func:`verify`, ~20 ms).
+    """
     path = resolve_db_path(db)
+    if create is None:
+        create = db is None
     if not path.exists():
-        build_from_snapshot(path)
+        if not create:
+            raise DataError(
+                f"no basislab store at {path}; check the path, or build a new one there from the bundled "
+                f"snapshot with `basislab data rebuild --db {path}` (or pass --create)"
+            )
+        build_from_snapshot(path, only_if_missing=True)
+    elif _temp_files(path):
+        _clean_if_idle(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
-        raise DataError(f"cannot open the basislab store at {path}: {exc}") from exc
+        raise _store_error(path, exc) from exc
     try:
         if schema_version(con) < SCHEMA_VERSION:
             if read_only:
                 con.close()
                 con = duckdb.connect(str(path))
             migrate(con)
+        verify(con, path)
+    except DataError:
+        con.close()
+        raise
     except duckdb.Error as exc:
         con.close()
-        raise DataError(f"{path} is not a usable basislab store: {exc}") from exc
+        raise _store_error(path, exc) from exc
     return con
+
+
+def repair_hint(path: Path) -> str:
+    """The one command that repairs a store (rebuild from the bundled snapshot)."""
+    return f"repair: `basislab data rebuild --yes --db {path}` (rebuilds it from the bundled snapshot)"
+
+
+def _store_error(path: Path, exc: Exception) -> DataError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "lock" in first.lower() and "conflicting" in first.lower():
+        return DataError(f"the basislab store at {path} is in use by another process ({first}); try again")
+    return DataError(
+        f"the basislab store at {path} is damaged or not a basislab store ({first}); {repair_hint(path)}"
+    )
+
+
+def verify(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Read every row of every table (DuckDB checks block checksums on read): a truncated or
+    corrupted store is a :class:`DataError` with the repair command, never a later traceback."""
+    path = Path(path)
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    missing = sorted((set(TABLE_KEYS) | {"meta", "provenance"}) - names)
+    if missing:
+        raise DataError(f"the basislab store at {path} lacks table(s) {missing}; {repair_hint(path)}")
+    try:
+        for table in [*TABLE_KEYS, "meta", "provenance"]:
+            con.execute(f"SELECT count(*), sum(hash(t)) FROM {table} t").fetchone()
+    except duckdb.Error as exc:
+        raise _store_error(path, exc) from exc
 
 
 def upsert(
@@ -533,13 +581,76 @@ def snapshot_tables() -> list[tuple[str, pd.DataFrame, dict]]:
     return out
 
 
-def build_from_snapshot(path: str | Path) -> Path:
-    """Create a store at ``path`` from the bundled snapshot (atomically: temp file, then rename)."""
+#: Seconds a build waits for another process's build of the same store before giving up.
+LOCK_TIMEOUT_S = 300.0
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+def _temp_files(path: Path) -> list[Path]:
+    """Hidden temporary files of builds of ``path`` (``.NAME.PID.building`` and its ``.wal``)."""
+    return sorted(path.parent.glob(f".{path.name}.*.building*"))
+
+
+def _remove_temp_files(path: Path) -> list[Path]:
+    """Delete the temporary files of killed builds; call only while holding the build lock."""
+    gone = []
+    for f in _temp_files(path):
+        with contextlib.suppress(FileNotFoundError):
+            f.unlink()
+            gone.append(f)
+    return gone
+
+
+def _clean_if_idle(path: Path) -> None:
+    """Remove a killed build's temporary files if no build is running now (lock free)."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(_lock_path(path)), timeout=0):
+            _remove_temp_files(path)
+    except (Timeout, OSError):
+        pass  # a build is running (its temp file is live) or the folder is read-only
+
+
+def build_from_snapshot(path: str | Path, only_if_missing: bool = False) -> Path:
+    """Create (or replace) the store at ``path`` from the bundled snapshot, atomically and safely
+    with several processes at once.
+
+    Under a lock file (``.NAME.lock``, :mod:`filelock`; a second builder waits), the temporary
+    files of killed builds are removed, the store is written to ``.NAME.PID.building`` in the same
+    folder and moved over ``path`` with :func:`os.replace` (atomic on one file system): a kill at
+    any moment leaves either the old store or the new one, never half of one. ``only_if_missing``:
+    do nothing if another process built the store while this one waited (first use).
+    """
+    from filelock import FileLock, Timeout
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FileLock(str(_lock_path(path)), timeout=LOCK_TIMEOUT_S)
+        lock.acquire()
+    except Timeout as exc:
+        raise DataError(
+            f"another basislab process has been building the store at {path} for over {LOCK_TIMEOUT_S:.0f} s; "
+            "try again later"
+        ) from exc
+    except OSError as exc:
+        raise DataError(f"cannot build the basislab store at {path}: {exc}") from exc
+    try:
+        if only_if_missing and path.exists():
+            return path
+        _remove_temp_files(path)
+        _build(path)
+    finally:
+        lock.release()
+    return path
+
+
+def _build(path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.building")
-    if tmp.exists():
-        tmp.unlink()
     try:
         tables = snapshot_tables()
         con = duckdb.connect(str(tmp))
@@ -553,16 +664,16 @@ def build_from_snapshot(path: str | Path) -> Path:
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()]
             )
+            con.execute("CHECKPOINT")
         finally:
             con.close()
         stale_wal = path.with_name(path.name + ".wal")
         if stale_wal.exists():  # a write-ahead log of the old store must not be replayed on the new one
             stale_wal.unlink()
         os.replace(tmp, path)
+    except OSError as exc:
+        raise DataError(f"cannot write the basislab store at {path}: {exc}") from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
-        wal = tmp.with_name(tmp.name + ".wal")
-        if wal.exists():
-            wal.unlink()
-    return path
+        for f in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
