@@ -48,8 +48,10 @@ def test_local_sweep_rows_and_effect(local_table):
 
 
 @pytest.mark.slow
-def test_ray_sweep_gives_the_same_table(local_table):
-    ray_table = sweep("seed-thesis", GRID, overrides=SMALL, paths=4, seed=1, backend="ray")
+def test_ray_sweep_gives_the_same_table(local_table, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes ~/.ray: keep it in the test's folder
+    # resume=False: the local sweep's stored points must not stand in for the Ray run
+    ray_table = sweep("seed-thesis", GRID, overrides=SMALL, paths=4, seed=1, backend="ray", resume=False)
     pd.testing.assert_frame_equal(local_table, ray_table)
 
 
@@ -85,3 +87,84 @@ def test_cli_sweep_bad_grid_exits_2():
         timeout=300,
     )
     assert out.returncode == 2 and "--grid" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_sweep_stores_each_point_and_resumes(tmp_path, monkeypatch, local_table):
+    """An interrupted sweep keeps its finished points; run again, it runs only the rest and gives
+    the same table as an uninterrupted sweep."""
+    from basislab.sim import sweep as sweep_mod
+
+    calls: list[dict] = []
+    real = sweep_mod.run_point
+
+    def counting(scenario, point, *a, **k):
+        calls.append(dict(point))
+        return real(scenario, point, *a, **k)
+
+    monkeypatch.setattr(sweep_mod, "run_point", counting)
+
+    def stop_after_first(_: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep(
+            "seed-thesis", GRID, overrides=SMALL, paths=4, seed=1, store=tmp_path, progress=stop_after_first
+        )
+    assert sorted(p.name for p in tmp_path.glob("point-*.json")) == ["point-00000.json"]
+    first = (tmp_path / "point-00000.json").stat().st_mtime_ns
+    resumed: list[tuple[int, int]] = []
+    table = sweep(
+        "seed-thesis",
+        GRID,
+        overrides=SMALL,
+        paths=4,
+        seed=1,
+        store=tmp_path,
+        on_resume=lambda k, n, _: resumed.append((k, n)),
+    )
+    assert resumed == [(1, 2)]
+    assert calls == [{"repo.bilateral.haircut_pct": "0"}, {"repo.bilateral.haircut_pct": "2"}]  # none twice
+    assert (tmp_path / "point-00000.json").stat().st_mtime_ns == first
+    pd.testing.assert_frame_equal(table, local_table)
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_sweep_key_depends_on_everything():
+    from basislab.sim.sweep import sweep_key
+
+    base = sweep_key("seed-thesis", GRID, SMALL, 4, 1)
+    assert base == sweep_key("seed-thesis", GRID, SMALL, 4, 1)
+    assert base != sweep_key("seed-thesis", GRID, SMALL, 4, 2)
+    assert base != sweep_key("seed-thesis", GRID, SMALL, 5, 1)
+    assert base != sweep_key("seed-thesis", {"repo.bilateral.haircut_pct": [0, 3]}, SMALL, 4, 1)
+    assert base != sweep_key("seed-thesis", GRID, [*SMALL, "funds.leverage_median=40"], 4, 1)
+
+
+def test_second_copy_of_a_running_sweep_is_refused(tmp_path):
+    from filelock import FileLock
+
+    from basislab.errors import DataError
+
+    with FileLock(str(tmp_path / ".lock")):
+        with pytest.raises(DataError, match="already running"):
+            sweep("seed-thesis", GRID, overrides=SMALL, paths=4, seed=1, store=tmp_path)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:9", "10.255.255.1:6379", "nonsense"])
+def test_unreachable_ray_address_is_refused_quickly(address, tmp_path):
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(ScenarioError, match="Ray|--ray"):
+        sweep("seed-thesis", GRID, overrides=SMALL, paths=2, backend="ray", address=address, store=tmp_path)
+    assert time.monotonic() - t0 < 30
+
+
+def test_ray_auto_without_a_cluster_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes ~/.ray
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ScenarioError, match="Ray cluster") as exc:
+        sweep(
+            "seed-thesis", GRID, overrides=SMALL, paths=2, backend="ray", address="auto", store=tmp_path / "s"
+        )
+    assert "\n" not in str(exc.value)
