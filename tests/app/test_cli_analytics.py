@@ -111,3 +111,68 @@ def test_bad_price_file_exit_2(tmp_path, content, fragment):
 def test_help_reads_well(cmd, example):
     out = run_cli(cmd, "--help")
     assert out.returncode == 0 and "Usage" in out.stdout and example in out.stdout
+
+
+def _screen_text(code: str, wide: bool = False, width: int = 100) -> str:
+    """The DLV screen of ``code`` on 2024-06-26 rendered on a 100-column console."""
+    import datetime as dt
+
+    from rich.console import Console
+
+    from basislab.analytics import dlv, futures_dv01
+    from basislab.analytics.market import market_inputs
+    from basislab.analytics.screen import ctd_switches
+    from basislab.app.cli_analytics import print_dlv, print_switches
+
+    m = market_inputs(code, dt.date(2024, 6, 26))
+    c = m.contract
+    t = dlv(c.root, c.delivery_month, m.futures_price, m.bonds, m.settlement, m.repo_pct)
+    meta = {
+        "futures_price": m.futures_price,
+        "trade_date": "2024-06-26",
+        "settlement": m.settlement.isoformat(),
+        "delivery": t.attrs["delivery"].isoformat(),
+        "repo_pct": m.repo_pct,
+        "repo_source": m.repo_source,
+        "futures_dv01": futures_dv01(t),
+    }
+    con = Console(width=width, record=True, color_system=None)
+    print_dlv(c, t, meta, con, wide=wide)
+    print_switches(ctd_switches(t), con)
+    return con.export_text()
+
+
+@pytest.mark.parametrize("code", ["TUU4", "FVU4", "TYU4", "TYZ4", "USU4", "USZ4", "UBU4", "UBZ4"])
+def test_dlv_screen_fits_100_columns(code):
+    text = _screen_text(code)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    # no number cut: no ellipsis anywhere, every CUSIP of the basket whole
+    assert "\u2026" not in text and "..." not in text
+    assert "IRR-repo" in text and "CTD under yield shifts and twists" in text
+
+
+def test_dlv_screen_values_and_switch_table():
+    text = _screen_text("TYU4")
+    ctd_line = next(line for line in text.splitlines() if line.strip().startswith("CTD "))
+    # CTD 91282CKU4: price 101-26+ (101-262), CF 0.9269, implied repo 5.182% vs SOFR 5.34%: -16bp
+    for v in ("91282CKU4", "4.625", "05/31/31", "101-262", "0.9269", "5.182", "-16"):
+        assert v in ctd_line
+    assert "CTD implied repo - repo -15.8bp" in text.replace("\n", " ").replace("  ", " ")
+    switch_lines = [line for line in text.splitlines() if line.rstrip().endswith("switch")]
+    assert any(line.strip().startswith("-50bp") and "91282CKN0" in line for line in switch_lines)
+
+
+def test_wide_screen_has_every_column():
+    text = _screen_text("TYU4", wide=True, width=160)  # --wide is for a wide terminal
+    header = next(line for line in text.splitlines() if "CUSIP" in line)
+    for col in ("carry", "DV01", "dur", "hedge", "invoice"):
+        assert col in header
+    assert "2031-05-31" in text
+
+
+def test_basis_cli_compact_default_and_json_switches():
+    out = run_cli("basis", "TYU4", "--date", "2024-06-26")
+    assert out.returncode == 0 and "IRR-repo" in out.stdout and "switch" in out.stdout
+    data = json.loads(run_cli("basis", "TYU4", "--json").stdout)
+    sw = {r["scenario"]: r for r in data["ctd_switches"]}
+    assert sw["unchanged"]["ctd_cusip"] == data["ctd"] and sw["-50bp"]["switch"] is True

@@ -167,3 +167,95 @@ def _positive(value, what: str) -> float:
     if not np.isfinite(x) or x <= 0:
         raise PriceDataError(f"{what} {value!r} is not positive; expected e.g. 110.0625")
     return x
+
+
+# ------------------------------------------------------------------------------------------------
+# CTD switches under yield scenarios
+
+#: Yield scenarios of the CTD-switch table: (name, parallel shift in bp, twist in bp). A twist of
+#: ``+25`` steepens: the longest deliverable's yield rises 12.5bp and the shortest's falls 12.5bp,
+#: linearly in maturity between them (pivot at the middle of the basket's maturities).
+SWITCH_SCENARIOS = (
+    ("-50bp", -50.0, 0.0),
+    ("-25bp", -25.0, 0.0),
+    ("unchanged", 0.0, 0.0),
+    ("+25bp", 25.0, 0.0),
+    ("+50bp", 50.0, 0.0),
+    ("flatten 25bp", 0.0, -25.0),
+    ("steepen 25bp", 0.0, 25.0),
+)
+
+
+def ctd_switches(table: pd.DataFrame, scenarios=SWITCH_SCENARIOS, convention: str = "street") -> pd.DataFrame:
+    """Which bond is cheapest to deliver if yields move: the CTD-switch table of a :func:`dlv` table.
+
+    For each scenario every deliverable is repriced at its yield plus the shift (``dy_i`` = parallel
+    + twist x (T_i - T_mid) / (T_max - T_min), T in years to maturity). Its forward price at delivery
+    (the net-basis formula of :mod:`basislab.analytics.basis` with F = 0, at the same repo) divided by
+    its conversion factor is its converted forward price; the futures price follows the cheapest
+    converted forward, keeping today's distance between them (the value of the delivery options,
+    held constant: the usual first-order assumption, Burghardt et al., *The Treasury Bond Basis*,
+    ch. 5). The CTD is then the bond with the highest implied repo at the new prices. Row
+    ``unchanged`` reproduces the table. Columns: ``scenario, parallel_bp, twist_bp,
+    futures_price, ctd_cusip, ctd_coupon_pct, ctd_maturity, implied_repo_pct, net_basis_32,
+    ctd_duration, switch`` (True where the CTD differs from today's).
+    """
+    from basislab.analytics.basis import implied_repo_pct, net_basis
+
+    a = table.attrs
+    fut0, repo = float(a["futures_price"]), float(a["repo_pct"])
+    deliv = np.datetime64(a["delivery"], "D")
+    cpn = table["coupon_pct"].to_numpy(dtype=float)
+    mat = bm.as_days(table["maturity"].to_numpy())
+    issue = bm.as_days(table["issue_date"].to_numpy()) if "issue_date" in table else np.full(len(table), None)
+    dated = bm.dated_date(issue, mat)
+    start = bm.as_days(table["settlement"].to_numpy())
+    cf = table["conversion_factor"].to_numpy(dtype=float)
+    ai_s = table["accrued"].to_numpy(dtype=float)
+    ai_d = table["accrued_delivery"].to_numpy(dtype=float)
+    days = table["days"].to_numpy(dtype=np.int64)
+    yld = table["yield_pct"].to_numpy(dtype=float)
+    amounts, when = bm.coupons_between(cpn, mat, start, deliv, dated)
+    d_i = np.where(np.isnat(when), 0, (deliv - when).astype("timedelta64[D]").astype(np.int64))
+    years = (mat - start).astype(np.int64) / 365.25
+    span = max(float(years.max() - years.min()), 1e-9)
+    mid = (float(years.max()) + float(years.min())) / 2
+
+    def converted_forward(dirty):
+        return net_basis(0.0, cf, dirty, ai_d, days, repo, amounts, d_i) / cf
+
+    option = float(converted_forward(table["dirty_price"].to_numpy(dtype=float)).min()) - fut0
+    base = str(table.loc[table["is_ctd"], "cusip"].iloc[0])
+    rows = []
+    for name, shift, twist in scenarios:
+        dy = shift + twist * (years - mid) / span
+        price = bm.clean_from_yield(cpn, mat, start, yld + dy / 100.0, dated, convention)
+        dirty = price + ai_s
+        fut = float(converted_forward(dirty).min()) - option
+        irr = implied_repo_pct(fut, cf, dirty, ai_d, days, amounts.sum(axis=1), (amounts * d_i).sum(axis=1))
+        k = int(np.argmax(irr))
+        dv = bm.dv01(
+            cpn[k : k + 1],
+            mat[k : k + 1],
+            start[k : k + 1],
+            yld[k : k + 1] + dy[k] / 100,
+            dated[k : k + 1],
+            convention,
+        )
+        nb = net_basis(fut, cf[k], dirty[k], ai_d[k], days[k], repo, amounts[k : k + 1], d_i[k : k + 1])
+        rows.append(
+            {
+                "scenario": name,
+                "parallel_bp": shift,
+                "twist_bp": twist,
+                "futures_price": fut,
+                "ctd_cusip": str(table["cusip"].iloc[k]),
+                "ctd_coupon_pct": float(cpn[k]),
+                "ctd_maturity": table["maturity"].iloc[k],
+                "implied_repo_pct": float(irr[k]),
+                "net_basis_32": float(np.asarray(nb).reshape(-1)[0]) * 32,
+                "ctd_duration": float(np.asarray(dv).reshape(-1)[0]) / float(dirty[k]) * 1e4,
+                "switch": str(table["cusip"].iloc[k]) != base,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -80,17 +80,23 @@ def basis(
         help="Drop bonds of --prices outside the deliverable basket instead of failing.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON instead."),
+    wide: bool = typer.Option(
+        False, "--wide", help="Every column (carry, DV01, duration, hedge ratio, invoice); default fits 100."
+    ),
 ) -> None:
-    """DLV table of a Treasury futures contract: basis, carry, implied repo, CTD.
+    """DLV table of a Treasury futures contract: basis, carry, implied repo, CTD, and the CTD
+    under yield shifts and twists.
 
-    Basis and carry in 32nds; yield and implied repo in percent; DV01 per 100 face.
+    Basis and carry in 32nds; yield and implied repo in percent; IRR-repo in bp; DV01 per 100 face.
 
-    The cheapest to deliver (highest implied repo) is marked CTD.
+    The cheapest to deliver (highest implied repo) is marked CTD. The compact default fits a
+    100-column terminal; --wide shows every column.
 
     Example: basislab basis TYU4 --date 2024-06-26
     """
     from basislab.analytics import dlv, futures_dv01
     from basislab.analytics.market import market_inputs
+    from basislab.analytics.screen import ctd_switches
 
     day = parse_date(on, "trade date")
     m = market_inputs(
@@ -125,57 +131,106 @@ def basis(
         "ctd": table.loc[table["is_ctd"], "cusip"].iloc[0],
         "futures_dv01": futures_dv01(table),
     }
+    switches = ctd_switches(table)
     if as_json:
-        rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
         from basislab.jsonio import dumps
 
-        typer.echo(dumps({**meta, "bonds": rows}))
+        rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
+        sw = [{k: _json_value(v) for k, v in r.items()} for r in switches.to_dict("records")]
+        typer.echo(dumps({**meta, "bonds": rows, "ctd_switches": sw}))
         return
-    _print_dlv(c, table, meta)
+    con = console()
+    print_dlv(c, table, meta, con, wide=wide)
+    print_switches(switches, con)
 
 
-def _print_dlv(c, table: pd.DataFrame, meta: dict) -> None:
+def _maturity(x, wide: bool) -> str:
+    d = pd.Timestamp(x)
+    return d.date().isoformat() if wide else f"{d:%m/%d/%y}"
+
+
+def print_dlv(c, table: pd.DataFrame, meta: dict, con, wide: bool = False) -> None:
+    """Print the DLV table on Rich console ``con``: compact (fits 100 columns: CUSIP, coupon,
+    maturity, price in 32nds, yield, CF, gross and net basis in 32nds, implied repo, implied repo
+    minus repo in bp) or ``wide`` (adds carry, DV01, modified duration, DV01 hedge ratio = bond
+    DV01 / futures DV01, and the invoice price)."""
+    from rich import box
+
+    ctd_row = table.loc[table["is_ctd"]].iloc[0]
+    spread = (ctd_row["implied_repo_pct"] - meta["repo_pct"]) * 100
     t = Table(
         title=f"{c.code} {c.spec.name} {c.delivery_month}  futures {price_32(meta['futures_price'])}"
         f" ({meta['futures_price']})",
         caption=(
             f"trade {meta['trade_date']}, settle {meta['settlement']}, delivery "
             f"{meta['delivery']}, repo {meta['repo_pct']:.2f}% ({meta['repo_source']}); "
-            f"basis and carry in 32nds; futures DV01 via CTD {meta['futures_dv01']:.4f}"
+            f"CTD implied repo - repo {spread:+.1f}bp; basis and carry in 32nds; IRR-repo in bp; "
+            f"futures DV01 via CTD {meta['futures_dv01']:.4f}"
         ),
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    for col in (
-        "",
-        "CUSIP",
-        "coupon",
-        "maturity",
-        "price",
-        "yield",
-        "CF",
-        "gross",
-        "carry",
-        "net",
-        "impl. repo",
-        "DV01",
-    ):
-        t.add_column(col, justify="left" if col in ("", "CUSIP") else "right")
+    cols = ["", "CUSIP", "cpn", "maturity", "price", "yield", "CF", "gross", "net", "IRR %", "IRR-repo"]
+    if wide:
+        cols[8:8] = ["carry"]
+        cols += ["DV01", "dur", "hedge", "invoice"]
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("", "CUSIP") else "right", no_wrap=True)
+    fut_dv01 = float(meta["futures_dv01"])
     for r in table.itertuples():
-        t.add_row(
+        row = [
             "CTD" if r.is_ctd else str(r.rank),
             r.cusip,
             f"{r.coupon_pct:.3f}",
-            str(r.maturity),
+            _maturity(r.maturity, wide),
             price_32(r.clean_price),
             f"{r.yield_pct:.3f}",
             f"{r.conversion_factor:.4f}",
             f"{r.gross_basis_32:.2f}",
-            f"{r.carry * 32:.2f}",
             f"{r.net_basis_32:.2f}",
             f"{r.implied_repo_pct:.3f}",
-            f"{r.dv01:.4f}",
-            style="bold green" if r.is_ctd else None,
+            f"{(r.implied_repo_pct - meta['repo_pct']) * 100:+.0f}",
+        ]
+        if wide:
+            row[8:8] = [f"{r.carry * 32:.2f}"]
+            row += [
+                f"{r.dv01:.4f}",
+                f"{r.dv01 / r.dirty_price * 1e4:.2f}",
+                f"{r.dv01 / fut_dv01:.3f}",
+                f"{r.invoice_price:.4f}",
+            ]
+        t.add_row(*row, style="bold green" if r.is_ctd else None)
+    con.print(t)
+
+
+def print_switches(switches: pd.DataFrame, con) -> None:
+    """Print the CTD-switch table (:func:`basislab.analytics.screen.ctd_switches`)."""
+    from rich import box
+
+    t = Table(
+        title="CTD under yield shifts and twists (delivery option value held constant)",
+        caption="twist: the longest deliverable's yield moves half the twist, the shortest's the "
+        "other half the other way; red: the CTD switches",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in ("scenario", "futures", "CTD", "cpn", "maturity", "IRR %", "net", "dur", ""):
+        t.add_column(col, justify="left" if col in ("scenario", "CTD", "") else "right", no_wrap=True)
+    for r in switches.itertuples():
+        t.add_row(
+            r.scenario,
+            price_32(r.futures_price),
+            r.ctd_cusip,
+            f"{r.ctd_coupon_pct:.3f}",
+            _maturity(r.ctd_maturity, False),
+            f"{r.implied_repo_pct:.3f}",
+            f"{r.net_basis_32:.2f}",
+            f"{r.ctd_duration:.2f}",
+            "switch" if r.switch else "",
+            style="red" if r.switch else None,
         )
-    console().print(t)
+    con.print(t)
 
 
 def cf(
