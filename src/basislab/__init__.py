@@ -8,7 +8,12 @@ Layers (one subpackage each):
 - :mod:`basislab.report` and :mod:`basislab.app`: HTML reports and the command-line interface.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from basislab.errors import BasislabError
 
-__version__ = "0.1.0"
+try:  # one version source: pyproject.toml's [project] version, as installed
+    __version__ = version("basislab")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+    __version__ = "0+unknown"
 __all__ = ["BasislabError", "__version__"]

@@ -7,6 +7,7 @@ Each layer registers its commands from its own module (``cli_analytics``, ``cli_
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -30,8 +31,20 @@ for _module in (cli_analytics, cli_trade, cli_sim, cli_data, cli_firesale):
 err_console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from basislab import __version__
+
+        typer.echo(f"basislab {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+    ),
+) -> None:
     """basislab: Treasury basis-trade analytics, system simulator, data and monitor."""
 
 
@@ -48,8 +61,32 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except BasislabError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted (finished work is kept: runs are saved whole, sweeps resume)")
+        sys.exit(130)
+    except OSError as exc:  # disk full, permission denied, ...: the system's reason, one line
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        err_console.print(
+            f"[bold red]error:[/] {exc.strerror or exc}{where}", highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("BASISLAB_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {_one_line(exc)} (a bug in basislab; "
+            "BASISLAB_DEBUG=1 shows the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error's message on one line (validation errors list one problem a line: joined by '; ')."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -315,7 +315,7 @@ def _load_legacy(db: Path, rid: str) -> StoredRun | None:
     """A run from a 0.1.0 ``sim.duckdb`` (read-only); None when it is not there."""
     import duckdb
 
-    hint = f"move {db} aside (mv {db} {db}.damaged); runs saved since 0.2 do not need it"
+    hint = f"move {db} aside (mv {db} {db}.damaged); runs are saved as folders now and do not need it"
     try:
         with duckdb.connect(str(db), read_only=True) as con:
             if rid == "latest":
