@@ -27,7 +27,7 @@ same way: ``spread = s0 + s1 max(0, u - u_bar)`` (He, Nagel & Song 2022: balance
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +38,7 @@ jax.config.update("jax_enable_x64", True)
 Array = jax.Array
 
 
-def _f(default: object, source: str, **kw: float) -> object:
+def _f(default: Any, source: str, **kw: Any) -> Any:
     return Field(default, json_schema_extra={"source": source}, **kw)
 
 

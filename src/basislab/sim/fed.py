@@ -31,7 +31,7 @@ What each does when on:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,7 +48,7 @@ PURCHASE_SPLIT_MAR2020 = (25.0, 28.0, 6.0, 9.0)
 INF = float("inf")
 
 
-def _f(default: object, source: str, **kw: float) -> object:
+def _f(default: Any, source: str, **kw: Any) -> Any:
     return Field(default, json_schema_extra={"source": source}, **kw)
 
 

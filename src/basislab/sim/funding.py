@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -57,7 +57,7 @@ Array = jax.Array
 # configuration
 
 
-def _f(default: float, source: str, description: str = "", **kw: float) -> float:
+def _f(default: Any, source: str, description: str = "", **kw: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"source": source}, **kw)
 
 
@@ -312,30 +312,16 @@ _SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 #: Coupon auction sizes (USD bn) by original term, new issue / reopening. Source: Treasury
 #: quarterly refunding statements (2019 and 2024-25 sizes, unchanged within each year); an input
 #: used because the TreasuryDirect export carries no amounts before 2025 (assumption row).
-AUCTION_SIZE_BN = {
+AUCTION_SIZE_BN: dict[int, dict[str, tuple[int, int]]] = {
     2019: {
-        "2": 40,
-        "3": 38,
-        "5": 41,
-        "7": 32,
-        "10": (27, 24),
-        "20": (0, 0),
-        "30": (19, 16),
-        "frn": 18,
-        "tips": 14,
+        "2": (40, 40), "3": (38, 38), "5": (41, 41), "7": (32, 32), "10": (27, 24), "20": (0, 0),
+        "30": (19, 16), "frn": (18, 18), "tips": (14, 14),
     },
     2025: {
-        "2": 69,
-        "3": 58,
-        "5": 70,
-        "7": 44,
-        "10": (42, 39),
-        "20": (16, 13),
-        "30": (25, 22),
-        "frn": 28,
-        "tips": 20,
+        "2": (69, 69), "3": (58, 58), "5": (70, 70), "7": (44, 44), "10": (42, 39), "20": (16, 13),
+        "30": (25, 22), "frn": (28, 28), "tips": (20, 20),
     },
-}
+}  # fmt: skip
 
 
 def _data_file(name: str) -> Path:
@@ -352,12 +338,13 @@ def _size_bn(term: str, year: int) -> float:
     months = int(parts[2]) if len(parts) > 2 else 0
     reopen = months > 0
     if years == 1 and months >= 9:
-        return float(table["frn"])
-    if reopen and months in (10, 6) and years in (4, 9, 29):
-        return float(table["tips"])
-    key = min(("2", "3", "5", "7", "10", "20", "30"), key=lambda k: abs(int(k) - years - months / 12))
-    size = table[key]
-    return float(size[1] if reopen else size[0]) if isinstance(size, tuple) else float(size)
+        key = "frn"
+    elif reopen and months in (10, 6) and years in (4, 9, 29):
+        key = "tips"
+    else:
+        key = min(("2", "3", "5", "7", "10", "20", "30"), key=lambda k: abs(int(k) - years - months / 12))
+    new, reopened = table[key]
+    return float(reopened if reopen else new)
 
 
 def coupon_settlements(dates: pd.DatetimeIndex) -> pd.Series:

@@ -36,7 +36,7 @@ business day has two windows (0 morning, 1 end of day, docs/model.md section 3).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +47,7 @@ jax.config.update("jax_enable_x64", True)
 Array = jax.Array
 
 
-def _f(default: object, source: str, **kw: float) -> object:
+def _f(default: Any, source: str, **kw: Any) -> Any:
     return Field(default, json_schema_extra={"source": source}, **kw)
 
 

@@ -31,7 +31,7 @@ an alternative: FIMA repo, a credit line, cash).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -48,7 +48,7 @@ MARCH_2020_STRESS_DAYS = 17
 SALE_MIX = (25.0 / 68, 28.0 / 68, 6.0 / 68, 9.0 / 68)
 
 
-def _f(default: float, source: str, **kw: float) -> float:
+def _f(default: Any, source: str, **kw: Any) -> Any:
     return Field(default, json_schema_extra={"source": source}, **kw)
 
 
