@@ -111,3 +111,13 @@ def test_demand_is_jittable_and_vmappable(sector: tuple[dl.DealerParams, dl.Deal
     qs = jax.jit(jax.vmap(lambda c: dl.demand(p, s, c, CALM)))(grid)
     assert qs.shape == (11, 2)
     assert bool(jnp.all(jnp.diff(qs, axis=0) >= 0))  # a demand schedule rises with the concession
+
+
+def test_log_price_depth_for_a_linear_clearing(sector: tuple[dl.DealerParams, dl.DealerState]) -> None:
+    p, s = sector
+    # below the kink: 0.12 bp per bn x Dmod 6 = 0.72 bp of price = 7.2e-5 log price per bn
+    d = dl.log_price_depth(p, s, jnp.asarray(0.0), CALM, jnp.asarray(6.0))
+    assert float(d[0]) == pytest.approx(7.2e-5)
+    # JPM at u = 0.95 (absorbed 0.95 x 4,296 - 3,404.5 = 676.7): 0.12 + 10 x 0.10 = 1.12 bp per bn
+    d = dl.log_price_depth(p, s, jnp.asarray([676.7, 0.0]), CALM, jnp.asarray(6.0))
+    assert float(d[0]) == pytest.approx(1.12 * 6e-4, rel=1e-9)

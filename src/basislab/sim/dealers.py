@@ -187,6 +187,15 @@ def required_concession(params: DealerParams, state: DealerState, quantity: Arra
     return vol_bp / params.calm_vol_bp * level
 
 
+def log_price_depth(
+    params: DealerParams, state: DealerState, absorbed: Array, vol_bp: Array, dmod: Array
+) -> Array:
+    """The dealer's slope for a linear clearing (log-price move per USD bn it absorbs), at the
+    quantity it already holds: ``c'(q) x Dmod x 1e-4`` (yield bp -> log price). A linear-depth
+    clearing uses it per window, capped by :func:`headroom`."""
+    return marginal_concession(params, state, absorbed, vol_bp) * dmod * 1e-4
+
+
 def demand(params: DealerParams, state: DealerState, concession_bp: Array, vol_bp: Array) -> Array:
     """Demand schedule as a clearing participant: USD bn of Treasuries the dealer buys when the
     market's yield concession is ``concession_bp`` (the inverse of :func:`required_concession`,
