@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -95,7 +96,7 @@ def simulate(
         for v in variants:
             task = progress.add_task(f"{sc.name}: {v.replace('_', ' ')}", total=n)
             cfg = with_backstop(sc, v == "with_backstop") if sc.compare_backstop else sc
-            runs[v] = run_one(cfg, n, seed, v, progress=lambda k, t=task: progress.advance(t, k))
+            runs[v] = run_one(cfg, n, seed, v, progress=partial(progress.advance, task))
     metrics = {v: r.metrics() for v, r in runs.items()}
     run_id = None
     if not no_save:

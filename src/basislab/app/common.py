@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import overload
 
 import pandas as pd
 from rich.console import Console
@@ -34,6 +35,14 @@ def check_output_file(path: Path, what: str) -> Path:
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise BasislabError(f"{what} {path} is not writable")
     return path
+
+
+@overload
+def parse_date(text: str, what: str) -> date: ...
+
+
+@overload
+def parse_date(text: None, what: str) -> None: ...
 
 
 def parse_date(text: str | None, what: str) -> date | None:

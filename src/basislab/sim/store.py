@@ -95,7 +95,7 @@ def _pid_alive(pid: int) -> bool:
 def clean_temporary(store: Path) -> list[Path]:
     """Remove temporary folders left in ``store`` by saves that were killed (their process is gone,
     or the folder is older than a day). Returns the folders removed."""
-    removed = []
+    removed: list[Path] = []
     if not store.is_dir():
         return removed
     for tmp in store.glob(f"{_TMP}*"):

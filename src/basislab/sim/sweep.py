@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import math
 import os
 import socket
@@ -272,7 +273,7 @@ def _run_ray(
                 address=address,
                 ignore_reinit_error=True,
                 include_dashboard=False,
-                logging_level="ERROR",
+                logging_level=logging.ERROR,
                 log_to_driver=False,
             )
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
