@@ -59,7 +59,21 @@ def version() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``basislab`` script: run the Typer app, turn bad input into exit code 2."""
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False)
+    except TyperException as exc:  # a usage error (unknown option, bad number, ...): one line too
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            app(args=argv, standalone_mode=True)  # prints the help
+        fmt = getattr(exc, "format_message", None)
+        message = fmt() if callable(fmt) else str(exc)
+        err_console.print(
+            f"[bold red]error:[/] {_one_line(message)} (basislab --help lists commands and options)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
     except BasislabError as exc:
         err_console.print(f"[bold red]error:[/] {_one_line(exc)}", highlight=False, soft_wrap=True)
         sys.exit(2)
@@ -82,9 +96,10 @@ def main(argv: list[str] | None = None) -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     """An error's message on one line (validation errors list one problem a line: joined by '; ')."""
     return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
