@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from basislab.app import cli_analytics, cli_data, cli_firesale, cli_sim, cli_trade
 from basislab.errors import BasislabError
