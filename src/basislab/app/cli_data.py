@@ -89,7 +89,7 @@ def status_cmd(
     from basislab.data.store import connect, resolve_db_path
 
     path = resolve_db_path(_prepare(db, create))
-    con = connect(db if db is None else path, read_only=True)
+    con = connect(path, read_only=True)
     try:
         doc = status(con, str(path))
     finally:

@@ -180,15 +180,15 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the store, building it from the bundled snapshot on first use and migrating old schemas.
 
-    ``create``: build a missing store. By default only the default location (``db`` None: the
-    ``BASISLAB_DB`` variable or the platform data folder) is built on first use; a missing file
-    given explicitly is refused (a mistyped ``--db`` must not build a new store), unless
+    ``create``: build a missing store. By default only the configured location (``db`` None or
+    equal to it: the ``BASISLAB_DB`` variable or the data folder) is built on first use; another
+    missing file given explicitly is refused (a mistyped ``--db`` must not build a new store), unless
     ``create=True``. A damaged, truncated or foreign file is a :class:`DataError` that says how to
     repair it; the store is checked by reading every table (:func:`verify`, ~20 ms).
     """
     path = resolve_db_path(db)
-    if create is None:
-        create = db is None
+    if create is None:  # the configured location (BASISLAB_DB or the data folder) may be built
+        create = db is None or path == resolve_db_path(None)
     if not path.exists():
         if not create:
             raise DataError(
