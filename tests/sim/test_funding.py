@@ -79,6 +79,19 @@ def test_srf_ceiling_by_hand() -> None:
     assert float(out.spread_bp) == pytest.approx(10 * math.exp(2.0), rel=1e-9)
 
 
+def test_rising_srf_ceiling_meets_the_curve() -> None:
+    # same market as above with a ceiling rising 0.1 bp per USD bn used: the take-up solves
+    # 10 e^{-10 (0.8 + q - 1)} = 20 + 100 q  (q in tn): less than the flat 0.1307, spread above 20
+    kw = dict(curve_floor_bp=0.0, curve_scale_bp=10.0, curve_decay_per_tn=10.0, liquidity_ref_tn=1.0)
+    day = _day(iorb_pct=4.40, onrrp_rate_pct=4.30, srf_rate_pct=4.50)
+    p = _params(**kw, scarcity_slope_bp_per_bn=0.0, srf_slope_bp_per_bn=0.1)
+    out = fm.clear(p, jnp.asarray(0.8), jnp.asarray(3.0), day)
+    q = float(out.srf_takeup)
+    assert 10 * math.exp(-10 * (q - 0.2)) == pytest.approx(20 + 100 * q, rel=1e-9)
+    assert 0.09 < q < 0.2 - math.log(2) / 10
+    assert float(out.spread_bp) == pytest.approx(20 + 100 * q, rel=1e-9)
+
+
 def test_step_books_every_dollar_and_times_the_windows() -> None:
     # Morning: clear on the opening balance; afternoon: a USD 100bn tax date moves reserves into
     # the TGA, money funds put 20bn into the ON RRP. Reserves 1.50 -> 1.38, TGA 0.30 -> 0.40.

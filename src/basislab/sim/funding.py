@@ -94,6 +94,9 @@ class FundingConfig(BaseModel):
         10.0, "assumption: stigma and non-central clearing of the SRF (SOFR 22 bp above SRF 2025-10-31)", ge=0
     )
     srf_capacity_tn: float = _f(0.5, "srf_params_2021 / srf_params_2023: USD 500bn aggregate limit", ge=0)
+    srf_slope_bp_per_bn: float = _f(
+        0.0, "assumption: rising cost of SRF use (balance sheet, stigma); 0 = a flat ceiling", ge=0
+    )
     floor_offset_bp: float = _f(0.0, "assumption: SOFR does not trade below the ON RRP rate", ge=-20, le=20)
     scarcity_threshold_tn: float = _f(
         1.4953, "calibrated: lowest balance R + w RRP + Fed repo, calm window 2018-04..2019-07", ge=0
@@ -136,6 +139,7 @@ class FundingParams(NamedTuple):
     settle_persistence: Array
     srf_wedge_bp: Array
     srf_capacity_tn: Array
+    srf_slope_bp_per_bn: Array
     floor_offset_bp: Array
     scarcity_threshold_tn: Array
     scarcity_slope_bp_per_bn: Array
@@ -238,12 +242,17 @@ def free_liquidity(params: FundingParams, state: FundingState, day: FundingDay) 
 def clear(params: FundingParams, liquidity: Array, bal: Array, day: FundingDay) -> FundingOutput:
     """SOFR between the ON RRP floor and the SRF ceiling.
 
-    ``spread = curve(x) + scarcity(b)``; where it exceeds ``SRF - IORB + wedge`` eligible dealers
-    take up the SRF, which adds one for one to ``x`` and ``b``, until the spread is back at the
-    ceiling or the facility's capacity is used (bisection on the take-up: the spread falls
-    monotonically in it). Below: the ON RRP rate.
+    ``spread = curve(x) + scarcity(b)``; where it exceeds ``SRF - IORB + wedge + slope q``
+    eligible dealers take up ``q`` of the SRF, which adds one for one to ``x`` and ``b``, until the
+    spread meets that rising ceiling or the facility's capacity is used (bisection on ``q``: the
+    spread falls and the ceiling rises in it). The slope is the cost of using more of a facility
+    that is not centrally cleared (it grosses up the dealer's balance sheet) and carries stigma.
+    Below: the ON RRP rate.
     """
-    ceiling = (day.srf_rate_pct - day.iorb_pct) * 100.0 + params.srf_wedge_bp
+    base = (day.srf_rate_pct - day.iorb_pct) * 100.0 + params.srf_wedge_bp
+
+    def ceiling(q: Array) -> Array:
+        return base + params.srf_slope_bp_per_bn * 1000.0 * q
 
     def spread_at(q: Array) -> Array:
         return demand_curve(params, liquidity + q) + scarcity_premium(params, bal + q)
@@ -251,13 +260,14 @@ def clear(params: FundingParams, liquidity: Array, bal: Array, day: FundingDay) 
     def bisect(_: int, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
         lo, hi = bounds
         mid = 0.5 * (lo + hi)
-        above = spread_at(mid) > ceiling
+        above = spread_at(mid) > ceiling(mid)
         return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
 
     cap = params.srf_capacity_tn
-    lo, hi = jax.lax.fori_loop(0, 48, bisect, (jnp.zeros_like(liquidity), jnp.zeros_like(liquidity) + cap))
-    binding = spread_at(jnp.zeros_like(liquidity)) > ceiling
-    takeup = jnp.where(binding, jnp.where(spread_at(cap) > ceiling, cap, hi), 0.0)
+    zero = jnp.zeros_like(liquidity)
+    lo, hi = jax.lax.fori_loop(0, 48, bisect, (zero, zero + cap))
+    binding = spread_at(zero) > ceiling(zero)
+    takeup = jnp.where(binding, jnp.where(spread_at(cap) > ceiling(cap), cap, hi), 0.0)
     floor = (day.onrrp_rate_pct - day.iorb_pct) * 100.0 + params.floor_offset_bp
     spread = jnp.maximum(spread_at(takeup), floor)
     shortfall = jnp.maximum(params.scarcity_threshold_tn - bal, 0.0)
