@@ -316,13 +316,12 @@ def _lev_short_change(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.da
 
 def load(key: str, con: duckdb.DuckDBPyConnection | None = None, db: str | Path | None = None) -> EpisodeData:
     """The episode's initial conditions, inputs and observed series from the store (see module doc)."""
+    from basislab.data.store import connect
+
     spec = episode(key)
     check_disjoint(spec)
     own = con is None
-    if own:
-        from basislab.data.store import connect
-
-        con = connect(db, read_only=True)
+    con = connect(db, read_only=True) if con is None else con
     try:
         start, end = spec.run_start, spec.window_end
         with warnings.catch_warnings():

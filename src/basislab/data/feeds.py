@@ -27,6 +27,7 @@ import pandas as pd
 
 from basislab.data import pointintime
 from basislab.data.catalog import BUCKETS, CONTRACTS, CORE_CONTRACTS, SERIES
+from basislab.data.store import scalar
 from basislab.data.validate import DataWarning
 from basislab.errors import DataError
 
@@ -258,11 +259,11 @@ def latest_common_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     """The latest date on which the required rates (SOFR, IORB) and a CFTC week are all published."""
     bound = []
     for key in _IC_REQUIRED.values():
-        last = con.execute(f"SELECT max(date) FROM {SERIES[key].table} WHERE series = ?", [key]).fetchone()[0]
+        last = scalar(con, f"SELECT max(date) FROM {SERIES[key].table} WHERE series = ?", [key])
         if last is None:
             raise DataError(f"series {key} is empty in the store; run `basislab data refresh`")
         bound.append(pointintime.known_on(key, last))
-    tff_last = con.execute("SELECT max(report_date) FROM cftc_tff").fetchone()[0]
+    tff_last = scalar(con, "SELECT max(report_date) FROM cftc_tff")
     if tff_last is None:
         raise DataError("the cftc_tff table is empty; run `basislab data refresh --source cftc`")
     return min(min(bound), pointintime.known_on("CFTC_TFF", tff_last))
@@ -386,8 +387,8 @@ def initial_conditions(
         reserves, why = pointintime.reserves_asof(con, d)
         warns += why
         context: dict[str, pointintime.Observation | None] = {"reserves_usd_bn": reserves}
-        for key, series in _IC_CONTEXT.items():
-            keys = series if isinstance(series, tuple) else (series,)
+        for key, names in _IC_CONTEXT.items():
+            keys = names if isinstance(names, tuple) else (names,)
             found = [o for o in (pointintime.asof(con, s, d) for s in keys) if o is not None]
             fresh = [o for o in found if not o.stale]
             context[key] = fresh[0] if fresh else (max(found, key=lambda o: o.date) if found else None)

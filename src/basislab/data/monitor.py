@@ -3,7 +3,9 @@
 Each indicator is a series in the store (or derived from it). On the monitor date D it reports
 the latest observation on or before D (its own ``date``), the change from the previous
 observation, and a z-score of the value against the indicator's own history over the
-``ZSCORE_YEARS`` years up to and including that observation (no look-ahead). An indicator whose
+``ZSCORE_YEARS`` years up to and including that observation (no look-ahead; a monthly average,
+the reserves of depository institutions, counts only from its release, see
+:mod:`basislab.data.pointintime`). An indicator whose
 latest observation is older than its lag limit (7 days daily, 10 weekly, 45 monthly) is flagged
 ``stale``: the store needs a refresh for that series.
 
@@ -28,8 +30,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from basislab.data import feeds
+from basislab.data import feeds, pointintime
 from basislab.data.catalog import CONTRACTS, NYFED_ATTRIBUTION, SERIES
+from basislab.data.store import scalar
 from basislab.errors import DataError
 
 ZSCORE_YEARS = 5
@@ -283,9 +286,9 @@ def _zscore(hist: pd.Series, at: pd.Timestamp) -> float | None:
 def latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
     """The latest date with any observation in the store's monitored tables."""
     dates = [
-        con.execute("SELECT max(report_date) FROM cftc_tff").fetchone()[0],
-        con.execute("SELECT max(date) FROM rates_daily").fetchone()[0],
-        con.execute("SELECT max(date) FROM fed_balance_sheet").fetchone()[0],
+        scalar(con, "SELECT max(report_date) FROM cftc_tff"),
+        scalar(con, "SELECT max(date) FROM rates_daily"),
+        scalar(con, "SELECT max(date) FROM fed_balance_sheet"),
     ]
     dates = [d for d in dates if d is not None]
     if not dates:
@@ -306,17 +309,15 @@ def compute(
     A date with no data (no futures position and no funding rate within its lag limit: before the
     store's positions start or long after it ends) is a :class:`DataError` (the CLI exits 2),
     never a table of stale lines with exit code 0."""
-    own = con is None
-    if own:
-        from basislab.data.store import connect
+    from basislab.data.store import connect
 
-        con = connect(db, read_only=True)
+    c = con if con is not None else connect(db, read_only=True)
     try:
-        d = feeds.as_date(date) or latest_date(con)
-        rows = _history(con)
+        d = feeds.as_date(date) or latest_date(c)
+        rows = _history(c)
     finally:
-        if own:
-            con.close()
+        if con is None:
+            c.close()
     at = pd.Timestamp(d)
     out = []
     for name, group, label, unit, freq, hist, source in rows:
@@ -324,6 +325,9 @@ def compute(
         if "SOFR" in source or "TGCR" in source:
             source = source + ". " + NYFED_ATTRIBUTION
         upto = hist.loc[:at]
+        if freq == "monthly":  # a monthly average counts only from its release (no look-ahead)
+            released = [pointintime.known_on("TOTRESNS", t.date()) <= d for t in upto.index]
+            upto = upto[released]
         ind = Indicator(
             name=name,
             group=group,
@@ -355,6 +359,8 @@ def compute(
         ind.zscore = _zscore(upto, obs)
         notes.append(_price_note(name, obs))
         lag = (at - obs).days
+        if freq == "monthly":
+            lag = (d - pointintime.known_on("TOTRESNS", obs.date())).days
         if lag > feeds.MAX_LAG_DAYS[freq]:
             ind.stale = True
             notes.insert(0, f"latest observation is {lag} days before {d}; refresh the store")

@@ -212,8 +212,9 @@ def parse_par_curve(source: str | Path | bytes, name: str | None = None) -> pd.D
     any row order; a ``1.5 Mo``/``1.5 Month`` column from 2025) to long format."""
     df, name = read_csv_strict(source, name)
     require_columns(df, ["Date"], name, "US Treasury")
-    tenors = {c: _tenor(c) for c in df.columns if c not in ("Date", "_line")}
-    unknown = [c for c, t in tenors.items() if t is None]
+    parsed = {c: _tenor(c) for c in df.columns if c not in ("Date", "_line")}
+    unknown = [c for c, t in parsed.items() if t is None]
+    tenors = {c: t for c, t in parsed.items() if t is not None}
     if unknown:
         raise DataError(f"{name}: schema change at US Treasury? unrecognised tenor column(s) {unknown}")
     if not any(t[0] == "10Y" for t in tenors.values()):

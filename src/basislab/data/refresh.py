@@ -130,7 +130,7 @@ def fetch_cftc(con, fetch: Fetcher, today: dt.date, years: list[int] | None = No
 
 
 def fetch_cftc_api(con, fetch: Fetcher, today: dt.date, since: dt.date | None = None) -> list[Item]:
-    last = con.execute("SELECT max(report_date) FROM cftc_tff").fetchone()[0]
+    last = store.scalar(con, "SELECT max(report_date) FROM cftc_tff")
     since = since or ((last - dt.timedelta(days=28)) if last else dt.date(2006, 6, 1))
     codes = ",".join(f"'{c.cftc_code}'" for c in CONTRACTS.values())
     query = {
@@ -197,7 +197,7 @@ NYFED_RATES = {
 
 def _since(con, table: str, series: list[str], default: dt.date) -> dt.date:
     q = f"SELECT max(date) FROM {table} WHERE series IN ({','.join('?' * len(series))})"
-    last = con.execute(q, series).fetchone()[0]
+    last = store.scalar(con, q, list(series))
     return (last - dt.timedelta(days=14)) if last else default
 
 
@@ -245,7 +245,7 @@ FEDINVEST_FORM = "https://www.treasurydirect.gov/GA-FI/FedInvest/selectSecurityP
 
 
 def fetch_treasury_curve(con, fetch: Fetcher, today: dt.date, years: list[int] | None = None) -> list[Item]:
-    last = con.execute("SELECT max(date) FROM par_yield_curve").fetchone()[0]
+    last = store.scalar(con, "SELECT max(date) FROM par_yield_curve")
     first_year = last.year if last else 1990
     items = []
     for y in years or range(first_year, today.year + 1):
@@ -258,7 +258,7 @@ def fetch_treasury_curve(con, fetch: Fetcher, today: dt.date, years: list[int] |
 def fetch_treasury_securities(
     con, fetch: Fetcher, today: dt.date, price_date: dt.date | None = None
 ) -> list[Item]:
-    last = con.execute("SELECT max(auction_date) FROM auctions").fetchone()[0]
+    last = store.scalar(con, "SELECT max(auction_date) FROM auctions")
     since = (last - dt.timedelta(days=60)) if last else dt.date(1979, 1, 1)
     parts, page = [], 1
     while True:
@@ -285,9 +285,9 @@ def fetch_treasury_securities(
             )
         )
     # FedInvest: the date-picker page issues a CSRF token (and a session cookie) the POST must carry.
-    page = fetch(FEDINVEST_FORM).decode("utf-8", "replace")
-    token = re.search(r'name="_csrf"\s+value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"\s+name="_csrf"', page
+    page_text = fetch(FEDINVEST_FORM).decode("utf-8", "replace")
+    token = re.search(r'name="_csrf"\s+value="([^"]+)"', page_text) or re.search(
+        r'value="([^"]+)"\s+name="_csrf"', page_text
     )
     # The latest business day with a price list, at most a week back (weekends and holidays are empty).
     d = price_date or (today - dt.timedelta(days=1))
@@ -386,8 +386,7 @@ def refresh(
     today = today or dt.date.today()
     fetch = fetch or http_get
     own = con is None
-    if own:
-        con = store.connect(db)
+    con = store.connect(db) if con is None else con
     results = []
     try:
         for name in names:

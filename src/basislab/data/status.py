@@ -16,7 +16,7 @@ import pandas as pd
 
 from basislab.data.catalog import SERIES
 from basislab.data.feeds import MAX_LAG_DAYS
-from basislab.data.store import SCHEMA_VERSION, schema_version
+from basislab.data.store import SCHEMA_VERSION, row, scalar, schema_version
 
 
 @dataclass
@@ -66,9 +66,9 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
     """Coverage of every table and, within the series tables, the TFF table and the front-month
     futures, each item. An item that ends before the store's funding data ends (the latest date
     in ``rates_daily`` or ``fed_balance_sheet``) has that stretch as its last gap."""
-    end = con.execute(
-        "SELECT greatest((SELECT max(date) FROM rates_daily), (SELECT max(date) FROM fed_balance_sheet))"
-    ).fetchone()[0]
+    end = scalar(
+        con, "SELECT greatest((SELECT max(date) FROM rates_daily), (SELECT max(date) FROM fed_balance_sheet))"
+    )
     prov = con.execute("SELECT table_name, source FROM provenance").df()
     srcs = {t: sorted(g["source"]) for t, g in prov.groupby("table_name")}
     out: list[Coverage] = []
@@ -149,22 +149,24 @@ def coverage(con: duckdb.DuckDBPyConnection) -> list[Coverage]:
         )
     for table, col in (("auctions", "auction_date"), ("security_prices", "date"), ("futures_prices", "date")):
         out.append(_table_row(con, table, col, srcs))
-    n, a, b = con.execute(
-        "SELECT count(*), min(auction_date), max(auction_date) FROM auctions WHERE offering_usd_bn IS NOT NULL"
-    ).fetchone()
+    n, a, b = row(
+        con,
+        "SELECT count(*), min(auction_date), max(auction_date) FROM auctions WHERE offering_usd_bn IS NOT NULL",
+    )
     out.append(Coverage("auctions", "with amounts (offering, SOMA)", n, a and str(a), b and str(b)))
-    n, a, b = con.execute(
+    n, a, b = row(
+        con,
         "SELECT count(*), min(auction_date), max(auction_date) FROM auctions WHERE int_rate_pct IS NOT NULL "
-        "AND NOT isnan(int_rate_pct)"
-    ).fetchone()
+        "AND NOT isnan(int_rate_pct)",
+    )
     out.append(Coverage("auctions", "with coupon", n, a and str(a), b and str(b)))
-    n = con.execute("SELECT count(*), count(coupon_pct), count(price) FROM securities").fetchone()
+    n = row(con, "SELECT count(*), count(coupon_pct), count(price) FROM securities")
     out.append(Coverage("securities", f"view: {n[1]} with coupon, {n[2]} with price", n[0], None, None))
     return out
 
 
 def _table_row(con, table: str, col: str, srcs: dict) -> Coverage:
-    n, a, b = con.execute(f"SELECT count(*), min({col}), max({col}) FROM {table}").fetchone()
+    n, a, b = row(con, f"SELECT count(*), min({col}), max({col}) FROM {table}")
     return Coverage(
         table,
         "(all)",

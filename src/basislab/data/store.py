@@ -137,11 +137,22 @@ def resolve_db_path(db: str | Path | None = None) -> Path:
     return Path(env).expanduser() if env else default_db_path()
 
 
+def row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple:
+    """The first row of a query that always returns one (an aggregate); a DataError if it did not."""
+    got = con.execute(sql, params or []).fetchone()
+    if got is None:
+        raise DataError(f"internal: no row from {sql!r}")
+    return got
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first column of :func:`row`."""
+    return row(con, sql, params)[0]
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema version recorded in ``meta`` (0 for an empty database)."""
-    has_meta = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-    ).fetchone()[0]
+    has_meta = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
     if not has_meta:
         return 0
     row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
