@@ -168,3 +168,17 @@ def test_volatility_alone_drains_far_less_than_a_directional_selloff() -> None:
     assert float(net_vol.mean()) < 0.5 * float(net_sell.mean())
     # both peaks stay well inside the fund's liquidity (16 per 100 of gross assets)
     assert float(jnp.percentile(peak_vol, 95)) < 4.0 and float(jnp.percentile(peak_sell, 95)) < 4.0
+
+
+def test_derisk_by_choice_by_hand() -> None:
+    p = mg.derisk_params(mg.DeriskConfig())
+    cut, red = mg.derisk_fraction(p, jnp.asarray(0.8), jnp.asarray(0.0))
+    assert (float(cut), float(red)) == (0.0, 0.0)  # calm: inside every limit, nothing sold by choice
+    # VaR at 125% of capital: cut 1 - 1/1.25 = 20%
+    assert float(mg.derisk_fraction(p, jnp.asarray(1.25), jnp.asarray(0.0))[0]) == pytest.approx(0.2)
+    # 7.5% drawdown: stop-loss 0.5 x (7.5 - 5)/5 = 25%; redemptions 0.5 x 7.5% = 3.75% of NAV
+    cut, red = mg.derisk_fraction(p, jnp.asarray(0.5), jnp.asarray(0.075))
+    assert float(cut) == pytest.approx(0.25) and float(red) == pytest.approx(0.0375)
+    # redemptions capped by the liquid share 25%, and the largest trigger applies
+    cut, red = mg.derisk_fraction(p, jnp.asarray(0.5), jnp.asarray(0.8))
+    assert float(red) == pytest.approx(0.25) and float(cut) == pytest.approx(0.5)

@@ -341,3 +341,60 @@ def hedged_fund_path(
     carry0 = (book, im, fut_close[0], fut_close[0], jnp.asarray(1))
     _, out = jax.lax.scan(day, carry0, rows)
     return MarginPath(*out)
+
+
+# --------------------------------------------------------------------------------------------
+# de-risking by choice (not forced): risk limits, losses, redemptions
+
+
+class DeriskConfig(_Frozen):
+    """A fund cuts its basis position by choice when a risk limit binds, after losses, or to pay
+    redemptions (issue 10 item 1); each trigger is a rule of thumb of the literature."""
+
+    var_limit: float = _f(
+        1.0, "Brunnermeier & Pedersen (2009): margin (VaR) x position <= capital; limit = 100% of it", gt=0
+    )
+    stop_loss: float = _f(
+        0.05, "assumption: a drawdown of 5% of NAV starts cutting (sensitivity 3-10%)", gt=0
+    )
+    stop_loss_cut: float = _f(
+        0.5, "assumption: half the position cut at twice the stop-loss drawdown", ge=0, le=1
+    )
+    redemption_share: float = _f(
+        0.25,
+        "assumption: quarterly-liquid share of NAV (Form PF Q50 investor liquidity, hf_investor_liq_def)",
+        ge=0,
+        le=1,
+    )
+    redemption_per_loss: float = _f(
+        0.5, "assumption: NAV share redeemed per unit of drawdown, within the liquid share", ge=0
+    )
+
+
+class DeriskParams(NamedTuple):
+    var_limit: Array
+    stop_loss: Array
+    stop_loss_cut: Array
+    redemption_share: Array
+    redemption_per_loss: Array
+
+
+def derisk_params(cfg: DeriskConfig) -> DeriskParams:
+    return DeriskParams(*(jnp.asarray(float(getattr(cfg, n))) for n in DeriskParams._fields))
+
+
+def derisk_fraction(params: DeriskParams, var_to_capital: Array, drawdown: Array) -> tuple[Array, Array]:
+    """The share of the basis position a fund unwinds by choice, and redemptions (share of NAV).
+
+    * risk limit (Brunnermeier & Pedersen 2009; Cont & Schaanning 2017 leverage targeting): cut
+      to bring VaR back to the limit, ``1 - limit / (VaR / capital)`` when above it;
+    * losses: nothing below the stop-loss drawdown, then linearly up to ``stop_loss_cut`` at twice it;
+    * redemptions: ``redemption_per_loss x drawdown`` of NAV, at most the share investors can
+      withdraw in the period; met by unwinding pro rata (a share of NAV = the same share of the book).
+
+    The largest of the three applies (they are not additive: one cut serves all)."""
+    var_cut = jnp.maximum(1.0 - params.var_limit / jnp.maximum(var_to_capital, 1e-12), 0.0)
+    excess = jnp.clip((drawdown - params.stop_loss) / params.stop_loss, 0.0, 1.0)
+    loss_cut = params.stop_loss_cut * excess
+    redemption = jnp.minimum(params.redemption_per_loss * jnp.maximum(drawdown, 0.0), params.redemption_share)
+    return jnp.maximum(jnp.maximum(var_cut, loss_cut), redemption), redemption
