@@ -190,3 +190,12 @@ def test_late_2025_pressure_out_of_sample() -> None:
     assert late.rmse_bp < 15.0
     # the SRF caps it: SRF 10 bp over IORB plus the 10 bp wedge
     assert late.model_peak_bp == pytest.approx(20.0, abs=1e-6)
+
+
+def test_summary_table_of_the_shipped_presets() -> None:
+    table = fm.summary()
+    assert list(table.index) == [w[1] for w in fm.REPLAY_WINDOWS]
+    sep = table.loc["Sep 2019 (out of sample)"]
+    assert sep.model_peak_date == sep.observed_peak_date == "2019-09-17"
+    assert table.loc["calm 2019 H1 (fit)", "model_peak_bp"] < 40.0
+    assert table.loc["Sep-Dec 2025 (out of sample)", "rmse_bp"] < 15.0
