@@ -141,3 +141,31 @@ def test_levers_vmap_over_scenarios() -> None:
     now = jnp.asarray([9.0, 9.0])
     s = jax.vmap(fd.observe)(params, state, now, stress)
     assert list(map(float, jax.vmap(fd.active)(params, s, now)[:, 1])) == [1.0, 0.0]
+
+
+def test_september_2019_with_the_fed_on_a_trigger_and_a_delay() -> None:
+    """funding.step and the Fed composed over three days from flows (not data levels): the tax
+    date and coupon settlement of Monday drain 65bn of reserves in the afternoon; Tuesday morning's
+    market opens below the scarcity threshold and spikes; the Fed's repo operations trigger on it
+    (50 bp) and, 24 hours later, lend their USD 75bn on Wednesday."""
+    fp, p = fm.FundingConfig().params(), _params(repo_ops=fd.LeverConfig(threshold_bp=50.0, delay_hours=24.0))
+    fund = fm.FundingState(*(jnp.asarray(v) for v in (1.532, 0.003, 0.185, 0.0, 0.0)))
+    fed = fd.init_state()
+    spreads = []
+    for d, (settle, receipts) in enumerate(((0.078, 0.065), (0.0, 0.0), (0.0, 0.0))):
+        now = fd.window_hour(p, jnp.asarray(d), jnp.asarray(0))
+        rate, cap = fd.funding_terms(p, fed, now, jnp.asarray(2.10))
+        day = fm.FundingDay(
+            *(jnp.asarray(v) for v in (2.10, 2.00, float(rate), settle, receipts, 0, 0, 0, 0, 0))
+        )
+        fund, _, out = fm.step(fp._replace(srf_capacity_tn=cap), fund, day)
+        fed = fd.observe(p, fed, now, jnp.full((4,), float(out.spread_bp)))
+        spreads.append(float(out.spread_bp))
+    # Monday: 1.535 - 0.078 of liquidity, above the wall: calm-curve spread ~10 bp
+    assert spreads[0] < 20.0
+    # Tuesday: balance 1.467 + 0.003 = 1.470, 25.3bn below 1.4953: 253 bp of wall on the curve
+    assert spreads[1] > 250.0
+    # Wednesday: the operations run (triggered Tuesday 09:00, acting from Wednesday 09:00); the
+    # full USD 75bn is taken and the spread falls back near the calm curve (observed 18 Sep: 45 bp)
+    assert spreads[2] < 15.0
+    assert float(fund.srf_loans) == pytest.approx(0.075)
