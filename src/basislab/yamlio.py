@@ -143,8 +143,9 @@ def load_text(text: str, where: str = "YAML") -> Any:
     """Parse one YAML document strictly; ``where`` names it in errors."""
     if len(text) > MAX_BYTES:
         raise ScenarioError(f"{where} is larger than {MAX_BYTES:,} characters; expected a scenario file")
-    loader = _StrictLoader(text)
+    loader = None
     try:
+        loader = _StrictLoader(text)  # the reader refuses control characters here
         root = loader.get_single_node()
         if root is None:
             return None
@@ -158,7 +159,8 @@ def load_text(text: str, where: str = "YAML") -> Any:
     except RecursionError:
         raise ScenarioError(f"malformed YAML in {where}: nesting too deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load_file(path: str | Path) -> Any:

@@ -40,6 +40,12 @@ def normalize_bonds(bonds: pd.DataFrame) -> pd.DataFrame:
             + " (optional issue_date)"
         )
     df = bonds.reset_index(drop=True).copy()
+    missing_id = df["cusip"].isna() | (df["cusip"].astype(str).str.strip() == "")
+    if missing_id.any():
+        raise PriceDataError(
+            f"row {int(missing_id.to_numpy().argmax()) + 1} of the bond table has no CUSIP; "
+            "expected a CUSIP such as 91282CKF7 on every row"
+        )
     if df["cusip"].dtype != object or not all(isinstance(c, str) for c in df["cusip"]):
         df["cusip"] = df["cusip"].astype(str)
     df["cusip"] = [c.strip() for c in df["cusip"]]

@@ -67,6 +67,9 @@ def simulate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary metrics as JSON")] = False,
     no_save: Annotated[bool, typer.Option("--no-save", help="do not persist the run")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="validate the scenario and the output folder, then stop")
+    ] = False,
 ) -> None:
     """Simulate a scenario: funds, repo lenders, the clearing house and asset managers through a
     shock; print the spiral's metrics and store the time series (DuckDB, Parquet with --out)."""
@@ -81,6 +84,9 @@ def simulate(
     sc = load_scenario(scenario, tuple(set_ or ()))
     if not no_save:
         check_store(out)  # a bad --out is refused before the work starts
+    if check:
+        typer.echo(f"scenario {sc.name!r} is valid: {sc.funds.count} funds, {sc.horizon_days} days")
+        return
     _enable_compile_cache()
     n = sc.paths if paths is None else paths
     variants = ["without_backstop", "with_backstop"] if sc.compare_backstop else ["run"]
@@ -189,16 +195,18 @@ def sweep(
 
     from basislab.app.common import check_output_file
     from basislab.jsonio import dumps
-    from basislab.sim.sweep import n_points, parse_grid
+    from basislab.sim.sweep import check_ray_address, n_points, parse_grid, validate_points
     from basislab.sim.sweep import sweep as run_sweep
 
     _check_run_args(paths, seed)
     if csv is not None:
         check_output_file(csv, "--csv")
     g = parse_grid(grid)
-    _enable_compile_cache()
+    validate_points(scenario, g, tuple(set_ or ()))
     backend = "local" if ray_address is None else "ray"
     address = None if ray_address in (None, "local") else ray_address
+    check_ray_address(address)  # before the progress bar: a refusal is one line
+    _enable_compile_cache()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

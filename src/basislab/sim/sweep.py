@@ -147,6 +147,19 @@ def _read_point(folder: Path, i: int, point: Mapping[str, str]) -> list[dict] | 
         return None
 
 
+def validate_points(
+    scenario: str, grid: Mapping[str, Sequence], overrides: Sequence[str] = ()
+) -> list[dict[str, str]]:
+    """The grid's points, each validated (a clear error before anything runs, not a half-finished
+    sweep)."""
+    from basislab.sim import load_scenario
+
+    points = grid_points(grid)
+    for p in points:
+        load_scenario(scenario, [*overrides, *(f"{k}={v}" for k, v in p.items())])
+    return points
+
+
 def sweep(
     scenario: str,
     grid: Mapping[str, Sequence],
@@ -172,13 +185,10 @@ def sweep(
     from filelock import FileLock, Timeout
 
     from basislab.paths import runs_dir
-    from basislab.sim import load_scenario
 
     if backend not in ("local", "ray"):
         raise ScenarioError(f"backend {backend!r} is not valid; expected 'local' or 'ray'")
-    points = grid_points(grid)
-    for p in points:  # validate every point up front: a clear error, not a half-finished sweep
-        load_scenario(scenario, [*overrides, *(f"{k}={v}" for k, v in p.items())])
+    points = validate_points(scenario, grid, overrides)
     folder = (
         Path(store)
         if store is not None
@@ -226,14 +236,14 @@ def sweep(
     return pd.DataFrame([row for i in range(len(points)) for row in done[i]])
 
 
-def _check_ray_address(address: str | None) -> None:
+def check_ray_address(address: str | None) -> None:
     """Refuse, within :data:`RAY_CONNECT_TIMEOUT_S`, a Ray address that does not answer (Ray
     itself may wait minutes), and ``auto`` when no cluster runs on this machine."""
     if address is None:
         return
     if address == "auto":
         if os.environ.get("RAY_ADDRESS"):
-            return _check_ray_address(os.environ["RAY_ADDRESS"])
+            return check_ray_address(os.environ["RAY_ADDRESS"])
         return  # ray.init(address="auto") fails fast when no local cluster is running
     hostport = address.split("://", 1)[-1]
     host, sep, port = hostport.rpartition(":")
@@ -263,7 +273,7 @@ def _run_ray(
         import ray
     except ImportError:  # pragma: no cover - ray is in the 'cluster' extra
         raise ScenarioError("the ray backend needs Ray: pip install 'basislab[cluster]'") from None
-    _check_ray_address(address)
+    check_ray_address(address)
     started = not ray.is_initialized()
     if started:
         # Ray spawns its daemons with fork+exec; JAX's warning about fork does not apply to exec.
