@@ -102,7 +102,10 @@ class FundingConfig(BaseModel):
         1.4953, "calibrated: lowest balance R + w RRP + Fed repo, calm window 2018-04..2019-07", ge=0
     )
     scarcity_slope_bp_per_bn: float = _f(
-        10.0, "assumption: slope of the scarcity wall below the calm range (sensitivity 3-30)", ge=0, le=1000
+        10.0,
+        "assumption: wall slope below the calm range, set with Sep 2019 in view (sensitivity 3-30)",
+        ge=0,
+        le=1000,
     )
 
     @classmethod
