@@ -121,3 +121,19 @@ def test_log_price_depth_for_a_linear_clearing(sector: tuple[dl.DealerParams, dl
     # JPM at u = 0.95 (absorbed 0.95 x 4,296 - 3,404.5 = 676.7): 0.12 + 10 x 0.10 = 1.12 bp per bn
     d = dl.log_price_depth(p, s, jnp.asarray([676.7, 0.0]), CALM, jnp.asarray(6.0))
     assert float(d[0]) == pytest.approx(1.12 * 6e-4, rel=1e-9)
+
+
+def test_intermediate_repo_within_the_balance_sheet() -> None:
+    cfg = dl.DealerConfig(tier1_bn=(100.0,), exposure_bn=(1900.0,), inventory_bn=(100.0,), reserves_bn=(100.0,),
+                          rev_repo_bilateral_bn=(300.0,), rev_repo_cleared_bn=(100.0,))  # fmt: skip
+    p, s = cfg.params(), cfg.state()
+    # K = 2,000, E = 1,900: room 100 bilateral; half cleared: 100 / (1 - 0.2 x 0.5) = 111.1
+    new, granted = dl.intermediate(p, s, jnp.asarray([500.0]), jnp.asarray(0.5))
+    assert float(granted[0]) == pytest.approx(100.0 / 0.9)
+    assert float(dl.headroom(p, new)[0]) == pytest.approx(0.0, abs=1e-9)
+    assert float(new.repo_funding[0] - s.repo_funding[0]) == pytest.approx(100.0 / 0.9)
+    # a smaller request is granted in full; repayments always
+    _, granted = dl.intermediate(p, s, jnp.asarray([40.0]), jnp.asarray(0.0))
+    assert float(granted[0]) == 40.0
+    back, granted = dl.intermediate(p, new, jnp.asarray([-50.0]), jnp.asarray(0.0))
+    assert float(granted[0]) == -50.0 and float(dl.headroom(p, back)[0]) == pytest.approx(50.0)

@@ -249,3 +249,28 @@ def absorb(
     new = state._replace(inventory=state.inventory + bought, repo_funding=state.repo_funding + cash)
     del price  # market value in, market value out: the flows are in value terms
     return new, DealerFlows(jnp.stack([bought, cash, cash]))
+
+
+#: Flows booked by :func:`intermediate` (from, to, instrument).
+REPO_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("money_funds", "dealers", "repo_cash"),  # the dealer borrows (tri-party / FICC)
+    ("dealers", "funds", "repo_cash"),  # and lends on to funds (reverse repo)
+)
+
+
+def intermediate(
+    params: DealerParams, state: DealerState, requested: Array, cleared_share: Array
+) -> tuple[DealerState, Array]:
+    """Lend ``requested`` (USD bn, ``[D]``) of new repo to funds, ``cleared_share`` of it
+    FICC-sponsored, funded one for one from money funds: granted up to the balance-sheet room
+    (cleared repo uses ``1 - netting`` per dollar). Negative ``requested`` repays (always
+    granted). Returns the new state and the amount granted (the matched book's both legs)."""
+    per_dollar = 1.0 - params.netting_cleared * cleared_share
+    room = headroom(params, state) / per_dollar
+    granted = jnp.where(requested > 0, jnp.minimum(requested, room), requested)
+    new = state._replace(
+        rev_repo_bilateral=state.rev_repo_bilateral + (1.0 - cleared_share) * granted,
+        rev_repo_cleared=state.rev_repo_cleared + cleared_share * granted,
+        repo_funding=state.repo_funding + granted,
+    )
+    return new, granted
