@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -95,7 +94,9 @@ def status_cmd(
     finally:
         con.close()
     if as_json:
-        typer.echo(json.dumps(doc, indent=2, default=str))
+        from basislab.jsonio import dumps
+
+        typer.echo(dumps(doc))
         return
     console = wide_console()
     console.print(f"store [bold]{escape(doc['store'])}[/] (schema v{doc['schema_version']})", highlight=False)
@@ -148,8 +149,11 @@ def monitor_cmd(
 ) -> None:
     """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet.
     A date with no data exits 2 with one line."""
+    from basislab.app.common import check_output_file
     from basislab.data import monitor
 
+    if html is not None:
+        check_output_file(html, "--html")  # before the work
     db = _prepare(db, create)
 
     d, inds = monitor.compute(date, db=db, with_history=html is not None)
@@ -158,7 +162,9 @@ def monitor_cmd(
 
         write_monitor(html, d, inds)
     if as_json:
-        typer.echo(json.dumps(monitor.to_json(d, inds), indent=2))
+        from basislab.jsonio import dumps
+
+        typer.echo(dumps(monitor.to_json(d, inds)))
         return
     console = wide_console()
     t = Table("indicator", "date", "value", "unit", "change", "z-score", "", title=f"basislab monitor {d}")
