@@ -182,3 +182,29 @@ def test_derisk_by_choice_by_hand() -> None:
     # redemptions capped by the liquid share 25%, and the largest trigger applies
     cut, red = mg.derisk_fraction(p, jnp.asarray(0.5), jnp.asarray(0.8))
     assert float(red) == pytest.approx(0.25) and float(cut) == pytest.approx(0.5)
+
+
+def test_cme_im_cycle_on_ten_year_futures_2020() -> None:
+    """The IM kernel on TY front-month settlement returns (Yahoo, roll days removed by
+    basislab.data.frontmonth), weekly reviews from 2 January 2020: no change in calm January and
+    February, the first raise announced in March (CME's advisory 20-085: announced 9 March,
+    effective after the close of 10 March 2020; the kernel, reviewing weekly, announces on the
+    13th, effective the 16th), and a second raise a week later."""
+    import pandas as pd
+
+    from basislab.data.frontmonth import front_month
+    from basislab.sim.funding import _data_file
+
+    raw = pd.read_csv(_data_file("yahoo_front_month_ZN_daily_2000_2026.csv"))
+    raw.columns = [c.lower() for c in raw.columns]
+    fmo = front_month(raw, "TY").assign(date=lambda d: pd.to_datetime(d["date"])).set_index("date")
+    r = (fmo["return_ex_roll"] / fmo["close"].shift(1)).fillna(0.0)
+    seed = jnp.asarray(r.loc[:"2019-12-31"].iloc[-60:].to_numpy())
+    days = r.loc["2020-01-02":"2020-04-30"]
+    rate, pending = mg.initial_margin_path(FUT, seed, jnp.asarray(days.to_numpy()))
+    rate = pd.Series(jax.device_get(rate), index=days.index)
+    announced = pd.Series(jax.device_get(pending), index=days.index).dropna()
+    assert rate.loc[:"2020-02-28"].nunique() == 1  # calm: the rate is not reset every morning
+    first = announced.index[0]
+    assert pd.Timestamp("2020-03-02") <= first <= pd.Timestamp("2020-03-20")
+    assert rate.loc["2020-03-31"] > 1.5 * rate.iloc[0]  # two raises by the end of March

@@ -253,6 +253,22 @@ def initial_margin_day(
     return InitialMarginState(rate, pending, countdown, returns, day)
 
 
+def initial_margin_path(
+    params: FuturesMarginParams, seed_returns: Array, returns: Array
+) -> tuple[Array, Array]:
+    """Run CME's review cycle over daily settlement returns ``[T]`` from a window of
+    ``seed_returns`` ``[W]`` (the rate starts at their VaR). Returns (rate in force ``[T]``,
+    announced rate ``[T]``, nan on days without a pending change)."""
+    state = init_margin_state(lookback_var(params, seed_returns), seed_returns)
+
+    def body(st: InitialMarginState, r: Array) -> tuple[InitialMarginState, tuple[Array, Array]]:
+        st = initial_margin_day(params, st, r)
+        return st, (st.rate, st.pending_rate)
+
+    _, (rate, pending) = jax.lax.scan(body, state, returns)
+    return rate, pending
+
+
 # --------------------------------------------------------------------------------------------
 # fund liquidity
 
