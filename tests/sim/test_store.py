@@ -148,3 +148,13 @@ def test_stale_temporary_folders_are_removed(tmp_path):
     live.mkdir()
     store.write_run(*_tables(), out_dir=tmp_path)
     assert not dead.exists() and live.exists()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**40])
+def test_seed_out_of_uint32_is_refused(seed):
+    """JAX keys take a uint32 seed; 2**40 used to run silently (as another seed's numbers)."""
+    from basislab import sim
+
+    sc = sim.load_scenario("seed-thesis", ["funds.count=12"])
+    with pytest.raises(ScenarioError, match="out of range"):
+        sim.simulate(sc, 2, seed)

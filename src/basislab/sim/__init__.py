@@ -72,6 +72,10 @@ def simulate(
         from basislab.errors import ScenarioError
 
         raise ScenarioError(f"paths must be >= 1, got {paths}")
+    if not 0 <= seed <= 2**32 - 1:  # JAX keys take a uint32 seed: a larger one would alias another
+        from basislab.errors import ScenarioError
+
+        raise ScenarioError(f"seed {seed} is out of range; expected an integer from 0 to {2**32 - 1}")
     chunk = min(CHUNK_PATHS, paths)  # the last chunk is padded: one compiled shape per run
     chunks = []
     for start in range(0, paths, chunk):
