@@ -40,3 +40,23 @@ def test_trade_unknown_contract_exits_2():
     out = run_cli("trade", "XXU4")
     assert out.returncode == 2
     assert "unknown contract" in out.stderr and "Traceback" not in out.stderr
+
+
+def _no_constants(c: str):
+    raise ValueError(f"not JSON: {c}")
+
+
+def test_trade_json_is_strict_with_an_unbounded_loop():
+    """Zero haircut and zero margin: the re-pledging limit is infinite, which strict JSON cannot
+    hold; it is written as null with the reason beside it (it was `Infinity`)."""
+    out = run_cli("trade", "TYU4", "--haircut", "0", "--im", "0", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout, parse_constant=_no_constants)
+    s = data["summary"]
+    assert s["leverage_limit"] is None and s["leverage_limit_null_reason"] == "infinite"
+
+
+def test_trade_notional_below_one_contract_exits_2():
+    out = run_cli("trade", "TYU4", "--notional", "1")
+    assert out.returncode == 2 and "too small" in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
