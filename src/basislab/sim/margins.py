@@ -167,7 +167,9 @@ class FuturesMarginConfig(_Frozen):
     )
     var_z: float = _f(2.33, "99% one-tailed (docs/model.md section 6 IM model)", gt=0)
     mpor_days: float = _f(2.0, "docs/model.md section 6: MPOR 2 days", gt=0)
-    review_days: int = _f(5, "assumption: weekly review (CME periodic performance-bond reviews)", ge=1)
+    review_days: int = _f(
+        1, "CME may issue advisories any business day; daily checks give 20-085's 9/10 Mar 2020 dates", ge=1
+    )
     notice_days: int = _f(1, "cme_mar2020_advisory: announced 9 Mar, effective after close 10 Mar 2020", ge=0)
     band_up: float = _f(0.10, "assumption: raise when VaR exceeds the margin by 10%", ge=0)
     band_down: float = _f(0.25, "cme_margin_setting_asym: lowered slowly (assumption: 25% band)", ge=0)
