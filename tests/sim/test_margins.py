@@ -145,7 +145,7 @@ def test_calm_sixty_days_call_little_against_liquidity() -> None:
     peak, net, _ = _run(61, 1.0, 0.0, 0.0)
     liquidity = float(mg.liquidity_available(mg.FundLiquidityConfig(), jnp.asarray(100.0)))
     # the repo is called on the close the futures settled at: only the basis noise and the
-    # overnight gap of up-days are left, about 0.6 of 16 on average
+    # overnight gap of up-days are left, about 0.9 of 16 on average
     assert float(peak.mean()) < 0.06 * liquidity
     assert float(jnp.percentile(peak, 95)) < 0.10 * liquidity
     assert abs(float(net.mean())) < 0.2  # nothing drains on average
