@@ -80,3 +80,28 @@ def test_booking_conserves_bonds_and_cash() -> None:
     states = jax.tree.map(lambda a: jnp.stack([a, a]), _state())
     _, qs = jax.vmap(sl.plan, in_axes=(0, 0, None))(ps, states, jnp.asarray(1.0))
     assert qs.shape == (2, 3, 4) and float(qs[1, 0].sum()) == 0.0
+
+
+def test_pecking_order_by_hand() -> None:
+    # need 50; Treasuries 30 at no discount, credit 40 at 5%, equities 100 at 2%:
+    # 30 from Treasuries, then 20 of cash from credit = 20 / 0.95 = 21.05 sold, no equities
+    sold, missing = sl.pecking_order(
+        jnp.asarray(50.0), jnp.asarray([30.0, 40.0, 100.0]), jnp.asarray([0.0, 0.05, 0.02])
+    )
+    assert [float(x) for x in sold] == pytest.approx([30.0, 20.0 / 0.95, 0.0])
+    assert float(missing) == 0.0
+    # need 200: everything, 30 + 38 + 98 = 166 raised, 34 missing
+    sold, missing = sl.pecking_order(
+        jnp.asarray(200.0), jnp.asarray([30.0, 40.0, 100.0]), jnp.asarray([0.0, 0.05, 0.02])
+    )
+    assert [float(x) for x in sold] == pytest.approx([30.0, 40.0, 100.0])
+    assert float(missing) == pytest.approx(34.0)
+
+
+def test_cross_asset_impact_by_hand() -> None:
+    # the observed equity fall as input, plus impact: selling 10 of credit (depth 100 per unit
+    # log move) moves credit -0.1 and equities -0.1 x 0.5 = -0.05 through the cross term
+    cross = jnp.asarray([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.5, 1.0]])
+    r = sl.asset_returns(jnp.asarray([0.0, 0.0, sl.SPX_MAR9_18_2020]), jnp.asarray([0.0, 10.0, 0.0]),
+                         jnp.asarray([1000.0, 100.0, 1000.0]), cross)  # fmt: skip
+    assert [float(x) for x in r] == pytest.approx([0.0, -0.1, -0.127 - 0.05])

@@ -161,3 +161,37 @@ def book(state: SellerState, sold: Array, price: Array) -> tuple[SellerState, Ar
         state.sold + sold.sum(-1), state.started, state.holdings - sold, state.cash + sold.sum(-1)
     )
     return new, sold
+
+
+# --------------------------------------------------------------------------------------------
+# the dash for cash across assets: a pecking order and cross-asset price impact
+
+
+#: Assets of the dash for cash, in the order a seller short of dollars sells them (most liquid
+#: first): Treasuries were sold as the most liquid asset in March 2020 (ICI: mutual funds sold
+#: Treasuries to meet redemptions, ``mf_treasury_sales_mar2020``), then credit, then equities.
+ASSETS = ("treasuries", "credit", "equities")
+#: S&P 500 over 9-18 March 2020 (issue 10: about -12.7%): an input option for the equities
+#: leg's exogenous log return over that window (``spx_daily_mar2020`` gives daily shocks).
+SPX_MAR9_18_2020 = -0.127
+
+
+def pecking_order(need: Array, holdings: Array, discount: Array) -> tuple[Array, Array]:
+    """Sell assets in order (``holdings[..., A]`` in market value, ``discount[A]`` the fraction
+    lost to a quick sale) until ``need`` (USD bn of cash) is raised. Returns (market value sold per
+    asset ``[..., A]``, cash still missing): each asset yields ``(1 - discount)`` per dollar."""
+    per = 1.0 - discount
+    capacity = holdings * per
+    before = jnp.cumsum(capacity, axis=-1) - capacity  # cash raised by the assets earlier in order
+    cash_from = jnp.clip(need[..., None] - before, 0.0, capacity)
+    sold = cash_from / per
+    return sold, jnp.maximum(need - capacity.sum(-1), 0.0)
+
+
+def asset_returns(exogenous: Array, sold: Array, depth: Array, cross: Array) -> Array:
+    """Log returns of the assets ``[A]``: an exogenous move (e.g. the observed equity fall) plus
+    price impact of aggregate sales ``sold[A]`` (USD bn): ``-C (sold / depth)``, with ``C`` the
+    cross-impact matrix (1 on the diagonal; off-diagonal the share of one market's selling
+    pressure felt in another, as in Greenwood, Landier & Thesmar 2015's second round). ``depth``
+    is USD bn per unit log move (Cont & Schaanning 2017 market depth)."""
+    return exogenous - cross @ (sold / depth)
