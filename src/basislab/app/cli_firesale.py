@@ -6,7 +6,6 @@ JAX is imported inside the command only, so ``basislab --help`` stays light.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -63,7 +62,9 @@ def firesale(
     result = run_firesale(system, cfg)
     result = {"dataset": dataset, **result}
     if as_json:
-        typer.echo(json.dumps(result, indent=2, allow_nan=False))
+        from basislab.jsonio import dumps
+
+        typer.echo(dumps(result))  # strict JSON: a non-finite number is null with its reason
         return
     _print(result)
 
