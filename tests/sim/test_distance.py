@@ -1,0 +1,101 @@
+"""Distance to the spiral (issue 14, item 2): the batched multisection on toy functions worked by
+hand, and on the real simulator the returned brackets hold the 10% crossing of each path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from basislab.errors import BasislabError
+from basislab.sim import distance as dist
+from basislab.sim import policy as pol
+
+
+def test_multisection_finds_each_threshold_of_a_monotone_toy():
+    # f_i(m) = m - t_i: thresholds t_i; one at 0 (unwinds with no shock), one above the search
+    t = np.array([0.0, 0.37, 1.234, 3.999, 5.0, 2.0])
+    shapes = []
+
+    def f(items, m):
+        shapes.append(len(items))
+        return m - t[items]
+
+    low, high, rounds = dist.multisection(f, len(t), 4.0, k=8, tol=1e-3)
+    assert rounds < 10 and set(shapes) == {len(t) * 8}  # one shape per call: one compilation
+    assert low[0] == high[0] == 0.0
+    assert high[4] == np.inf and low[4] == 4.0
+    for i in (1, 2, 3, 5):
+        assert low[i] < t[i] <= high[i] and high[i] - low[i] <= 1e-3
+
+
+def test_multisection_shrinks_by_k_plus_one_per_round():
+    # one item, threshold 1/3 on (0, 1], k = 2: round 0 probes 0, 1 -> (0, 1]; then thirds
+    low, high, rounds = dist.multisection(lambda i, m: m - 1 / 3, 1, 1.0, k=2, tol=0.05)
+    # widths: 1 -> 1/3 -> 1/9 -> 1/27 (< 0.05): 4 rounds
+    assert rounds == 4 and high[0] - low[0] == pytest.approx(1 / 27)
+    assert low[0] < 1 / 3 <= high[0]
+
+
+def test_multisection_step_function_is_exact_at_a_probe():
+    low, high, _ = dist.multisection(lambda i, m: np.where(m >= 0.5, 1.0, -1.0), 1, 1.0, k=3, tol=1e-2)
+    assert low[0] < 0.5 <= high[0]
+
+
+def test_bad_search_settings_are_refused():
+    with pytest.raises(BasislabError):
+        dist.multisection(lambda i, m: m, 1, 1.0, k=1)
+    with pytest.raises(BasislabError, match="threshold"):
+        dist.distance_to_spiral("seed-thesis", paths=2, funds=8, steps=20, threshold=1.5)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return dist.distance_to_spiral(
+        "seed-thesis",
+        paths=4,
+        funds=8,
+        steps=20,
+        seed=7,
+        k=4,
+        tol=0.05,
+        overrides=("shock.start_day=3", "shock.duration_days=5"),
+    )
+
+
+def test_distance_compiles_once_and_brackets_the_crossing_on_the_simulator(small):
+    assert small.compiles <= 1 and small.rounds < 10
+    lo, hi = small.low, small.high
+    live = np.isfinite(hi) & (hi > 0)
+    assert live.any()
+    # re-run each path at its bracket's ends (same compiled shape: paths x k worlds)
+    base = pol._base("seed-thesis", 8, 20, ("shock.start_day=3", "shock.duration_days=5"))
+    p0, static, _, _ = pol.point_engine(base, {"shock": 1.0})
+    from basislab.sim import engine
+
+    keys = np.asarray(engine.path_keys(7, 4))
+    items = np.concatenate([np.arange(4), np.arange(4), np.zeros(8, dtype=int)])
+    m = np.concatenate([np.where(live, lo, 0.0), np.where(live, hi, 0.0), np.zeros(8)])
+    P = pol.take(pol.stack([p0]), np.zeros(16, dtype=int))
+    P = P._replace(
+        market=P.market._replace(
+            dy=np.asarray(p0.market.dy)[None] * m[:, None, None],
+            dx=np.asarray(p0.market.dx)[None] * m[:, None, None],
+        )
+    )
+    share = pol.run_worlds(P, keys[items], np.ones((16, 20)), static, gated=False)["unwind_share"]
+    for i in np.flatnonzero(live):
+        assert share[i] < pol.UNWIND_THRESHOLD <= share[4 + i]
+        assert hi[i] - lo[i] <= 0.05
+
+
+def test_distance_report_is_strict_json(small):
+    import json
+
+    from basislab.jsonio import dumps
+
+    d = json.loads(dumps(small.to_dict()))
+    q = d["threshold_multiplier"]
+    vals = [v for v in q.values() if v is not None]
+    assert vals == sorted(vals)
+    assert d["unwind_threshold_share"] == 0.1 and d["rounds"] < 10
+    assert d["unit_shock_10y_bp"] == 64.0  # ust10y_rise_mar9_18

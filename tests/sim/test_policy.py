@@ -1,0 +1,213 @@
+"""Policy lab (issue 14, item 1): lever registry, survival maps in one compilation, the delay
+emulation against the engine's own runner, and what must follow from the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from basislab import sim
+from basislab.errors import BasislabError
+from basislab.sim import policy as pol
+
+#: tiny and shared by every map below (one Static: funds 8, 20 days, shock days 3..8)
+TINY = {"paths": 4, "funds": 8, "steps": 20}
+SHOCK = ("shock.start_day=3", "shock.duration_days=5")
+
+
+def tiny_map(x, y, **kw):
+    return pol.policy_map("seed-thesis", x, y, overrides=SHOCK, seed=7, **{**TINY, **kw})
+
+
+# -- registry ------------------------------------------------------------------------------------
+
+
+def test_every_lever_names_units_range_and_source():
+    for lv in pol.LEVERS.values():
+        assert lv.units and lv.source and lv.maps_to and lv.lo < lv.hi
+        live = lv.scenario is not None or lv.params is not None or lv.day_path is not None
+        assert live != (lv.missing is not None), lv.name  # live xor refused, never silently inert
+    for name in ("shock", "fed_delay_h", "haircut_floor", "im_buffer", "clearing_mandate", "leverage_cap"):
+        assert pol.LEVERS[name].missing is None
+
+
+@pytest.mark.parametrize("name", ["srf_access", "srf_rate_bp", "slr_exemption", "fed_purchases"])
+def test_levers_without_a_mechanism_are_refused_naming_it(name):
+    with pytest.raises(BasislabError, match="not available yet.*issue 10"):
+        pol.parse_axis(f"{name}=0,1")
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("nope=1,2", "unknown lever 'nope'"),
+        ("shock", "expected LEVER=v1"),
+        ("shock=", "expected LEVER=v1"),
+        ("shock=a,b", "not numbers|must be numbers"),
+        ("shock=1,1", "repeat"),
+        ("shock=-1,1", "out of range"),
+        ("haircut_floor=0,50", "out of range"),
+        ("shock=0:1:0", "n must be"),
+    ],
+)
+def test_bad_axes_are_one_line_errors(text, match):
+    with pytest.raises(BasislabError, match=match) as exc:
+        pol.parse_axis(text)
+    assert "\n" not in str(exc.value)
+
+
+def test_axis_range_syntax():
+    assert pol.parse_axis("shock=0.25:2.5:10") == ("shock", [0.25 * i for i in range(1, 11)])
+    assert pol.parse_axis("fed_delay_h=0,24,72") == ("fed_delay_h", [0.0, 24.0, 72.0])
+
+
+def test_standard_survival_grid_is_the_issue_s():
+    g = pol.STANDARD_GRIDS["survival"]
+    assert g["x"][0] == "shock" and g["x"][1][0] == 0.25 and g["x"][1][-1] == 2.5 and len(g["x"][1]) == 10
+    assert g["y"][0] == "fed_delay_h" and g["y"][1][0] == 0 and g["y"][1][-1] == 72 and len(g["y"][1]) == 10
+    assert (g["paths"], g["funds"], g["steps"]) == (64, 100, 60)
+
+
+@pytest.mark.parametrize(
+    "hours, day", [(0, 5), (1, 6), (7, 6), (8, 6), (24, 6), (24.5, 7), (48, 7), (72, 8), (240, 15)]
+)
+def test_delay_hours_map_to_the_first_morning_at_or_after_trigger_plus_delay(hours, day):
+    # trigger: the shock's first morning (day 5, 09:00); mornings every 24 h after it
+    assert pol.delay_days(5, hours) == day
+
+
+def test_levers_edit_the_scenario_as_documented():
+    base = pol._base("seed-thesis", 8, 20, SHOCK)
+    p1, s1, on1, sc1 = pol.point_engine(base, {"shock": 2.0, "haircut_floor": 3.0})
+    assert sc1.shock.yield_bp["10y"] == 2 * base.shock.yield_bp["10y"]
+    assert sc1.shock.cash_dislocation_bp["long"] == 2 * base.shock.cash_dislocation_bp["long"]
+    assert (
+        sc1.repo.bilateral.haircut_pct == 3.0
+        and sc1.repo.triparty.haircut_pct == base.repo.triparty.haircut_pct
+    )
+    assert np.all(on1 == 1) and not sc1.backstop.enabled
+    p2, s2, on2, sc2 = pol.point_engine(base, {"fed_delay_h": 30.0, "im_buffer": 1.25})
+    assert sc2.backstop.enabled and list(np.flatnonzero(on2 == 0)) == list(range(5))  # days 0..4 off
+    p0, _, _, _ = pol.point_engine(base, {"shock": 1.0})
+    assert np.allclose(np.asarray(p2.ccp.im_floor), 1.25 * np.asarray(p0.ccp.im_floor))
+    _, _, _, sc3 = pol.point_engine(base, {"clearing_mandate": 0.5, "leverage_cap": 20.0})
+    assert sc3.funds.bilateral_share == pytest.approx(0.5 * base.funds.bilateral_share)
+    assert sc3.funds.leverage_median == 20.0
+    assert s1 == s2  # levers move numbers, never shapes
+
+
+# -- maps ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def delay_map():
+    return tiny_map(("shock", [0.0, 1.0, 3.0]), ("fed_delay_h", [0.0, 24.0, 480.0]))
+
+
+def test_a_grid_compiles_once_and_a_second_grid_of_the_same_shape_not_at_all(delay_map):
+    assert delay_map.compiles == 1
+    again = tiny_map(("shock", [0.5, 1.5, 2.5]), ("fed_delay_h", [0.0, 30.0, 60.0]))
+    assert again.compiles == 0
+    assert delay_map.per_path["fund_defaults"].shape == (3, 3, 4)
+
+
+def test_delay_zero_is_the_engine_s_own_backstop_run(delay_map):
+    """With the trigger on day 0, the gated runner at delay 0 equals the engine's simulate_path
+    with the backstop on from the start; a delay past the horizon lends nothing. (With the shock
+    on day 3 the two differ where funds draw in the calm days before the trigger.)"""
+    at0 = ("shock.start_day=0", "shock.duration_days=5")
+    gated = pol.policy_map(
+        "seed-thesis",
+        ("shock", [0.0, 1.0, 3.0]),
+        ("fed_delay_h", [0.0, 24.0, 480.0]),
+        overrides=at0,
+        seed=7,
+        **TINY,
+    )
+    ltv = pol.policy_map(
+        "seed-thesis",
+        ("shock", [0.0, 1.0, 3.0]),
+        ("backstop_ltv", [10.0, 5.0, 20.0]),
+        overrides=at0,
+        seed=7,
+        **TINY,
+    )
+    assert gated.compiles == 0  # the shape of delay_map: one executable serves both
+    for k in ("fund_defaults", "forced_sales_usd_bn", "basis_peak_bp", "backstop_peak_usd_bn"):
+        np.testing.assert_allclose(gated.per_path[k][0], ltv.per_path[k][0], rtol=1e-12, atol=1e-12)
+    assert np.all(delay_map.per_path["backstop_peak_usd_bn"][2] == 0.0)  # lends from day 23 of 20: never
+    assert np.any(delay_map.per_path["backstop_peak_usd_bn"][0] > 0.0)
+
+
+@pytest.fixture(scope="module")
+def ltv_map():
+    return tiny_map(("shock", [0.0, 1.0, 3.0]), ("backstop_ltv", [10.0, 5.0, 20.0]))
+
+
+def test_map_point_equals_simulate(ltv_map):
+    """A map point's numbers are SimResult.metrics() of the same scenario run by sim.simulate."""
+    sc = sim.load_scenario(
+        "seed-thesis",
+        ["funds.count=8", "horizon_days=20", *SHOCK, "backstop.enabled=true", "compare_backstop=false"],
+    )
+    run = sim.simulate(sc, paths=4, seed=7)
+    m, o = run.metrics(), run.raw.outputs
+    delay_map = ltv_map  # row 0: backstop_ltv 10 (the preset's), column 1: shock 1x
+    assert delay_map.mean("fund_defaults")[0, 1] == pytest.approx(m["fund_defaults"], abs=1e-6)
+    assert delay_map.mean("forced_sales_usd_bn")[0, 1] == pytest.approx(
+        m["forced_cash_sales_usd_bn"], abs=1e-6
+    )
+    assert delay_map.mean("backstop_peak_usd_bn")[0, 1] == pytest.approx(m["backstop_peak_usd_bn"], abs=1e-6)
+    p0 = np.asarray(run.params.market.p0)
+    b0 = p0 - p0 * np.exp(-np.asarray(run.params.market.rho))
+    widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max((1, 2))  # per path, over days and buckets
+    np.testing.assert_allclose(delay_map.per_path["basis_peak_bp"][0, 1], widen, rtol=1e-12)
+
+
+def test_a_larger_shock_sells_and_widens_more_on_the_same_paths(delay_map):
+    """Scaling the sell-off (0 -> 1 -> 3 times March 2020), same seeds: the basis widens more on
+    every path and the mean forced sales do not fall."""
+    for row in range(3):
+        basis = delay_map.per_path["basis_peak_bp"][row]
+        assert np.all(basis[1] > basis[0]) and np.all(basis[2] > basis[1])
+        sales = delay_map.mean("forced_sales_usd_bn")[row]
+        assert sales[0] <= sales[1] <= sales[2]
+        defaults = delay_map.mean("fund_defaults")[row]
+        assert defaults[0] <= defaults[2]
+
+
+def test_a_backstop_that_lends_sooner_never_lends_less_at_the_peak_no_shock(delay_map):
+    peak = delay_map.mean("backstop_peak_usd_bn")
+    assert peak[0, 2] > 0 and peak[2, 2] == 0.0
+
+
+def test_same_lever_twice_and_bad_sizes_are_refused():
+    with pytest.raises(BasislabError, match="same lever"):
+        tiny_map(("shock", [1.0]), ("shock", [2.0]))
+    with pytest.raises(BasislabError, match="paths"):
+        tiny_map(("shock", [1.0]), ("haircut_floor", [0.0]), paths=0)
+
+
+def test_to_xarray_and_dict_are_finite_and_shaped(delay_map):
+    ds = delay_map.to_xarray()
+    assert ds["unwind_share"].dims == ("y", "x") and ds["unwind_share_path"].shape == (3, 3, 4)
+    assert ds.attrs["x_lever"] == "shock" and ds.attrs["compiles"] == 1
+    d = delay_map.to_dict()
+    assert np.all(np.isfinite(np.asarray(d["metrics"]["basis_peak_bp"]["mean"])))
+    assert any("emulated" in n for n in d["notes"])
+
+
+def test_store_and_report_round_trip(delay_map, tmp_path):
+    from basislab.report.policy_report import write_policy_report
+    from basislab.sim.policy_store import list_policy_maps, load_policy_map, save_policy_map
+
+    mid = save_policy_map(delay_map, tmp_path)
+    assert list_policy_maps(tmp_path) == [mid]
+    back = load_policy_map("latest", tmp_path)
+    np.testing.assert_array_equal(back.per_path["unwind_share"], delay_map.per_path["unwind_share"])
+    assert (back.x, back.y_values) == ("shock", delay_map.y_values)
+    (tmp_path / "policy" / mid / "per_path.npz").write_bytes(b"garbage")
+    with pytest.raises(BasislabError, match="damaged"):
+        load_policy_map(mid, tmp_path)
+    html = write_policy_report(delay_map, tmp_path / "map.html").read_text()
+    assert html.count("plotly-graph-div") >= 4 and "fed_delay_h" in html
