@@ -17,6 +17,7 @@ honoured for runs when set. Nothing here creates a folder: callers create what t
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -48,3 +49,21 @@ def cache_dir() -> Path:
 def jax_cache_dir() -> Path:
     """Persistent JAX compilation cache (``BASISLAB_JAX_CACHE_DIR``, else ``cache_dir()/jax``)."""
     return _env("BASISLAB_JAX_CACHE_DIR") or cache_dir() / "jax"
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, flushed to disk,
+    then renamed over ``path`` (readers see the old file or the new one, never half of one; a kill
+    leaves at most a ``.tmp-*`` file beside it)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -158,3 +158,12 @@ def test_seed_out_of_uint32_is_refused(seed):
     sc = sim.load_scenario("seed-thesis", ["funds.count=12"])
     with pytest.raises(ScenarioError, match="out of range"):
         sim.simulate(sc, 2, seed)
+
+
+def test_atomic_write_text_replaces_whole_files(tmp_path):
+    from basislab.paths import atomic_write_text
+
+    target = tmp_path / "table.csv"
+    atomic_write_text(target, "a,b\n1,2\n")
+    atomic_write_text(target, "a,b\n3,4\n")
+    assert target.read_text() == "a,b\n3,4\n" and [p.name for p in tmp_path.iterdir()] == ["table.csv"]

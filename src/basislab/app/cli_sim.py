@@ -230,7 +230,9 @@ def sweep(
             on_resume=lambda k, n, f: err.print(f"resuming: {k} of {n} points already done in {f}"),
         )
     if csv is not None:
-        table.to_csv(csv, index=False)
+        from basislab.paths import atomic_write_text
+
+        atomic_write_text(csv, table.to_csv(index=False))
     if as_json:
         typer.echo(dumps(table.to_dict(orient="records")))
         return

@@ -362,10 +362,14 @@ def load_run(run: str | Path, out_dir: str | Path | None = None) -> StoredRun:
         if not (store / rid / MANIFEST).exists() and not (store / rid / "metrics.json").exists():
             raise DataError(f"run {rid} in {store} is incomplete (no manifest); {_repair_hint(store / rid)}")
         return _read_folder(store / rid)
-    if (store / DB_NAME).exists():
-        legacy = _load_legacy(store / DB_NAME, rid)
-        if legacy is not None:
-            return legacy
+    legacy_dbs = [store / DB_NAME]
+    if out_dir is None and store == default_home():  # runs of 0.1.0 lived in ~/.basislab
+        legacy_dbs.append(Path.home() / ".basislab" / DB_NAME)
+    for db in legacy_dbs:
+        if db.exists():
+            legacy = _load_legacy(db, rid)
+            if legacy is not None:
+                return legacy
     if rid == "latest":
         raise ScenarioError(f"no runs stored in {store}")
     recent = list_runs(store)["run_id"].head(5).tolist()
