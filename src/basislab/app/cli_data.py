@@ -146,6 +146,9 @@ def monitor_cmd(
     ] = None,
     db: DbOption = None,
     create: CreateOption = False,
+    distance: Annotated[
+        bool, typer.Option("--distance", help="Add the distance-to-the-spiral gauge (simulates; ~a minute).")
+    ] = False,
 ) -> None:
     """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet.
     A date with no data exits 2 with one line."""
@@ -161,10 +164,15 @@ def monitor_cmd(
         from basislab.report.monitor_report import write_monitor
 
         write_monitor(html, d, inds)
+    gauge = None
+    if distance:  # basislab.sim.distance (policy lab): bisection on the batched simulator
+        from basislab.sim.distance import gauge_row, monitor_gauge
+
+        gauge = monitor_gauge(d, db=db)
     if as_json:
         from basislab.jsonio import dumps
 
-        typer.echo(dumps(monitor.to_json(d, inds)))
+        typer.echo(dumps({**monitor.to_json(d, inds), **({"distance_to_spiral": gauge} if gauge else {})}))
         return
     console = wide_console()
     t = Table("indicator", "date", "value", "unit", "change", "z-score", "", title=f"basislab monitor {d}")
@@ -179,6 +187,8 @@ def monitor_cmd(
             "-" if i.zscore is None else f"{i.zscore:+.2f}",
             "[yellow]stale[/]" if i.stale else "",
         )
+    if gauge:
+        t.add_row(*gauge_row(gauge))
     console.print(t)
     console.print(f"Basis-trade size method: {escape(monitor.BASIS_METHOD)}", highlight=False)
     from basislab.data.catalog import NYFED_ATTRIBUTION

@@ -225,3 +225,41 @@ def distance_to_spiral(
         pol.TRACES["count"] - before,
         notes,
     )
+
+
+def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64) -> dict[str, Any]:
+    """The gauge ``basislab monitor --distance`` shows next to the positioning indicators: today's
+    book as of ``date`` (from the store ``db``), its distance to the spiral (median path, in
+    multiples of the March-2020 shock) and the p10-p90 spread across paths."""
+    from basislab.data.feeds import initial_conditions
+    from basislab.sim.scenario import scenario_from_initial_conditions
+
+    sc = scenario_from_initial_conditions(initial_conditions(date, db=db))
+    d = distance_to_spiral(sc, paths=paths).to_dict()
+    q, bp = d["threshold_multiplier"], d["threshold_10y_bp"]
+    show = lambda v: f"> {d['max_multiplier']:g}" if v is None else f"{v:.2f}"  # noqa: E731
+    return {
+        "label": "Distance to the spiral (shock for 10% of the book unwound)",
+        "date": d["date"],
+        "value": q["p50"],
+        "unit": "x March 2020",
+        "value_10y_bp": bp["p50"],
+        "p10": q["p10"],
+        "p90": q["p90"],
+        "spread": f"paths p10-p90 {show(q['p10'])}-{show(q['p90'])}",
+        "detail": d,
+    }
+
+
+def gauge_row(gauge: dict[str, Any]) -> list[str]:
+    """The gauge as a row of the monitor's table (indicator, date, value, unit, change, z, note)."""
+    v = gauge["value"]
+    return [
+        gauge["label"],
+        gauge["date"] or "-",
+        "-" if v is None else f"{v:.2f}",
+        gauge["unit"],
+        "-",
+        "-",
+        gauge["spread"],
+    ]
