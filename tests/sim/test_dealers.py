@@ -137,3 +137,8 @@ def test_intermediate_repo_within_the_balance_sheet() -> None:
     assert float(granted[0]) == 40.0
     back, granted = dl.intermediate(p, new, jnp.asarray([-50.0]), jnp.asarray(0.0))
     assert float(granted[0]) == -50.0 and float(dl.headroom(p, back)[0]) == pytest.approx(50.0)
+
+
+def test_every_parameter_names_its_source() -> None:
+    for name, field in dl.DealerConfig.model_fields.items():
+        assert (field.json_schema_extra or {}).get("source"), name

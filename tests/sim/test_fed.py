@@ -169,3 +169,11 @@ def test_september_2019_with_the_fed_on_a_trigger_and_a_delay() -> None:
     # full USD 75bn is taken and the spread falls back near the calm curve (observed 18 Sep: 45 bp)
     assert spreads[2] < 15.0
     assert float(fund.srf_loans) == pytest.approx(0.075)
+
+
+def test_every_parameter_names_its_source() -> None:
+    for model in (fd.FedConfig, fd.LeverConfig):
+        for name, field in model.model_fields.items():
+            if name in fd.LEVERS or name == "enabled":
+                continue  # a lever is a LeverConfig (checked here); enabled is a switch
+            assert (field.json_schema_extra or {}).get("source"), f"{model.__name__}.{name}"

@@ -199,3 +199,8 @@ def test_summary_table_of_the_shipped_presets() -> None:
     assert sep.model_peak_date == sep.observed_peak_date == "2019-09-17"
     assert table.loc["calm 2019 H1 (fit)", "model_peak_bp"] < 40.0
     assert table.loc["Sep-Dec 2025 (out of sample)", "rmse_bp"] < 15.0
+
+
+def test_every_parameter_names_its_source() -> None:
+    for name, field in fm.FundingConfig.model_fields.items():
+        assert (field.json_schema_extra or {}).get("source"), name

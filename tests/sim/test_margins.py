@@ -217,3 +217,14 @@ def test_cme_im_cycle_on_ten_year_futures_2020() -> None:
     assert rate.loc["2020-03-31"] / rate.iloc[0] == pytest.approx(1.658, abs=0.01)
     _, weekly = run(5)
     assert weekly.dropna().index[0] == pd.Timestamp("2020-03-13")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [mg.BilateralConfig, mg.FuturesMarginConfig, mg.FundLiquidityConfig, mg.DeriskConfig, mg.HaircutSchedule],
+)
+def test_every_parameter_names_its_source(model: type) -> None:
+    for name, field in model.model_fields.items():
+        assert (field.json_schema_extra or {}).get("source"), f"{model.__name__}.{name} has no source"
+    for schedule in (mg.BILATERAL, mg.TRIPARTY, mg.SPONSORED):
+        assert schedule.source

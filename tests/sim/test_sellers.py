@@ -105,3 +105,8 @@ def test_cross_asset_impact_by_hand() -> None:
     r = sl.asset_returns(jnp.asarray([0.0, 0.0, sl.SPX_MAR9_18_2020]), jnp.asarray([0.0, 10.0, 0.0]),
                          jnp.asarray([1000.0, 100.0, 1000.0]), cross)  # fmt: skip
     assert [float(x) for x in r] == pytest.approx([0.0, -0.1, -0.127 - 0.05])
+
+
+def test_every_parameter_names_its_source() -> None:
+    for name, field in sl.SellerConfig.model_fields.items():
+        assert (field.json_schema_extra or {}).get("source"), name

@@ -127,10 +127,10 @@ def settle_due(book: RepoBook) -> tuple[RepoBook, Array]:
 class HaircutSchedule(_Frozen):
     """Levels by stress band (stress = volatility / calm volatility), set at periodic reviews."""
 
-    levels: tuple[float, ...]
-    bands: tuple[float, ...]  # upper edges of all but the last band, increasing
+    levels: tuple[float, ...] = _f((0.0,), "per schedule: its ``source`` field")
+    bands: tuple[float, ...] = _f((), "per schedule: its ``source`` field (upper edges, increasing)")
     review_days: int = _f(5, "assumption: lenders review terms weekly", ge=1)
-    source: str = ""
+    source: str = _f("", "the study or rule book behind the levels and bands")
 
 
 #: Bilateral hedge-fund repo: zero haircut for most volume (``zero_haircut_share_pf`` 74%,
