@@ -86,6 +86,20 @@ def test_distance_compiles_once_and_brackets_the_crossing_on_the_simulator(small
     for i in np.flatnonzero(live):
         assert share[i] < pol.UNWIND_THRESHOLD <= share[4 + i]
         assert hi[i] - lo[i] <= 0.05
+    # the shock-driven search: u(hi) - u(0) >= 10% > u(lo) - u(0) on the same path
+    lo, hi = small.low_over_calm, small.high_over_calm
+    live = np.isfinite(hi)
+    assert live.any() and small.rounds_over_calm < 10
+    m = np.concatenate([np.where(live, lo, 0.0), np.where(live, hi, 0.0), np.zeros(8)])
+    P = P._replace(
+        market=P.market._replace(
+            dy=np.asarray(p0.market.dy)[None] * m[:, None, None],
+            dx=np.asarray(p0.market.dx)[None] * m[:, None, None],
+        )
+    )
+    share = pol.run_worlds(P, keys[items], np.ones((16, 20)), static, gated=False)["unwind_share"]
+    for i in np.flatnonzero(live):
+        assert share[i] - small.calm_share[i] < pol.UNWIND_THRESHOLD <= share[4 + i] - small.calm_share[i]
 
 
 def test_distance_report_is_strict_json(small):

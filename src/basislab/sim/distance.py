@@ -14,6 +14,11 @@ each round shrinks every bracket by ``k + 1`` and the whole search compiles once
 when every bracket is narrower than ``tol`` (at most ``max_rounds``). A path whose share is
 already >= 10% with no shock has threshold 0; one that stays below at ``m_max`` is censored
 (reported as above ``m_max``).
+
+The engine still sells in a calm market (issue 10: repo margin called each morning, futures
+gains paid at the end of the day, thin liquidity), so on today's book most paths unwind 10%
+with no shock at all. The same search therefore also runs on the *shock-driven* unwind
+``u_i(m) - u_i(0)`` (the same path with no shock), reported as ``*_over_calm``.
 """
 
 from __future__ import annotations
@@ -103,6 +108,10 @@ class Distance:
     low: np.ndarray  # [paths] bracket of each path's threshold multiplier
     high: np.ndarray
     rounds: int
+    low_over_calm: np.ndarray  # [paths] the same for u(m) - u(0) (the shock-driven unwind)
+    high_over_calm: np.ndarray
+    rounds_over_calm: int
+    calm_share: np.ndarray  # [paths] unwind share with no shock
     worlds: int
     paths: int
     funds: int
@@ -113,13 +122,14 @@ class Distance:
     compiles: int
     notes: list[str] = field(default_factory=list)
 
-    def per_path(self) -> np.ndarray:
+    def per_path(self, over_calm: bool = False) -> np.ndarray:
         """Each path's threshold multiplier (bracket midpoint; inf when censored)."""
-        return np.where(np.isfinite(self.high), (self.low + self.high) / 2, np.inf)
+        lo, hi = (self.low_over_calm, self.high_over_calm) if over_calm else (self.low, self.high)
+        return np.where(np.isfinite(hi), (lo + hi) / 2, np.inf)
 
-    def quantiles(self) -> dict[str, float | None]:
+    def quantiles(self, over_calm: bool = False) -> dict[str, float | None]:
         """p10 / p50 / p90 of the per-path threshold multiplier (None: above ``m_max``)."""
-        v = self.per_path()
+        v = self.per_path(over_calm)
         out: dict[str, float | None] = {}
         for q in QUANTILES:
             x = float(np.quantile(v, q, method="inverted_cdf"))
@@ -127,8 +137,9 @@ class Distance:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        q = self.quantiles()
-        bp = {k: (None if v is None else round(v * self.shock_10y_bp, 2)) for k, v in q.items()}
+        q, qx = self.quantiles(), self.quantiles(over_calm=True)
+        to_bp = lambda d: {k: (None if v is None else round(v * self.shock_10y_bp, 2)) for k, v in d.items()}  # noqa: E731
+        bp = to_bp(q)
         return {
             "scenario": self.scenario,
             "date": self.date,
@@ -138,6 +149,12 @@ class Distance:
             "unit_shock_10y_bp": self.shock_10y_bp,
             "threshold_multiplier": q,
             "threshold_10y_bp": bp,
+            "threshold_multiplier_over_calm": qx,
+            "threshold_10y_bp_over_calm": to_bp(qx),
+            "calm_unwind_share": {
+                f"p{round(p * 100)}": round(float(np.quantile(self.calm_share, p)), 6) for p in QUANTILES
+            },
+            "rounds_over_calm": self.rounds_over_calm,
             "paths_unwinding_without_shock": int(np.sum(self.high <= 0)),
             "paths_censored_above_max": int(np.sum(~np.isfinite(self.high))),
             "max_multiplier": self.m_max,
@@ -188,23 +205,31 @@ def distance_to_spiral(
     before = pol.TRACES["count"]
     worlds = {"n": 0}
 
-    def f(items: np.ndarray, m: np.ndarray) -> np.ndarray:
+    calm = np.full(paths, np.nan)  # each path's unwind share with no shock (round 0 probes m = 0)
+
+    def share(items: np.ndarray, m: np.ndarray) -> np.ndarray:
         n = len(items)
         P = pol.take(pol.stack([params0]), np.zeros(n, dtype=int))
         P = P._replace(
             market=P.market._replace(dy=dy[None] * m[:, None, None], dx=dx[None] * m[:, None, None])
         )
         on = np.ones((n, static.n_steps))
-        res = pol.run_worlds(P, keys[items], on, static, gated=False)
+        u = pol.run_worlds(P, keys[items], on, static, gated=False)["unwind_share"]
         worlds["n"] += n
-        return res["unwind_share"] - thr
+        calm[items[m == 0]] = u[m == 0]
+        return u
 
-    low, high, rounds = multisection(f, paths, m_max, k=k, tol=tol)
+    low, high, rounds = multisection(lambda i, m: share(i, m) - thr, paths, m_max, k=k, tol=tol)
+    # the same search on the shock-driven unwind: u(m) - u(0) on the same path
+    low_x, high_x, rounds_x = multisection(
+        lambda i, m: share(i, m) - calm[i] - thr, paths, m_max, k=k, tol=tol
+    )
     notes = []
     if np.any(high <= 0):
         notes.append(
             f"{int(np.sum(high <= 0))} of {paths} paths unwind >= {thr:.0%} of the book with no shock "
-            "(the engine's calm-market selling; issue 10)"
+            "(the engine's calm-market selling, issue 10); threshold_multiplier_over_calm measures the "
+            "shock-driven unwind on the same paths"
         )
     return Distance(
         base.name,
@@ -215,6 +240,10 @@ def distance_to_spiral(
         low,
         high,
         rounds,
+        low_x,
+        high_x,
+        rounds_x,
+        calm,
         worlds["n"],
         paths,
         base.funds.count,
@@ -236,7 +265,7 @@ def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64) -> dict[str
 
     sc = scenario_from_initial_conditions(initial_conditions(date, db=db))
     d = distance_to_spiral(sc, paths=paths).to_dict()
-    q, bp = d["threshold_multiplier"], d["threshold_10y_bp"]
+    q, bp, qx = d["threshold_multiplier"], d["threshold_10y_bp"], d["threshold_multiplier_over_calm"]
     show = lambda v: f"> {d['max_multiplier']:g}" if v is None else f"{v:.2f}"  # noqa: E731
     return {
         "label": "Distance to the spiral (shock for 10% of the book unwound)",
@@ -246,7 +275,8 @@ def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64) -> dict[str
         "value_10y_bp": bp["p50"],
         "p10": q["p10"],
         "p90": q["p90"],
-        "spread": f"paths p10-p90 {show(q['p10'])}-{show(q['p90'])}",
+        "value_over_calm": qx["p50"],
+        "spread": f"paths p10-p90 {show(q['p10'])}-{show(q['p90'])}; over calm selling p50 {show(qx['p50'])}",
         "detail": d,
     }
 
