@@ -19,6 +19,13 @@ from basislab import sim
 from basislab.sim import model
 from basislab.sim.engine import PATH_BLOCK, compiled_runner, path_keys, run_batch
 
+try:  # the engine before the per-player books (issue 9), timed side by side with the new one
+    from _baseline_sim import engine as baseline_engine
+    from _baseline_sim import old_inputs
+except ImportError:  # pragma: no cover - imported as benchmarks.bench_sim
+    from benchmarks._baseline_sim import engine as baseline_engine
+    from benchmarks._baseline_sim import old_inputs
+
 STEPS = 20
 TARGET = 5e7
 
@@ -78,16 +85,12 @@ def step_traffic_per_fund(funds: int = 1000, quiet: bool = False) -> tuple[float
     key = jax.random.PRNGKey(0)
     st0 = model.init_state(key, p, s)
     sh = jax.tree_util.tree_map(lambda x: x[0], model.draw_shocks(key, p, s))
-    settle = model._settle
-    if quiet:  # every window takes the quiet branch's code
-        model._settle = lambda prm, st, pre, ob, s_, static, plan, clear, first, pay_in, pay_out, gap, dpost: (
-            model._settle_quiet(st, pre, ob, pay_in, pay_out, gap, first[0], first[1])
-        )
-    try:
-        fn = jax.jit(lambda p, st, sh: model.step(p, st, sh, s._replace(skip_quiet_windows=not quiet)))
-        ca = fn.lower(p, st0, sh).compile().cost_analysis()
-    finally:
-        model._settle = settle
+    # quiet: every window takes the quiet branch (the batch reducer says nobody is busy); full: the
+    # shortcuts off, so every window runs the clearing iterations (and XLA counts the waterfall)
+    never = lambda mask: False  # noqa: E731
+    static = s._replace(skip_quiet_windows=quiet)
+    fn = jax.jit(lambda p, st, sh: model.step(p, st, sh, static, never if quiet else model.any_in_path))
+    ca = fn.lower(p, st0, sh).compile().cost_analysis()
     ca = ca[0] if isinstance(ca, list) else ca
     return ca["bytes accessed"] / funds, ca["flops"] / funds
 
@@ -136,13 +139,20 @@ def time_engine(
     backstop: bool = False,
     calm: bool = False,
     as_shipped: bool = False,
+    baseline: bool = False,
 ) -> dict:
+    """Best-of-``repeats`` timing of one compiled run (``baseline``: the engine before issue 9,
+    fed the same numbers)."""
     sc = sim.with_backstop(_scenario(funds, steps, distribution, calm, as_shipped), backstop)
     steps = sc.horizon_days
     p, s = sim.to_engine(sc)
+    runner = compiled_runner
+    if baseline:
+        p, s = old_inputs(p, s)
+        runner = baseline_engine.compiled_runner
     keys = path_keys(0, paths)
     t0 = time.perf_counter()
-    compiled = compiled_runner(s).lower(p, keys).compile()
+    compiled = runner(s).lower(p, keys).compile()
     compile_s = time.perf_counter() - t0
     mem = compiled.memory_analysis()
     peak = (
@@ -158,6 +168,27 @@ def time_engine(
         "compile_s": compile_s,
         "peak_bytes": peak,
     }
+
+
+def side_by_side(funds: int, paths: int, rounds: int = 2) -> list[dict]:
+    """The engine on per-player books against the engine before it (``benchmarks/_baseline_sim``),
+    same scenario and numbers, timed alternately in this process (best of each)."""
+    new, old = [], []
+    for _ in range(rounds):
+        old.append(time_engine(funds, paths, baseline=True)["seconds"])
+        new.append(time_engine(funds, paths)["seconds"])
+    n, o = min(new), min(old)
+    rate = lambda sec: funds * paths * STEPS / sec  # noqa: E731
+    return [
+        {
+            "benchmark": "sim",
+            "case": f"per-player books vs before (issue 9), {funds} x {paths} x {STEPS} steps",
+            "value": rate(n),
+            "unit": "fund-steps/s",
+            "baseline": rate(o),
+            "ratio": o / n,
+        }
+    ]
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -214,6 +245,7 @@ def run(quick: bool = False) -> list[dict]:
             }
         )
     big = max(results, key=lambda k: k[0] * k[1])
+    rows += side_by_side(*big)
     rows.append(
         {
             "benchmark": "sim",

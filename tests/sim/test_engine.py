@@ -7,7 +7,7 @@ import pytest
 
 from basislab import sim
 from basislab.errors import SimulationError
-from basislab.sim import model
+from basislab.sim import ccp, model
 from basislab.sim.engine import check_finite, compiled_scenario_batch, path_keys, run_batch
 
 from .conftest import small
@@ -129,7 +129,7 @@ def test_vmap_over_scenarios_matches_single_runs():
 
 def test_nan_is_never_silent():
     p, s = sim.to_engine(small())
-    bad = p._replace(dy=np.where(np.arange(24)[:, None] == 4, np.nan, p.dy))
+    bad = p._replace(market=p.market._replace(dy=np.where(np.arange(24)[:, None] == 4, np.nan, p.market.dy)))
     with pytest.raises(SimulationError, match=r"field '.*' at step 4"):
         run_batch(bad, s, 0, 2)
     with pytest.raises(SimulationError, match="'fund_cash' at step 7"):
@@ -148,13 +148,15 @@ def test_step_is_pure_and_jittable():
     step = jax.jit(model.step, static_argnums=3)
     a, out_a = step(p, st0, sh, s)
     b, out_b = step(p, st0, sh, s)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
-    assert all(np.asarray(x).dtype == np.float64 for x in a)
+    leaves_a, leaves_b = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert all(np.array_equal(x, y) for x, y in zip(leaves_a, leaves_b, strict=True))
+    assert all(np.asarray(x).dtype == np.float64 for x in leaves_a)
     # fund balance sheets: IM posted matches the calm IM rate times notional at the start
-    pr = model.prices(p, st0, st0.t, s.n_steps)
-    im = np.asarray(st0.fut).T @ (np.asarray(model.im_rates(p, st0)) * np.asarray(pr.f)) / 100.0
-    assert np.allclose(im, np.asarray(st0.im))
-    assert float(np.sum(np.asarray(st0.q).T @ pr.p / 100.0)) == pytest.approx(830.0, rel=1e-9)
+    pr = model.prices(p, st0, st0.markets.day, s.n_steps)
+    rate = np.asarray(ccp.im_rates(p, st0.markets))
+    im = np.asarray(st0.funds.futures_short).T @ (rate * np.asarray(pr.f)) / 100.0
+    assert np.allclose(im, np.asarray(st0.funds.initial_margin))
+    assert float(np.sum(np.asarray(st0.funds.bonds).T @ pr.p / 100.0)) == pytest.approx(830.0, rel=1e-9)
 
 
 def test_round_off_residue_does_not_default_an_unwound_fund():
@@ -167,26 +169,30 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
     p, s = sim.to_engine(small())
     st = model.init_state(jax.random.PRNGKey(0), p, s)
     zero_col = lambda x: x.at[..., 0].set(0.0)  # noqa: E731
+    fu = st.funds
     st = st._replace(
-        q=zero_col(st.q),
-        fut=zero_col(st.fut),
-        debt=zero_col(st.debt),
-        im=zero_col(st.im),
-        bills=zero_col(st.bills),
-        other=st.other.at[0].set(-1.8e-18),
-        cash=st.cash.at[0].set(0.03),
+        funds=fu._replace(
+            bonds=zero_col(fu.bonds),
+            futures_short=zero_col(fu.futures_short),
+            repo_debt=zero_col(fu.repo_debt),
+            initial_margin=zero_col(fu.initial_margin),
+            bills=zero_col(fu.bills),
+            other_assets=fu.other_assets.at[0].set(-1.8e-18),
+            cash=fu.cash.at[0].set(0.03),
+        )
     )
-    pr = model.prices(p, st, st.t + 0.5, s.n_steps)
+    t = st.markets.day
+    pr = model.prices(p, st, t + 0.5, s.n_steps)
     ob, st1, _ = model.morning_obligations(p, st, pr)
     assert float(ob.repo_call[:, 0].sum()) == 0.0 and float(ob.im_call[0]) == 0.0
-    out, _, flows = model.fund_window(p, st1, pr, ob, st.t + 0.5, s)
-    assert float(out.alive[0]) == 1.0
-    assert float(out.cash[0]) == pytest.approx(0.03, abs=1e-15)
+    out, _, flows = model.fund_window(p, st1, pr, ob, t + 0.5, s)
+    assert float(out.funds.alive[0]) == 1.0
+    assert float(out.funds.cash[0]) == pytest.approx(0.03, abs=1e-15)
     assert float(flows.new_defaults) == 0.0
     # an insolvent fund still defaults
-    st2 = st1._replace(cash=st1.cash.at[0].set(-0.01))
-    out2, _, _ = model.fund_window(p, st2, pr, ob, st.t + 0.5, s)
-    assert float(out2.alive[0]) == 0.0 and bool(jnp.all(out2.q[:, 0] == 0.0))
+    st2 = st1._replace(funds=st1.funds._replace(cash=st1.funds.cash.at[0].set(-0.01)))
+    out2, _, _ = model.fund_window(p, st2, pr, ob, t + 0.5, s)
+    assert float(out2.funds.alive[0]) == 0.0 and bool(jnp.all(out2.funds.bonds[:, 0] == 0.0))
 
 
 def test_quiet_window_shortcut_changes_no_number():

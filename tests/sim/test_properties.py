@@ -46,21 +46,26 @@ configs = st.fixed_dictionaries(
 @given(configs)
 def test_accounting_identities_hold_for_random_configurations(c):
     p, s = _base()
+    m, r, f, bs = p.market, p.repo, p.funds, p.backstop
     p = p._replace(
-        lev_median=np.float64(c["lev"]),
-        bilat_share=np.float64(c["bilat"]),
-        h0=np.array([0.0, c["h0_tri"]]),
-        dy=p.dy * c["shock"],
-        dx=p.dx * c["disloc"],
-        impact_cash=p.impact_cash * c["impact"],
-        impact_fut=p.impact_fut * c["impact"],
-        bs_on=np.float64(c["bs_on"]),
-        bs_ltv=np.float64(c["ltv"]),
-        refuse_slope=np.array([c["refuse"], c["refuse"] / 2]),
-        other_ratio=np.float64(c["other"]),
-        cash_share=np.float64(c["cash_share"]),
-        pareto_alpha=np.float64(c["alpha"]),
-        lev_limit_mult=np.float64(c["lev_mult"]),
+        market=m._replace(
+            dy=m.dy * c["shock"],
+            dx=m.dx * c["disloc"],
+            impact_cash=m.impact_cash * c["impact"],
+            impact_fut=m.impact_fut * c["impact"],
+        ),
+        repo=r._replace(
+            h0=np.array([0.0, c["h0_tri"]]), refuse_slope=np.array([c["refuse"], c["refuse"] / 2])
+        ),
+        funds=f._replace(
+            lev_median=np.float64(c["lev"]),
+            bilat_share=np.float64(c["bilat"]),
+            other_ratio=np.float64(c["other"]),
+            cash_share=np.float64(c["cash_share"]),
+            pareto_alpha=np.float64(c["alpha"]),
+            lev_limit_mult=np.float64(c["lev_mult"]),
+        ),
+        backstop=bs._replace(on=np.float64(c["bs_on"]), ltv=np.float64(c["ltv"])),
     )
     run = run_batch(p, s, c["seed"], 6)  # raises SimulationError on any NaN / inf
     res = sim.audit(run)

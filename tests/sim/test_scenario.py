@@ -27,11 +27,11 @@ def test_engine_inputs_from_preset():
     p, s = to_engine(load_scenario("seed-thesis"))
     assert s.n_funds == 100 and s.n_steps == 60
     # CME IR232 factors of the representative CTDs are below 1 for coupons under 6%
-    assert all(0.75 < cf < 1.0 for cf in p.cf)
+    assert all(0.75 < cf < 1.0 for cf in p.market.cf)
     # duration rises with maturity; IM floors are the calm-market IM
-    assert list(p.dmod) == sorted(p.dmod)
-    assert 0.005 < p.im_floor[2] < 0.03  # TY: about 1.2-1.8% (cme_margin_ty_2011)
-    assert p.dy.sum(0)[2] == pytest.approx(0.0064)  # ust10y_rise_mar9_18
+    assert list(p.market.dmod) == sorted(p.market.dmod)
+    assert 0.005 < p.ccp.im_floor[2] < 0.03  # TY: about 1.2-1.8% (cme_margin_ty_2011)
+    assert p.market.dy.sum(0)[2] == pytest.approx(0.0064)  # ust10y_rise_mar9_18
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_scenario_from_initial_conditions():
     assert sc.market.sofr_pct == 4.24 and sc.market.iorb_pct == 4.15
     assert sc.context["reserves_usd_bn"] == 3000.0 and sc.context["sources"] == {"sofr_pct": "NY Fed"}
     p, _ = to_engine(sc)
-    assert float(p.total_position) == pytest.approx(800.0)
+    assert float(p.funds.total_position) == pytest.approx(800.0)
     with pytest.raises(ScenarioError, match="basis_positions_usd_bn"):
         scenario_from_initial_conditions({**ic, "basis_positions_usd_bn": {"2y": 1.0}})
     with pytest.raises(ScenarioError, match="lack sofr_pct"):

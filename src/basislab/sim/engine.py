@@ -16,15 +16,23 @@ from basislab.sim import model
 from basislab.sim.model import Params, Static
 
 
-def simulate_path(params: Params, key: jax.Array, static: Static):
-    """One world: draw the population and the shocks from ``key``, then scan the days."""
+def any_in_block(mask: jax.Array) -> jax.Array:
+    """True when ``mask`` holds anywhere on any path of the vmapped block (``PATH_AXIS``), so a
+    ``lax.cond`` on it stays a real branch under ``vmap`` instead of running both sides."""
+    hit = jax.lax.pmax(jnp.any(mask).astype(jnp.int32), PATH_AXIS)
+    return hit > 0
+
+
+def simulate_path(params: Params, key: jax.Array, static: Static, any_in_batch=model.any_in_path):
+    """One world: draw the population and the shocks from ``key``, then scan the days
+    (``any_in_batch``: how the engine asks whether any path batched with this one is busy)."""
     k_init, k_shock = jax.random.split(key)
     st0 = model.init_state(k_init, params, static)
     shocks = model.draw_shocks(k_shock, params, static)
-    led0 = model.ledger(params, st0, model.prices(params, st0, st0.t, static.n_steps))
+    led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day, static.n_steps))
 
     def body(st, sh):
-        return model.step(params, st, sh, static)
+        return model.step(params, st, sh, static, any_in_batch)
 
     st_t, outs = jax.lax.scan(body, st0, shocks)
     return led0, outs, st_t
@@ -45,8 +53,7 @@ def _paths(p: Params, keys: jax.Array, static: Static):
     whatever block it lands in."""
     n = keys.shape[0]
     blk = min(PATH_BLOCK, n)
-    st = static._replace(batch_axis=PATH_AXIS)
-    block = jax.vmap(lambda k: simulate_path(p, k, st), axis_name=PATH_AXIS)
+    block = jax.vmap(lambda k: simulate_path(p, k, static, any_in_block), axis_name=PATH_AXIS)
     full = n - n % blk
     out = jax.lax.map(block, keys[:full].reshape(full // blk, blk, *keys.shape[1:]))
     out = jax.tree_util.tree_map(lambda x: x.reshape(full, *x.shape[2:]), out)
@@ -114,7 +121,7 @@ def run_batch(params: Params, static: Static, seed: int, paths: int, offset: int
     led0, outs, st_t = fn(params, path_keys(seed, paths, offset))
     outs = _to_numpy(outs)
     audit_steps = outs.pop("audit")
-    final = _to_numpy(st_t._asdict())
+    final = {f"{g}.{k}": np.asarray(v) for g, grp in st_t._asdict().items() for k, v in grp._asdict().items()}
     run = RawRun(static, outs, audit_steps, _to_numpy(led0), final)
     check_finite(run.outputs, run.final)
     check_finite(run.audit_steps, {})

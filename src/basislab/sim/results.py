@@ -72,8 +72,8 @@ class SimResult:
     # -- metrics ---------------------------------------------------------------------------------
     def metrics(self) -> dict:
         o, p = self.raw.outputs, self.params
-        p0 = np.asarray(p.p0)
-        b0 = p0 - np.asarray(p.cf) * (p0 * np.exp(-np.asarray(p.rho)) / np.asarray(p.cf))
+        p0 = np.asarray(p.market.p0)
+        b0 = p0 - np.asarray(p.market.cf) * (p0 * np.exp(-np.asarray(p.market.rho)) / np.asarray(p.market.cf))
         drop = (1.0 - o["cash_price"] / p0).max(1) * 100.0
         widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max(1)
         per_bucket = lambda a: {b: round(float(v), 6) for b, v in zip(BUCKETS, a.mean(0), strict=True)}  # noqa: E731

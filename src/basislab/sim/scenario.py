@@ -587,7 +587,18 @@ def bucket_terms(sc: Scenario) -> dict[str, np.ndarray]:
 
 def to_engine(sc: Scenario):
     """``(Params, Static)`` of a scenario."""
-    from basislab.sim.model import Params, Static
+    from basislab.sim.players import (
+        AssetManagerParams,
+        BackstopParams,
+        ClearingParams,
+        FundParams,
+        InvestorParams,
+        IssuerParams,
+        MarketParams,
+        Params,
+        RepoParams,
+        Static,
+    )
 
     T = sc.horizon_days
     bt = bucket_terms(sc)
@@ -620,66 +631,78 @@ def to_engine(sc: Scenario):
 
     f = np.float64
     params = Params(
-        p0=bt["p0"],
-        dmod=bt["dmod"],
-        cf=bt["cf"],
-        coupon=bt["coupon"],
-        rho=rho,
-        sigma_y=sigma_y,
-        yield_corr=f(sc.market.yield_corr),
-        impact_cash=impact_cash,
-        impact_fut=impact_cash * sc.market.futures_impact_ratio,
-        impact_stress=f(sc.market.impact_stress_slope),
-        resilience=f(sc.market.resilience_per_day),
-        overnight_share=f(sc.market.overnight_share),
-        disloc_decay=f(1 - 0.5 ** (1 / sc.market.dislocation_half_life_days)),
-        sigma_other=f(sc.market.other_vol_pct / 100),
-        impact_other=f(sc.market.other_impact_pct_per_bn / 100),
-        dy=dy,
-        dx=dx,
-        dother=dother,
-        volmult=volmult,
-        ewma_lambda=f(sc.clearing.ewma_lambda),
-        im_z=f(sc.clearing.z),
-        im_mpor=f(sc.clearing.mpor_days),
-        im_floor=floors,
-        h0=np.array([s.haircut_pct for s in segs]) / 100,
-        h_price=np.array([s.haircut_price_slope for s in segs], dtype=f),
-        h_vol=np.array([s.haircut_vol_slope_pct for s in segs]) / 100,
-        h_max=np.array([s.haircut_max_pct for s in segs]) / 100,
-        refuse_slope=np.array([s.refusal_slope for s in segs], dtype=f),
-        refuse_max=np.array([s.refusal_max for s in segs], dtype=f),
-        repo_spread=spreads,
-        repo_stress_spread=f(sc.repo.stress_spread_bp / 1e4),
-        sofr=f(sofr),
-        total_position=f(sc.funds.total_position_usd_bn),
-        pareto_alpha=f(sc.funds.size_pareto_alpha),
-        lev_median=f(sc.funds.leverage_median),
-        lev_sigma=f(sc.funds.leverage_dispersion),
-        mix=mix,
-        mix_conc=f(sc.funds.mix_concentration),
-        bilat_share=f(b),
-        bilat_conc=f(sc.funds.bilateral_concentration),
-        min_buffer=f(sc.funds.min_buffer_pct / 100),
-        cash_share=f(sc.funds.cash_share),
-        other_ratio=f(sc.funds.other_assets_ratio),
-        lev_limit_mult=f(sc.funds.leverage_limit_multiple),
-        lev_target_ratio=f(sc.funds.deleverage_target_ratio),
-        oversell=f(sc.funds.oversell),
-        bs_on=f(1.0 if sc.backstop.enabled else 0.0),
-        bs_ltv=f(sc.backstop.ltv_pct / 100),
-        bs_rate=f(sofr + sc.backstop.rate_spread_bp / 1e4),
-        am_cash=f(sc.players.am_cash_usd_bn),
-        lender_cash=np.array(
-            [sc.players.lender_cash_usd_bn.get(k, 0.0) for k in ("bilateral", "triparty")], dtype=f
+        market=MarketParams(
+            p0=bt["p0"],
+            dmod=bt["dmod"],
+            cf=bt["cf"],
+            coupon=bt["coupon"],
+            rho=rho,
+            sigma_y=sigma_y,
+            yield_corr=f(sc.market.yield_corr),
+            impact_cash=impact_cash,
+            impact_fut=impact_cash * sc.market.futures_impact_ratio,
+            impact_stress=f(sc.market.impact_stress_slope),
+            resilience=f(sc.market.resilience_per_day),
+            overnight_share=f(sc.market.overnight_share),
+            disloc_decay=f(1 - 0.5 ** (1 / sc.market.dislocation_half_life_days)),
+            sigma_other=f(sc.market.other_vol_pct / 100),
+            impact_other=f(sc.market.other_impact_pct_per_bn / 100),
+            dy=dy,
+            dx=dx,
+            dother=dother,
+            volmult=volmult,
+            outstanding=np.array([x.outstanding_usd_bn for x in bks], dtype=f),
         ),
-        investor_cash=f(sc.players.investor_cash_usd_bn),
-        investor_bills=f(sc.players.investor_bills_usd_bn),
-        investor_other=f(sc.players.investor_other_usd_bn),
-        outstanding=np.array([x.outstanding_usd_bn for x in bks], dtype=f),
-        ccp_default_fund=f(sc.clearing.default_fund_usd_bn),
-        backstop_cash=f(sc.backstop.capacity_usd_bn),
-        issuer_cash=f(sc.players.issuer_cash_usd_bn),
+        ccp=ClearingParams(
+            ewma_lambda=f(sc.clearing.ewma_lambda),
+            im_z=f(sc.clearing.z),
+            im_mpor=f(sc.clearing.mpor_days),
+            im_floor=floors,
+            default_fund=f(sc.clearing.default_fund_usd_bn),
+        ),
+        repo=RepoParams(
+            h0=np.array([s.haircut_pct for s in segs]) / 100,
+            h_price=np.array([s.haircut_price_slope for s in segs], dtype=f),
+            h_vol=np.array([s.haircut_vol_slope_pct for s in segs]) / 100,
+            h_max=np.array([s.haircut_max_pct for s in segs]) / 100,
+            refuse_slope=np.array([s.refusal_slope for s in segs], dtype=f),
+            refuse_max=np.array([s.refusal_max for s in segs], dtype=f),
+            spread=spreads,
+            stress_spread=f(sc.repo.stress_spread_bp / 1e4),
+            sofr=f(sofr),
+            cash=np.array(
+                [sc.players.lender_cash_usd_bn.get(k, 0.0) for k in ("bilateral", "triparty")], dtype=f
+            ),
+        ),
+        funds=FundParams(
+            total_position=f(sc.funds.total_position_usd_bn),
+            pareto_alpha=f(sc.funds.size_pareto_alpha),
+            lev_median=f(sc.funds.leverage_median),
+            lev_sigma=f(sc.funds.leverage_dispersion),
+            mix=mix,
+            mix_conc=f(sc.funds.mix_concentration),
+            bilat_share=f(b),
+            bilat_conc=f(sc.funds.bilateral_concentration),
+            min_buffer=f(sc.funds.min_buffer_pct / 100),
+            cash_share=f(sc.funds.cash_share),
+            other_ratio=f(sc.funds.other_assets_ratio),
+            lev_limit_mult=f(sc.funds.leverage_limit_multiple),
+            lev_target_ratio=f(sc.funds.deleverage_target_ratio),
+            oversell=f(sc.funds.oversell),
+        ),
+        backstop=BackstopParams(
+            on=f(1.0 if sc.backstop.enabled else 0.0),
+            ltv=f(sc.backstop.ltv_pct / 100),
+            rate=f(sofr + sc.backstop.rate_spread_bp / 1e4),
+            cash=f(sc.backstop.capacity_usd_bn),
+        ),
+        asset_managers=AssetManagerParams(cash=f(sc.players.am_cash_usd_bn)),
+        investors=InvestorParams(
+            cash=f(sc.players.investor_cash_usd_bn),
+            bills=f(sc.players.investor_bills_usd_bn),
+            other_assets=f(sc.players.investor_other_usd_bn),
+        ),
+        issuer=IssuerParams(cash=f(sc.players.issuer_cash_usd_bn)),
     )
     static = Static(
         n_funds=sc.funds.count,
@@ -687,8 +710,7 @@ def to_engine(sc: Scenario):
         fp_iters=sc.engine.fixed_point_iterations,
         record_distribution=sc.engine.record_distribution,
     )
-    if np.any(params.outstanding < 0) or sc.funds.total_position_usd_bn * np.max(mix) > np.sum(
-        params.outstanding
-    ):
+    outstanding = params.market.outstanding
+    if np.any(outstanding < 0) or sc.funds.total_position_usd_bn * np.max(mix) > np.sum(outstanding):
         raise ScenarioError("market.buckets.*.outstanding_usd_bn must exceed the funds' holdings")
     return params, static

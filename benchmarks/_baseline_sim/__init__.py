@@ -1,0 +1,40 @@
+"""The simulator as it was before the per-player books (issue 9): ``model.py`` and ``engine.py``
+copied from commit 8aa2f87, kept only so that ``bench_sim`` can time the old engine side by side
+with the new one in the same process. Not part of the package; do not edit."""
+
+from __future__ import annotations
+
+from . import model as _model
+
+#: old flat Params field -> (group, field) of the per-player Params
+_NAMES = {
+    **{k: ("market", k) for k in (
+        "p0 dmod cf coupon rho sigma_y yield_corr impact_cash impact_fut impact_stress resilience "
+        "overnight_share disloc_decay sigma_other impact_other dy dx dother volmult outstanding"
+    ).split()},
+    **{k: ("ccp", k) for k in ("ewma_lambda", "im_z", "im_mpor", "im_floor")},
+    "ccp_default_fund": ("ccp", "default_fund"),
+    **{k: ("repo", k) for k in ("h0", "h_price", "h_vol", "h_max", "refuse_slope", "refuse_max", "sofr")},
+    "repo_spread": ("repo", "spread"),
+    "repo_stress_spread": ("repo", "stress_spread"),
+    "lender_cash": ("repo", "cash"),
+    **{k: ("funds", k) for k in (
+        "total_position pareto_alpha lev_median lev_sigma mix mix_conc bilat_share bilat_conc min_buffer "
+        "cash_share other_ratio lev_limit_mult lev_target_ratio oversell"
+    ).split()},
+    "bs_on": ("backstop", "on"),
+    "bs_ltv": ("backstop", "ltv"),
+    "bs_rate": ("backstop", "rate"),
+    "backstop_cash": ("backstop", "cash"),
+    "am_cash": ("asset_managers", "cash"),
+    "investor_cash": ("investors", "cash"),
+    "investor_bills": ("investors", "bills"),
+    "investor_other": ("investors", "other_assets"),
+    "issuer_cash": ("issuer", "cash"),
+}  # fmt: skip
+
+
+def old_inputs(params, static):
+    """The old engine's flat ``Params`` and ``Static`` holding the same numbers as the new ones."""
+    flat = {k: getattr(getattr(params, g), f) for k, (g, f) in _NAMES.items()}
+    return _model.Params(**{k: flat[k] for k in _model.Params._fields}), _model.Static(**static._asdict())

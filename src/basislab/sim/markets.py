@@ -1,0 +1,156 @@
+"""Markets: prices, the day's news, and uniform-price clearing over a list of participants.
+
+Prices (docs/model.md section 2)::
+
+    P_k = P0_k exp(-Dmod_k y_k) exp(-(ic_k + xd_k))
+    CF_k f_k = P_k exp(w (ic_k + xd_k + if_k - rho_k)),   w = 1 - s/T
+    p_o = exp(other_return - impact_other)
+
+Clearing: every participant states what it brings to each market at the window's estimated
+prices, either a :class:`Supply` (USD bn of cash Treasuries sold, futures bought back, other assets
+sold) or a :class:`Depth` (how far the log price must move per USD bn for it to take the other
+side). The net supply moves each market along the combined depth, ``1 / sum_j (1 / lambda_j)``,
+scaled by the stress multiplier ``1 + kappa max(0, stress - 1)`` (D'Amico & King 2013 calm slope;
+Duffie et al. 2023 state dependence); the takers fill the net supply in proportion to their
+depth. A new seller or buyer is a new entry in the lists, not a change here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from basislab.sim import booking as bk
+from basislab.sim.players import Funds, Markets, Params, State
+
+
+class Prices(NamedTuple):
+    p: jax.Array  # [K] cash clean price, per 100
+    f: jax.Array  # [K] futures price, per 100
+    po: jax.Array  # [] other risky asset price (1 at the start)
+
+
+class Supply(NamedTuple):
+    """What a participant brings to the markets of one window (USD bn at estimated prices)."""
+
+    cash_sold: jax.Array  # [K] cash Treasuries sold
+    futures_bought: jax.Array  # [K] futures bought back (notional)
+    other_sold: jax.Array  # [] other risky assets sold
+
+
+class Depth(NamedTuple):
+    """A taker's price response: log-price move per USD bn it absorbs; ``None`` for a market it
+    does not trade (a static choice, fixed when the list of takers is built)."""
+
+    cash: jax.Array | None  # [K]
+    futures: jax.Array | None  # [K]
+    other: jax.Array | None  # []
+
+
+def prices(params: Params, mk: Markets, s: jax.Array, n_steps: int) -> Prices:
+    """Cash, futures and other-asset prices at window time ``s`` (days since the start)."""
+    m = params.market
+    w = jnp.clip(1.0 - s / n_steps, 0.0, 1.0)
+    pf = m.p0 * jnp.exp(-m.dmod * mk.yield_change)
+    p = pf * jnp.exp(-(mk.impact_cash + mk.dislocation))
+    cff = p * jnp.exp(w * (mk.impact_cash + mk.dislocation + mk.impact_futures - m.rho))
+    po = jnp.exp(mk.other_return - mk.impact_other)
+    return Prices(p, cff / m.cf, po)
+
+
+def stress_index(params: Params, mk: Markets) -> jax.Array:
+    """Mean ratio of current to calm futures volatility (1 in calm markets)."""
+    var0 = (params.market.dmod * params.market.sigma_y) ** 2
+    return jnp.mean(jnp.sqrt(mk.variance / var0))
+
+
+def stress_excess(params: Params, mk: Markets) -> jax.Array:
+    """``max(0, stress - 1)``, the argument of every stress-dependent rule."""
+    return jnp.maximum(0.0, stress_index(params, mk) - 1.0)
+
+
+def _mv(x: jax.Array, v: jax.Array) -> jax.Array:
+    """Per-fund dot of ``x[K, N]`` with ``v[K]`` (K multiply-adds along the fund axis)."""
+    acc = v[0] * x[0]
+    for i in range(1, x.shape[0]):
+        acc = acc + v[i] * x[i]
+    return acc
+
+
+def revaluation(funds: Funds, old: Prices, new: Prices) -> jax.Array:
+    """[N] P&L of a price change on each fund's cash Treasuries, futures short and other assets."""
+    return (
+        _mv(funds.bonds, new.p - old.p) / 100.0
+        - _mv(funds.futures_short, new.f - old.f) / 100.0
+        + funds.other_assets * (new.po - old.po)
+    )
+
+
+def market_move(
+    params: Params, st: State, dy, dx, do, decay_share, s_old, s_new, n_steps
+) -> tuple[State, Prices]:
+    """Exogenous news, impact decay and the pull to delivery between two windows; every fund's
+    positions are revalued (an income flow from the market to the funds' P&L)."""
+    m, mk = params.market, st.markets
+    old = prices(params, mk, s_old, n_steps)
+    keep = 1.0 - m.resilience * decay_share
+    mk = mk._replace(
+        yield_change=mk.yield_change + dy,
+        dislocation=mk.dislocation * (1.0 - m.disloc_decay * decay_share) + dx,
+        impact_cash=mk.impact_cash * keep,
+        impact_futures=mk.impact_futures * keep,
+        impact_other=mk.impact_other * keep,
+        other_return=mk.other_return + do,
+    )
+    new = prices(params, mk, s_new, n_steps)
+    st = st._replace(markets=mk)
+    return bk.book(st, [bk.flow(bk.MARKET_INCOME, bk.FUND_PNL, revaluation(st.funds, old, new))]), new
+
+
+def investor_depth(params: Params) -> Depth:
+    """End investors take cash Treasuries and other assets along the calm impact slopes (scenario
+    ``impact_bp_per_bn`` x duration; ``other_impact_pct_per_bn``)."""
+    m = params.market
+    return Depth(m.impact_cash, None, m.impact_other)
+
+
+def asset_manager_depth(params: Params) -> Depth:
+    """Asset managers sell futures to the funds buying back (``futures_impact_ratio`` x cash)."""
+    return Depth(None, params.market.impact_fut, None)
+
+
+def _combine(slopes: list[jax.Array]) -> tuple[jax.Array, list[jax.Array | None]]:
+    """Combined slope ``1 / sum(1 / lambda_j)`` of the takers of one market and each one's share
+    ``(1 / lambda_j) / sum(1 / lambda)``; a sole taker keeps its slope and takes all (``None``)."""
+    if len(slopes) == 1:
+        return slopes[0], [None]
+    inv = [1.0 / x for x in slopes]
+    tot = sum(inv[1:], inv[0])
+    return 1.0 / tot, [x / tot for x in inv]
+
+
+def clear(
+    params: Params, mk: Markets, supplies: Sequence[Supply], depths: Sequence[Depth]
+) -> tuple[Markets, list[Depth]]:
+    """Uniform-price clearing: the participants' net supply moves each market's log price along
+    the takers' combined depth times ``1 + kappa max(0, stress - 1)``. Returns the new market
+    state and each taker's share of each market (``None``: it does not trade there, or it is the
+    only taker and takes everything)."""
+    mult = 1.0 + params.market.impact_stress * stress_excess(params, mk)
+    net = supplies[0]
+    for s in supplies[1:]:
+        net = Supply(*(a + b for a, b in zip(net, s, strict=True)))
+    moved, shares = [], [[None] * 3 for _ in depths]
+    for j, (impact, sold) in enumerate(
+        zip((mk.impact_cash, mk.impact_futures, mk.impact_other), net, strict=True)
+    ):
+        idx = [i for i, d in enumerate(depths) if d[j] is not None]
+        slope, sh = _combine([depths[i][j] for i in idx])
+        for i, x in zip(idx, sh, strict=True):
+            shares[i][j] = x
+        moved.append(impact + mult * slope * sold)
+    mk = mk._replace(impact_cash=moved[0], impact_futures=moved[1], impact_other=moved[2])
+    return mk, [Depth(*x) for x in shares]

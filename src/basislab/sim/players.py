@@ -1,0 +1,245 @@
+"""The players' books and parameters: one pytree (NamedTuple of float64 arrays) per player or market.
+
+Shapes: ``N`` funds, ``K`` maturity buckets (:data:`BUCKETS`), ``S`` repo segments
+(:data:`SEGMENTS`). Per-fund arrays keep the fund axis last (``[K, N]``, ``[S, N]``, ``[N]``) so
+every per-fund operation runs along one long contiguous axis (docs/model.md section 9).
+
+Units: money in USD bn; bonds and futures in USD bn of face; prices per 100 of face; rates are
+decimals per year; one step is one business day. Symbols in brackets are docs/model.md's.
+
+Each contract is stored once (the INET Oxford ``economicsl`` idea): a fund's ``repo_debt`` is its
+repo lender's claim (the lenders' ``claims`` is their own ledger of it, kept by the same flows), a
+fund's ``initial_margin`` and ``pending_vm`` are claims on the clearing house, whose side is
+derived. Every change of a stock between players goes through :func:`basislab.sim.booking.book`.
+
+A new player is a new group here (its ``NamedTuple`` of books and one of parameters), a field of
+:class:`State` / :class:`Params`, and its accounts in :mod:`basislab.sim.booking`; see
+docs/model.md, "Adding a player".
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+
+#: Maturity buckets of cash Treasuries and their futures (TU, FV, TY, US/UB).
+BUCKETS = ("2y", "5y", "10y", "long")
+#: Repo segments: bilateral (non-centrally-cleared, zero haircut) and tri-party / sponsored.
+SEGMENTS = ("bilateral", "triparty")
+
+
+class Static(NamedTuple):
+    """Hashable configuration fixing shapes; changing it recompiles. The model never sees how the
+    engine batches paths: the engine passes an ``any_in_batch`` reducer to :func:`model.step`."""
+
+    n_funds: int
+    n_steps: int
+    n_buckets: int = 4
+    n_segments: int = 2
+    fp_iters: int = 3
+    record_distribution: bool = True
+    #: settle a window in which no fund unwinds, sells other assets or defaults (funds pay from
+    #: cash, bills and the backstop; no price moves) with only the kernels that run there (same
+    #: numbers; see :func:`basislab.sim.window.settlement_window`)
+    skip_quiet_windows: bool = True
+
+
+# ----------------------------------------------------------------------------------------------
+# state: one group per player
+
+
+class Funds(NamedTuple):
+    """Leveraged funds running the basis trade (``i = 1..N``)."""
+
+    bonds: jax.Array  # [K,N] cash Treasuries held, face (Q)
+    futures_short: jax.Array  # [K,N] futures sold, face (F)
+    repo_debt: jax.Array  # [S,N] repo owed to segment s (D) = the lender's claim
+    initial_margin: jax.Array  # [N] IM posted at the clearing house (M), a claim on it
+    cash: jax.Array  # [N] (C)
+    bills: jax.Array  # [N] bills / money-market assets at par (L)
+    other_assets: jax.Array  # [N] units of other risky assets (O), priced p_o
+    backstop_loan: jax.Array  # [N] owed to the backstop lender (B)
+    pending_vm: jax.Array  # [N] realised futures P&L awaiting end-of-day settlement (claim on CCP)
+    alive: jax.Array  # [N] 1.0 while the fund operates, 0.0 after default
+    repo_share: jax.Array  # [S,N] share of the fund's collateral pledged to each segment (w)
+    leverage_limit: jax.Array  # [N] risk limit on gross position / equity
+    cash_target: jax.Array  # [N] cash kept before repaying the backstop
+    equity0: jax.Array  # [N] initial equity (E0)
+    pnl: jax.Array  # [N] cumulative P&L from flows (revaluation, coupons, interest, forgiveness)
+
+
+class RepoLenders(NamedTuple):
+    """Repo cash lenders, one per segment (money funds via tri-party; dealers bilaterally)."""
+
+    cash: jax.Array  # [S]
+    claims: jax.Array  # [S] the lenders' own ledger of repo claims on the funds
+    losses: jax.Array  # [S] cumulative write-offs
+    interest: jax.Array  # [S] cumulative interest income
+
+
+class ClearingHouse(NamedTuple):
+    """The futures clearing house (CCP): novates every contract; owes IM and pending VM back."""
+
+    cash: jax.Array  # [] IM received + default fund
+    losses: jax.Array  # [] cumulative default losses
+
+
+class AssetManagers(NamedTuple):
+    """Futures longs (asset managers), the other side of the funds' shorts."""
+
+    futures_long: jax.Array  # [K] face (G)
+    cash: jax.Array  # []
+    initial_margin: jax.Array  # [] IM posted at the clearing house
+    pending_vm: jax.Array  # [] realised P&L awaiting end-of-day settlement
+
+
+class EndInvestors(NamedTuple):
+    """Unlevered buyers of cash Treasuries, bills and other assets (the cash market's depth)."""
+
+    bonds: jax.Array  # [K] face (H)
+    cash: jax.Array  # []
+    bills: jax.Array  # []
+    other_assets: jax.Array  # [] units
+
+
+class Backstop(NamedTuple):
+    """Lender of last resort to the funds (the seeds' counterfactual)."""
+
+    cash: jax.Array  # []
+    claims: jax.Array  # [] its ledger of loans to the funds
+    losses: jax.Array  # []
+    interest: jax.Array  # []
+
+
+class Issuer(NamedTuple):
+    """The Treasury: pays coupons from the TGA."""
+
+    cash: jax.Array  # []
+
+
+class Markets(NamedTuple):
+    """Market state behind the prices (:func:`basislab.sim.markets.prices`)."""
+
+    yield_change: jax.Array  # [K] cumulative fundamental yield change (y)
+    dislocation: jax.Array  # [K] exogenous cash dislocation, log price (xd)
+    impact_cash: jax.Array  # [K] cash price impact, log (ic)
+    impact_futures: jax.Array  # [K] futures price impact, log (if)
+    impact_other: jax.Array  # [] other-asset price impact, log
+    other_return: jax.Array  # [] cumulative exogenous log return of other assets
+    variance: jax.Array  # [K] EWMA variance of daily futures log returns
+    futures_settle: jax.Array  # [K] last settlement price of futures (f_last)
+    futures_eod: jax.Array  # [K] previous end-of-day futures price, for the EWMA
+    day: jax.Array  # [] day index
+
+
+class State(NamedTuple):
+    """Every stock in the system, one group per player."""
+
+    funds: Funds
+    lenders: RepoLenders
+    ccp: ClearingHouse
+    asset_managers: AssetManagers
+    investors: EndInvestors
+    backstop: Backstop
+    issuer: Issuer
+    markets: Markets
+
+
+# ----------------------------------------------------------------------------------------------
+# parameters: one group per player
+
+
+class MarketParams(NamedTuple):
+    p0: jax.Array  # [K] initial clean price of the bucket's CTD, per 100
+    dmod: jax.Array  # [K] modified duration of the CTD
+    cf: jax.Array  # [K] conversion factor of the CTD
+    coupon: jax.Array  # [K] coupon rate of the CTD (decimal p.a.)
+    rho: jax.Array  # [K] initial log gross basis log(P / (CF f)); 0 at delivery
+    sigma_y: jax.Array  # [K] calm daily yield volatility (decimal)
+    yield_corr: jax.Array  # [] correlation of daily yield noise across buckets
+    impact_cash: jax.Array  # [K] log-price impact per USD bn of cash sold, calm markets (lambda)
+    impact_fut: jax.Array  # [K] log-price impact per USD bn of futures bought
+    impact_stress: jax.Array  # [] impact multiplier slope per unit of stress above 1 (kappa)
+    resilience: jax.Array  # [] fraction of price impact that decays per day
+    overnight_share: jax.Array  # [] share of each day's exogenous move before the morning window
+    disloc_decay: jax.Array  # [] fraction of the cash dislocation that decays per day
+    sigma_other: jax.Array  # [] daily volatility of other risky assets
+    impact_other: jax.Array  # [] log-price impact per USD bn of other assets sold
+    dy: jax.Array  # [T,K] scenario yield change per day (decimal)
+    dx: jax.Array  # [T,K] scenario cash dislocation per day (log price)
+    dother: jax.Array  # [T] scenario log return of other assets per day
+    volmult: jax.Array  # [T] multiplier of the noise volatility per day
+    outstanding: jax.Array  # [K] cash Treasuries outstanding per bucket (face)
+
+
+class ClearingParams(NamedTuple):
+    ewma_lambda: jax.Array  # [] EWMA decay of the variance estimate (RiskMetrics 0.94)
+    im_z: jax.Array  # [] confidence multiplier
+    im_mpor: jax.Array  # [] margin period of risk (days)
+    im_floor: jax.Array  # [K] IM rate floor (fraction of notional)
+    default_fund: jax.Array  # [] the clearing house's own resources
+
+
+class RepoParams(NamedTuple):
+    h0: jax.Array  # [S] base haircut
+    h_price: jax.Array  # [S] haircut rise per unit of price fall
+    h_vol: jax.Array  # [S] haircut rise per unit of stress above 1
+    h_max: jax.Array  # [S] haircut cap
+    refuse_slope: jax.Array  # [S] share of repo not rolled per unit of stress above 1
+    refuse_max: jax.Array  # [S] cap of that share
+    spread: jax.Array  # [S] repo rate spread over SOFR (decimal)
+    stress_spread: jax.Array  # [] repo rate rise per unit of stress above 1 (decimal)
+    sofr: jax.Array  # [] SOFR (decimal)
+    cash: jax.Array  # [S] lenders' cash
+
+
+class FundParams(NamedTuple):
+    total_position: jax.Array  # [] aggregate long cash leg of the trade (USD bn)
+    pareto_alpha: jax.Array  # [] tail index of fund sizes
+    lev_median: jax.Array  # [] median trade leverage (gross position / equity)
+    lev_sigma: jax.Array  # [] log-dispersion of leverage
+    mix: jax.Array  # [K] mean bucket mix
+    mix_conc: jax.Array  # [] Dirichlet concentration of fund bucket mixes
+    bilat_share: jax.Array  # [] mean share of repo funded bilaterally
+    bilat_conc: jax.Array  # [] Beta concentration of that share
+    min_buffer: jax.Array  # [] minimum free liquidity as a share of the gross position
+    cash_share: jax.Array  # [] share of free liquidity held as cash (rest in bills)
+    other_ratio: jax.Array  # [] other risky assets as a multiple of trade equity
+    lev_limit_mult: jax.Array  # [] leverage limit as a multiple of initial leverage
+    lev_target_ratio: jax.Array  # [] deleverage to this fraction of the limit (Cont-Schaanning)
+    oversell: jax.Array  # [] extra cash raised above the gap when selling
+
+
+class BackstopParams(NamedTuple):
+    on: jax.Array  # [] 1.0 when the backstop lends, 0.0 otherwise
+    ltv: jax.Array  # [] max loan as a share of the fund's cash Treasuries at market
+    rate: jax.Array  # [] lending rate (decimal)
+    cash: jax.Array  # [] cash available to the backstop
+
+
+class AssetManagerParams(NamedTuple):
+    cash: jax.Array  # []
+
+
+class InvestorParams(NamedTuple):
+    cash: jax.Array  # []
+    bills: jax.Array  # []
+    other_assets: jax.Array  # [] units of other risky assets
+
+
+class IssuerParams(NamedTuple):
+    cash: jax.Array  # [] Treasury General Account
+
+
+class Params(NamedTuple):
+    """Numeric parameters, one group per player (a pytree of float64 arrays, vmappable)."""
+
+    market: MarketParams
+    ccp: ClearingParams
+    repo: RepoParams
+    funds: FundParams
+    backstop: BackstopParams
+    asset_managers: AssetManagerParams
+    investors: InvestorParams
+    issuer: IssuerParams

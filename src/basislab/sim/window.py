@@ -1,0 +1,247 @@
+"""A settlement window, composed of the market kernels: the funds' cash position and liquidity
+plan (pecking order), market clearing over the list of participants, the booking of payments,
+sales and unwinds, and the default waterfall.
+
+The quiet window (no fund on any path of the batch unwinds, sells other assets or defaults) runs
+the same kernels minus those that would only add zeros: no clearing iterations (prices stay at
+the pre-window prices), no unwind, no waterfall. ``any_in_batch`` (supplied by the engine) says
+whether a mask holds on any path of the batch, so the branch stays a real branch under ``vmap``;
+the model never names the batch axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from basislab.sim import booking as bk
+from basislab.sim.default import Losses, close_out, no_losses
+from basislab.sim.liquidity import (
+    Liquidity,
+    Obligations,
+    Plan,
+    cash_position,
+    liquidity_plan,
+    quiet,
+    with_defaults,
+)
+from basislab.sim.markets import (
+    Depth,
+    Prices,
+    Supply,
+    _mv,
+    asset_manager_depth,
+    clear,
+    investor_depth,
+    prices,
+    revaluation,
+)
+from basislab.sim.players import Funds, Params, State, Static
+
+#: says whether a mask holds on any path batched with this one; a Python bool picks the branch
+#: at trace time (the benchmark compiles the quiet window alone this way)
+AnyInBatch = Callable[[jax.Array], jax.Array | bool]
+
+
+def _branch(pred: jax.Array | bool, yes, no):
+    if isinstance(pred, bool):
+        return yes() if pred else no()
+    return jax.lax.cond(pred, yes, no)
+
+
+class WindowFlows(NamedTuple):
+    """Flows of one window, summed over funds (per path)."""
+
+    sold_unwind: jax.Array  # [K] cash Treasuries sold by funds unwinding (USD bn, at market)
+    sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
+    fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
+    bills_sold: jax.Array  # []
+    other_sold: jax.Array  # [] other risky assets sold (USD bn)
+    bs_drawn: jax.Array  # []
+    new_defaults: jax.Array  # []
+    cash_need: jax.Array  # [] gross obligations due from funds
+    gap: jax.Array  # [] cash shortfall after the funds' cash
+    loss_l: jax.Array  # [S]
+    loss_c: jax.Array  # []
+    loss_b: jax.Array  # []
+
+
+class Taker(NamedTuple):
+    """A participant taking the other side of the window's sales, with its accounts (``None``
+    for a market it does not trade)."""
+
+    depth: Depth
+    cash: bk.Account | None
+    bonds: bk.Account | None
+    futures: bk.Account | None
+    pending: bk.Account | None
+    other: bk.Account | None
+
+
+def takers(params: Params) -> list[Taker]:
+    """Today's takers: end investors (cash Treasuries, other assets) and asset managers (futures).
+    Dealers within their balance-sheet capacity, the Fed and foreign buyers join this list."""
+    inv = bk.INVESTOR_CASH, bk.INVESTOR_BONDS, None, None, bk.INVESTOR_OTHER
+    am = bk.AM_CASH, None, bk.AM_FUTURES, bk.AM_PENDING, None
+    return [Taker(investor_depth(params), *inv), Taker(asset_manager_depth(params), *am)]
+
+
+def sellers(funds: Funds, plan: Plan, pre: Prices) -> list[Supply]:
+    """Today's sellers at the pre-window prices: funds unwinding (and selling other assets), and
+    repo lenders liquidating defaulters' collateral (with the defaulters' other assets)."""
+
+    def supply(mask):
+        u = plan.unwind * mask
+        return Supply(
+            (funds.bonds * u).sum(-1) * pre.p / 100.0,
+            (funds.futures_short * u).sum(-1) * pre.f / 100.0,
+            (plan.other_sold * mask).sum() * pre.po,
+        )
+
+    return [supply(plan.survive), supply(plan.default)]
+
+
+def _share(x: jax.Array, share: jax.Array | None) -> jax.Array:
+    return x if share is None else x * share
+
+
+def pay_obligations(st: State, ob: Obligations, payers: jax.Array) -> State:
+    """Repo calls, IM calls, VM and interest, paid in cash by ``payers``; the interest of every
+    live fund is its lenders' income (a defaulter's goes into the waterfall's claims)."""
+    a = st.funds.alive
+    return bk.book(
+        st,
+        [
+            bk.flow(bk.FUND_CASH, bk.LENDER_CASH, (ob.repo_call + ob.int_repo) * payers),
+            bk.flow(bk.LENDER_REPO, bk.FUND_REPO, ob.repo_call * payers),
+            bk.flow(bk.FUND_CASH, bk.CCP_CASH, (ob.im_call + ob.ccp_vm) * payers),
+            bk.flow(bk.CCP_MARGIN, bk.FUND_MARGIN, ob.im_call * payers),
+            bk.flow(bk.FUND_CASH, bk.BACKSTOP_CASH, ob.int_bs * payers),
+            bk.flow(bk.FUND_PNL, bk.LENDER_INTEREST, ob.int_repo * a),
+            bk.flow(bk.FUND_PNL, bk.BACKSTOP_INTEREST, ob.int_bs * a),
+        ],
+    )
+
+
+def raise_cash(
+    st: State, plan: Plan, post: Prices, shares: list[Depth], tk: list[Taker], other: bool = True
+) -> State:
+    """Bills sold to end investors at par, backstop draws, and (``other``) other assets sold to
+    their takers."""
+    flows = [
+        bk.flow(bk.FUND_BILLS, bk.INVESTOR_BILLS, plan.bills_sold),
+        bk.flow(bk.INVESTOR_CASH, bk.FUND_CASH, plan.bills_sold),
+        bk.flow(bk.BACKSTOP_CASH, bk.FUND_CASH, plan.backstop_draw),
+        bk.flow(bk.FUND_BACKSTOP, bk.BACKSTOP_CLAIMS, plan.backstop_draw),
+    ]
+    for t, sh in zip(tk, shares, strict=True):
+        if other and t.other is not None:
+            units = _share(plan.other_sold, sh.other)
+            flows += [bk.flow(bk.FUND_OTHER, t.other, units), bk.flow(t.cash, bk.FUND_CASH, units * post.po)]
+    return bk.book(st, flows)
+
+
+def unwind(st: State, ob: Obligations, plan: Plan, post: Prices, shares, tk: list[Taker]) -> State:
+    """Sell ``u Q`` cash Treasuries and buy back ``u F`` futures at the clearing prices (the
+    close-out P&L realised into pending VM); survivors repay ``u D_post`` and get ``u M_post`` back."""
+    fu, f_last = st.funds, st.markets.futures_settle
+    u, unw = plan.unwind, plan.unwind * plan.survive
+    sold, closed = fu.bonds * u, fu.futures_short * u
+    realised = u * _mv(fu.futures_short, post.f - f_last) / 100.0
+    flows = [
+        bk.flow(bk.FUND_CASH, bk.LENDER_CASH, unw * ob.debt_post),
+        bk.flow(bk.LENDER_REPO, bk.FUND_REPO, unw * ob.debt_post),
+        bk.flow(bk.CCP_CASH, bk.FUND_CASH, unw * ob.im_post),
+        bk.flow(bk.FUND_MARGIN, bk.CCP_MARGIN, unw * ob.im_post),
+    ]
+    for t, sh in zip(tk, shares, strict=True):
+        if t.bonds is not None:
+            q = _share(sold, sh.cash)
+            flows += [
+                bk.flow(bk.FUND_BONDS, t.bonds, q),
+                bk.flow(t.cash, bk.FUND_CASH, q * post.p[:, None] / 100),
+            ]
+        if t.futures is not None:
+            flows += [
+                bk.flow(t.futures, bk.FUND_FUTURES, _share(closed, sh.futures)),
+                bk.flow(bk.FUND_PENDING, t.pending, _share(realised, sh.futures)),
+            ]
+    return bk.book(st, flows)
+
+
+def _flows(st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True) -> WindowFlows:
+    fu = st.funds
+    if not traded:  # a quiet window: nothing sold, bought back or lost
+        k, z = jnp.zeros_like(post.p), jnp.zeros(())
+        return WindowFlows(
+            k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
+        )  # fmt: skip
+    sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
+    sold_all = (fu.bonds * plan.unwind).sum(-1)
+    return WindowFlows(
+        sold_unwind=sold_unw * post.p / 100.0,
+        sold_default=(sold_all - sold_unw) * post.p / 100.0,
+        fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
+        bills_sold=plan.bills_sold.sum(),
+        other_sold=plan.other_sold.sum() * post.po,
+        bs_drawn=plan.backstop_draw.sum(),
+        new_defaults=plan.default.sum(),
+        cash_need=(liq.pay_out * fu.alive).sum(),
+        gap=liq.gap.sum(),
+        loss_l=losses.lenders.sum(1),
+        loss_c=losses.ccp.sum(),
+        loss_b=losses.backstop.sum(),
+    )
+
+
+def settlement_window(
+    params: Params, st: State, pre: Prices, ob: Obligations, s, static: Static, any_in_batch: AnyInBatch
+) -> tuple[State, Prices, WindowFlows]:
+    """Funds meet ``ob`` in the pecking order; the markets clear at one uniform price (the plans
+    re-made at estimated prices ``fp_iters`` times); sales, unwinds and defaults are booked."""
+    liq = cash_position(st.funds, ob)
+    f_last = st.markets.futures_settle
+    plan_at = lambda est: with_defaults(liquidity_plan(params, st.funds, f_last, ob, liq, est), st.funds)  # noqa: E731
+    tk = takers(params)
+
+    def clear_at(plan: Plan):
+        mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre), [t.depth for t in tk])
+        return mk, shares, prices(params, mk, s, static.n_steps)
+
+    raw = liquidity_plan(params, st.funds, f_last, ob, liq, pre)
+    first = with_defaults(raw, st.funds)
+
+    def busy():
+        plan = first
+        if static.fp_iters >= 2:
+            est = clear_at(first)[2]
+            est = jax.lax.fori_loop(0, static.fp_iters - 2, lambda i, e: clear_at(plan_at(e))[2], est)
+            plan = plan_at(est)
+        mk, shares, post = clear_at(plan)
+        out = st._replace(markets=mk)
+        out = bk.book(out, [bk.flow(bk.MARKET_INCOME, bk.FUND_PNL, revaluation(out.funds, pre, post))])
+        out = pay_obligations(out, ob, plan.survive)
+        out = raise_cash(out, plan, post, shares, tk)
+        out = unwind(out, ob, plan, post, shares, tk)
+        sale = _mv(st.funds.bonds, post.p) / 100.0 * plan.default
+        out, losses = _branch(
+            any_in_batch(plan.default > 0.0),
+            lambda: close_out(out, ob, plan.default, sale),
+            lambda: (out, no_losses(out)),
+        )
+        out = out._replace(funds=out.funds._replace(alive=plan.survive))
+        return out, post, _flows(st, plan, liq, post, losses)
+
+    def quiet_window():
+        plan = quiet(raw, st.funds)
+        out = pay_obligations(st, ob, plan.survive)
+        out = raise_cash(out, plan, pre, [], [], other=False)
+        return out, pre, _flows(st, plan, liq, pre, no_losses(st), traded=False)
+
+    if not static.skip_quiet_windows:
+        return busy()
+    return _branch(any_in_batch((first.unwind > 0.0) | (first.other_sold > 0.0)), busy, quiet_window)
