@@ -113,3 +113,14 @@ def test_distance_report_is_strict_json(small):
     assert vals == sorted(vals)
     assert d["unwind_threshold_share"] == 0.1 and d["rounds"] < 10
     assert d["unit_shock_10y_bp"] == 64.0  # ust10y_rise_mar9_18
+
+
+def test_monitor_gauge_row():
+    """The monitor's gauge: today's book as of a CFTC week, as a row of the monitor's table."""
+    g = dist.monitor_gauge(
+        "2024-06-25", paths=4, funds=8, steps=20, overrides=("shock.start_day=3", "shock.duration_days=5")
+    )
+    assert g["date"] == "2024-06-25" and g["unit"] == "x March 2020"
+    assert g["value"] == g["detail"]["threshold_multiplier"]["p50"]
+    row = dist.gauge_row(g)
+    assert len(row) == 7 and row[0].startswith("Distance to the spiral") and "p10-p90" in row[6]

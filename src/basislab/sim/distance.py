@@ -256,15 +256,16 @@ def distance_to_spiral(
     )
 
 
-def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64) -> dict[str, Any]:
+def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64, **kw: Any) -> dict[str, Any]:
     """The gauge ``basislab monitor --distance`` shows next to the positioning indicators: today's
     book as of ``date`` (from the store ``db``), its distance to the spiral (median path, in
-    multiples of the March-2020 shock) and the p10-p90 spread across paths."""
+    multiples of the March-2020 shock) and the p10-p90 spread across paths (``kw``: sizes and
+    settings of :func:`distance_to_spiral`)."""
     from basislab.data.feeds import initial_conditions
     from basislab.sim.scenario import scenario_from_initial_conditions
 
     sc = scenario_from_initial_conditions(initial_conditions(date, db=db))
-    d = distance_to_spiral(sc, paths=paths).to_dict()
+    d = distance_to_spiral(sc, paths=paths, **kw).to_dict()
     q, bp, qx = d["threshold_multiplier"], d["threshold_10y_bp"], d["threshold_multiplier_over_calm"]
     show = lambda v: f"> {d['max_multiplier']:g}" if v is None else f"{v:.2f}"  # noqa: E731
     return {
