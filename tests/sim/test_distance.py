@@ -41,6 +41,20 @@ def test_multisection_step_function_is_exact_at_a_probe():
     assert low[0] < 0.5 <= high[0]
 
 
+def test_scaled_params_are_the_shock_lever_s():
+    base = pol._base("seed-thesis", 8, 20, ("shock.start_day=3", "shock.duration_days=5"))
+    p1, _, _, _ = pol.point_engine(base, {"shock": 1.0})
+    P = dist.scaled(p1, np.array([0.0, 0.5, 2.5]))
+    for i, m in enumerate((0.0, 0.5, 2.5)):
+        pm, _, _, sc = pol.point_engine(base, {"shock": m})
+        assert sc.shock.vol_multiplier == pytest.approx(1 + m * (base.shock.vol_multiplier - 1))
+        for name in ("dy", "dx", "volmult"):
+            np.testing.assert_allclose(
+                getattr(P.market, name)[i], getattr(pm.market, name), rtol=1e-12, atol=1e-15
+            )
+    assert np.all(P.market.volmult[0] == 1.0) and np.all(P.market.dy[0] == 0.0)  # m = 0: calm
+
+
 def test_bad_search_settings_are_refused():
     with pytest.raises(BasislabError):
         dist.multisection(lambda i, m: m, 1, 1.0, k=1)
@@ -75,13 +89,7 @@ def test_distance_compiles_once_and_brackets_the_crossing_on_the_simulator(small
     keys = np.asarray(engine.path_keys(7, 4))
     items = np.concatenate([np.arange(4), np.arange(4), np.zeros(8, dtype=int)])
     m = np.concatenate([np.where(live, lo, 0.0), np.where(live, hi, 0.0), np.zeros(8)])
-    P = pol.take(pol.stack([p0]), np.zeros(16, dtype=int))
-    P = P._replace(
-        market=P.market._replace(
-            dy=np.asarray(p0.market.dy)[None] * m[:, None, None],
-            dx=np.asarray(p0.market.dx)[None] * m[:, None, None],
-        )
-    )
+    P = dist.scaled(p0, m)
     share = pol.run_worlds(P, keys[items], np.ones((16, 20)), static, gated=False)["unwind_share"]
     for i in np.flatnonzero(live):
         assert share[i] < pol.UNWIND_THRESHOLD <= share[4 + i]
@@ -91,12 +99,7 @@ def test_distance_compiles_once_and_brackets_the_crossing_on_the_simulator(small
     live = np.isfinite(hi)
     assert live.any() and small.rounds_over_calm < 10
     m = np.concatenate([np.where(live, lo, 0.0), np.where(live, hi, 0.0), np.zeros(8)])
-    P = P._replace(
-        market=P.market._replace(
-            dy=np.asarray(p0.market.dy)[None] * m[:, None, None],
-            dx=np.asarray(p0.market.dx)[None] * m[:, None, None],
-        )
-    )
+    P = dist.scaled(p0, m)
     share = pol.run_worlds(P, keys[items], np.ones((16, 20)), static, gated=False)["unwind_share"]
     for i in np.flatnonzero(live):
         assert share[i] - small.calm_share[i] < pol.UNWIND_THRESHOLD <= share[4 + i] - small.calm_share[i]

@@ -1,10 +1,11 @@
 """Distance to the spiral: the smallest March-2020-shaped shock that makes the book unwind.
 
-Method (docs/policy.md). The scenario's shock (yields and cash dislocation per bucket, the
-March-2020 shape of the seed thesis) is scaled by a multiplier ``m`` (the ``shock`` lever of
-:mod:`basislab.sim.policy`). On each seeded path ``i`` the unwind share ``u_i(m)`` is forced cash
-sales (funds unwinding plus lenders liquidating defaulted funds, USD bn of face) over the book's
-initial cash leg. The path's threshold is the smallest ``m`` with ``u_i(m) >= 10%``.
+Method (docs/policy.md). The scenario's shock (yields and cash dislocation per bucket and the
+excess volatility, the March-2020 shape of the seed thesis) is scaled by a multiplier ``m`` (the
+``shock`` lever of :mod:`basislab.sim.policy`; ``m = 0`` is a calm market). On each seeded path
+``i`` the unwind share ``u_i(m)`` is forced cash sales (funds unwinding plus lenders liquidating
+defaulted funds, USD bn of face) over the book's initial cash leg. The path's threshold is the
+smallest ``m`` with ``u_i(m) >= 10%``.
 
 Search: a batched multisection (bisection with ``k`` probes a round). Round 0 probes ``k``
 multipliers evenly over ``[0, m_max]``; each later round probes ``k`` interior points of every
@@ -173,6 +174,25 @@ class Distance:
         }
 
 
+def scaled(params: Any, m: np.ndarray) -> Any:
+    """``params`` (of the scenario at ``shock = 1``) stacked once per multiplier in ``m``, with the
+    shock scaled as the ``shock`` lever does: the per-day yield and dislocation paths times ``m``
+    and the excess volatility ``volmult - 1`` times ``m`` (``m = 0``: a calm market)."""
+    from basislab.sim import policy as pol
+
+    m = np.asarray(m, dtype=np.float64)
+    dy, dx = np.asarray(params.market.dy), np.asarray(params.market.dx)
+    vm = np.asarray(params.market.volmult)  # 1 outside the shock days
+    P = pol.take(pol.stack([params]), np.zeros(len(m), dtype=int))
+    return P._replace(
+        market=P.market._replace(
+            dy=dy[None] * m[:, None, None],
+            dx=dx[None] * m[:, None, None],
+            volmult=np.maximum(0.0, 1.0 + (vm[None] - 1.0) * m[:, None]),
+        )
+    )
+
+
 def distance_to_spiral(
     scenario: Any = "today",
     paths: int = 64,
@@ -200,22 +220,15 @@ def distance_to_spiral(
     seed = base.seed if seed is None else int(seed)
     params0, static, _, _ = pol.point_engine(base, {"shock": 1.0})
     keys = np.asarray(engine.path_keys(seed, paths))
-    # the shock enters Params only through the per-day yield and dislocation paths: scale those
-    dy, dx = np.asarray(params0.market.dy), np.asarray(params0.market.dx)
     before = pol.TRACES["count"]
     worlds = {"n": 0}
 
     calm = np.full(paths, np.nan)  # each path's unwind share with no shock (round 0 probes m = 0)
 
     def share(items: np.ndarray, m: np.ndarray) -> np.ndarray:
-        n = len(items)
-        P = pol.take(pol.stack([params0]), np.zeros(n, dtype=int))
-        P = P._replace(
-            market=P.market._replace(dy=dy[None] * m[:, None, None], dx=dx[None] * m[:, None, None])
-        )
-        on = np.ones((n, static.n_steps))
-        u = pol.run_worlds(P, keys[items], on, static, gated=False)["unwind_share"]
-        worlds["n"] += n
+        on = np.ones((len(items), static.n_steps))
+        u = pol.run_worlds(scaled(params0, m), keys[items], on, static, gated=False)["unwind_share"]
+        worlds["n"] += len(items)
         calm[items[m == 0]] = u[m == 0]
         return u
 

@@ -76,9 +76,12 @@ class Lever:
 
 
 def _scale_shock(data: dict, m: float) -> None:
+    """The episode scaled by ``m``: yield rise, cash dislocation and the excess volatility
+    (``vol_multiplier = 1 + m (v - 1)``), so ``m = 0`` is a calm market and ``m = 1`` the scenario."""
     sh = data["shock"]
     sh["yield_bp"] = {k: v * m for k, v in sh["yield_bp"].items()}
     sh["cash_dislocation_bp"] = {k: v * m for k, v in sh["cash_dislocation_bp"].items()}
+    sh["vol_multiplier"] = max(0.0, 1.0 + m * (sh["vol_multiplier"] - 1.0))
 
 
 def _backstop_on(data: dict) -> None:
@@ -140,9 +143,10 @@ _LEVERS = (
         "x the scenario's shock",
         0.0,
         10.0,
-        "shock.yield_bp[*] and shock.cash_dislocation_bp[*] times the value (shape kept)",
+        "shock.yield_bp[*], shock.cash_dislocation_bp[*] and the excess volatility (vol_multiplier - 1) "
+        "times the value (shape kept; 0 = a calm market)",
         "shape: ust10y_rise_mar9_18 (Mar 9-18 2020), Schrimpf, Shin & Sushko (2020) dislocation",
-        "size of the March-2020-shaped sell-off: yields and cash dislocation scaled together",
+        "size of the March-2020-shaped sell-off: yields, cash dislocation and excess volatility scaled together",
         scenario=_scale_shock,
     ),
     Lever(
