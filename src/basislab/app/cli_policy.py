@@ -5,7 +5,7 @@ the commands, so ``basislab --help`` stays fast."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -102,7 +102,7 @@ def policy(
     from basislab.sim import load_scenario
 
     sc = load_scenario(scenario, tuple(set_ or ()))  # a bad scenario is refused before the work
-    kw = {"paths": paths, "funds": funds, "steps": steps, "seed": seed}
+    kw: dict[str, Any] = {"paths": paths, "funds": funds, "steps": steps, "seed": seed}
     if not as_json:
         err.print("running the grid in one compiled call (the first run on this machine compiles)...")
     if axes is None:

@@ -365,8 +365,9 @@ def point_engine(base: Any, settings: dict[str, float]) -> tuple[Any, Any, np.nd
             params = lv.params(params, v)
     on = np.ones(sc.horizon_days)
     for name, v in settings.items():
-        if LEVERS[name].day_path is not None:
-            on = on * LEVERS[name].day_path(sc, v)
+        gate = LEVERS[name].day_path
+        if gate is not None:
+            on = on * gate(sc, v)
     return params, static, on, sc
 
 
@@ -379,7 +380,8 @@ def distinct(points: Sequence[tuple[Any, np.ndarray]]) -> tuple[np.ndarray, np.n
     import jax
 
     seen: dict[bytes, int] = {}
-    uniq, where = [], []
+    uniq: list[int] = []
+    where: list[int] = []
     for i, (p, on) in enumerate(points):
         h = hashlib.sha256()
         for leaf in [*jax.tree_util.tree_leaves(p), on]:
