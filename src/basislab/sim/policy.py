@@ -98,9 +98,11 @@ def _set_backstop(key: str) -> Callable[[dict, float], None]:
 
 
 def _haircut_floor(data: dict, v: float) -> None:
+    """Every level of the bilateral segment's haircut (calm, stressed and extreme bands) at least ``v``."""
     seg = data["repo"]["bilateral"]
-    seg["haircut_pct"] = max(seg["haircut_pct"], v)
-    seg["haircut_max_pct"] = max(seg["haircut_max_pct"], v)
+    for key in ("haircut_pct", "haircut_mid_pct", "haircut_max_pct"):
+        if key in seg:
+            seg[key] = max(seg[key], v)
 
 
 def _clearing_mandate(data: dict, v: float) -> None:
@@ -186,7 +188,7 @@ _LEVERS = (
         "% of collateral value",
         0.0,
         20.0,
-        "repo.bilateral.haircut_pct = max(base, value) (haircut_max_pct raised to it if lower)",
+        "repo.bilateral.haircut_pct (and the schedule's stressed/extreme levels) = max(base, value)",
         "FSB (2015) minimum haircut framework for non-centrally-cleared SFTs (sovereigns exempt there); "
         "Barth & Kahn (2021, OFR WP 21-01) on Treasury repo haircuts; nccbr_haircut_dist (today ~0%)",
         "a regulatory floor on the haircut of non-centrally-cleared (bilateral) repo",
