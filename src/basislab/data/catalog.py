@@ -5,36 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class FuturesContract:
-    """A CBOT Treasury futures contract as the CFTC reports it."""
-
-    root: str
-    cftc_code: str
-    name: str
-    face_usd: int
-    bucket: str
-    proxy_tenor_years: float  # maturity of the representative 6% bond used to approximate its price
-
-
-# CFTC contract market codes (TFF report, CBOT). The proxy tenor is the maturity of the 6% bond whose
-# par-curve price stands in for the futures price (see basislab.data.feeds): inside each delivery
-# basket (TU 1.75-2y, FV 4.2-5.25y, TY 6.5-10y, TN 9.4-10y, US 15-25y, UB 25y+), chosen so that the
-# proxy is within about 1% of the CME settlements of 2024-06-26 (the only bundled closes). The
-# long contracts need longer proxies than their CTD because low-coupon CTDs have more convexity.
-CONTRACTS: dict[str, FuturesContract] = {
-    "TU": FuturesContract("TU", "042601", "2-Year T-Note", 200_000, "2y", 1.9),
-    "FV": FuturesContract("FV", "044601", "5-Year T-Note", 100_000, "5y", 4.4),
-    "TY": FuturesContract("TY", "043602", "10-Year T-Note", 100_000, "10y", 7.0),
-    "TN": FuturesContract("TN", "043607", "Ultra 10-Year T-Note", 100_000, "10y", 9.6),
-    "US": FuturesContract("US", "020601", "U.S. Treasury Bond", 100_000, "long", 18.0),
-    "UB": FuturesContract("UB", "020604", "Ultra U.S. Treasury Bond", 100_000, "long", 29.5),
-}
-CODE_TO_ROOT = {c.cftc_code: r for r, c in CONTRACTS.items()}
-BUCKETS = ("2y", "5y", "10y", "long")
-# Contracts every full-coverage week must have; TN (listed January 2016) joins when it reports.
-CORE_CONTRACTS = ("TU", "FV", "TY", "US", "UB")
+# The contract table and the buckets live in basislab.conventions (shared with analytics and sim).
+from basislab.conventions import BUCKETS, CODE_TO_ROOT, CONTRACTS, CORE_CONTRACTS, FuturesContract  # noqa: F401
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ from typing import NamedTuple
 
 import jax
 
-#: Maturity buckets of cash Treasuries and their futures (TU, FV, TY, US/UB).
-BUCKETS = ("2y", "5y", "10y", "long")
+from basislab import conventions
+
+#: Maturity buckets of cash Treasuries and their futures (TU, FV, TY, US/UB): the package's one
+#: list (:mod:`basislab.conventions`).
+BUCKETS = conventions.BUCKETS
 #: Repo segments: bilateral (non-centrally-cleared, zero haircut) and tri-party / sponsored.
 SEGMENTS = ("bilateral", "triparty")
 

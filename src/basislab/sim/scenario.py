@@ -18,9 +18,10 @@ from typing import Any, Literal, Union, get_args, get_origin
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from basislab.conventions import BUCKETS, ctd_terms, delivery_start
 from basislab.errors import ScenarioError
 
-BUCKET_NAMES = ("2y", "5y", "10y", "long")
+BUCKET_NAMES = BUCKETS
 
 
 def _require_bucket_keys(name: str, mapping: dict) -> None:
@@ -542,46 +543,24 @@ def scenario_from_data(name: str, overrides: list[str] | tuple[str, ...] = ()) -
 # conversion to the engine's inputs
 
 
-def _bond_price_dmod(coupon: float, yld: float, years: float) -> tuple[float, float]:
-    """Clean price per 100 and modified duration of a semi-annual bond (street convention on
-    whole half-years from the delivery month; enough for a representative CTD)."""
-    n = max(1, round(2 * years))
-    t = np.arange(1, n + 1)
-
-    def price(y: float) -> float:
-        df = (1 + y / 2) ** (-t)
-        return float(100 * (coupon / 2 * df.sum() + df[-1]))
-
-    p = price(yld)
-    h = 1e-5
-    dmod = -(price(yld + h) - price(yld - h)) / (2 * h) / p
-    return p, dmod
-
-
 def bucket_terms(sc: Scenario) -> dict[str, np.ndarray]:
-    """Price, modified duration, conversion factor and coupon of each bucket's CTD (at the edge,
-    with :func:`basislab.analytics.conversion_factor`)."""
-    from basislab.analytics import conversion_factor
-
-    y, m = (int(v) for v in sc.market.delivery_month.split("-"))
-    start = date(y, m, 1)
+    """Price, modified duration, conversion factor and coupon of each bucket's CTD at the start of
+    the delivery month, through the analytics bond math (:func:`basislab.conventions.ctd_terms`)."""
+    start = delivery_start(sc.market.delivery_month)
     out: dict[str, list[float]] = {"p0": [], "dmod": [], "cf": [], "coupon": []}
     for name, b in sc.market.buckets.items():
-        years = (b.ctd_maturity - start).days / 365.25
-        if years <= 0.25:
+        if (b.ctd_maturity - start).days / 365.25 <= 0.25:
             raise ScenarioError(
                 f"market.buckets.{name}.ctd_maturity {b.ctd_maturity} is before the delivery month"
             )
-        yld = (b.ctd_yield_pct if b.ctd_yield_pct is not None else b.ctd_coupon_pct) / 100
-        p, dmod = _bond_price_dmod(b.ctd_coupon_pct / 100, yld, years)
         try:
-            cf = conversion_factor(b.root, b.ctd_coupon_pct, b.ctd_maturity, sc.market.delivery_month)
+            t = ctd_terms(b.root, b.ctd_coupon_pct, b.ctd_maturity, sc.market.delivery_month, b.ctd_yield_pct)
         except ValueError as exc:
             raise ScenarioError(f"market.buckets.{name}: {exc}") from None
-        out["p0"].append(p)
-        out["dmod"].append(dmod)
-        out["cf"].append(cf)
-        out["coupon"].append(b.ctd_coupon_pct / 100)
+        out["p0"].append(t.clean_price)
+        out["dmod"].append(t.modified_duration)
+        out["cf"].append(t.conversion_factor)
+        out["coupon"].append(t.coupon)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
