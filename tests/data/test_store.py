@@ -203,3 +203,34 @@ def test_rebuild_over_an_old_store_drops_its_wal(tmp_path, built_db):
     c = store.connect(path, read_only=True)
     assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 3435
     c.close()
+
+
+def test_store_from_an_older_snapshot_is_topped_up(db_copy):
+    """A store built before the 2026-11-28 files (and refreshed since) gets the new snapshot rows
+    when opened; rows from a publisher's refresh are kept, not overwritten by the snapshot."""
+    c = duckdb.connect(str(db_copy))
+    new = "SELECT source FROM provenance WHERE retrieved = '2026-11-28'"
+    for table in ("cftc_tff", "rates_daily", "fed_balance_sheet", "auctions", "futures_front_month"):
+        c.execute(f"DELETE FROM {table} WHERE source IN ({new})")
+    c.execute("DELETE FROM provenance WHERE retrieved = '2026-11-28'")
+    c.execute("DELETE FROM meta WHERE key = 'snapshot_version'")
+    c.execute(
+        "UPDATE rates_daily SET value = 9.99, source = 'FRED SOFR.csv' WHERE series = 'SOFR' AND date = ?",
+        [D(2019, 9, 17)],
+    )
+    assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 2163
+    c.close()
+    c = store.connect(db_copy, read_only=True)
+    try:
+        assert store.snapshot_version(c) == store.SNAPSHOT_VERSION
+        assert c.execute("SELECT count(*) FROM cftc_tff").fetchone()[0] == 3435
+        assert c.execute("SELECT max(date) FROM rates_daily WHERE series = 'IORB'").fetchone()[0] == D(
+            2026, 6, 23
+        )
+        assert c.execute("SELECT count(*) FROM futures_front_month").fetchone()[0] == 25624
+        row = c.execute(
+            "SELECT value, source FROM rates_daily WHERE series = 'SOFR' AND date = ?", [D(2019, 9, 17)]
+        )
+        assert row.fetchone() == (9.99, "FRED SOFR.csv")  # the refreshed row is kept
+    finally:
+        c.close()

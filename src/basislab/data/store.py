@@ -27,6 +27,9 @@ from basislab.data.catalog import SERIES
 from basislab.errors import DataError
 
 SCHEMA_VERSION = 2
+#: Version of the bundled snapshot (snapshot/SOURCES.md). A store built from an older snapshot gets
+#: the new snapshot rows when it is opened (:func:`top_up_from_snapshot`).
+SNAPSHOT_VERSION = "2026-11-28"
 
 # Each migration brings the schema from version n-1 to n; applied in order inside a transaction.
 MIGRATIONS: dict[int, list[str]] = {
@@ -220,6 +223,10 @@ def connect(
                 con = duckdb.connect(str(path))
             migrate(con)
         verify(con, path)
+        if snapshot_version(con) < SNAPSHOT_VERSION:
+            con.close()
+            _top_up(path)
+            con = duckdb.connect(str(path), read_only=read_only)
     except DataError:
         con.close()
         raise
@@ -227,6 +234,52 @@ def connect(
         con.close()
         raise _store_error(path, exc) from exc
     return con
+
+
+def snapshot_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The snapshot version the store was built from or topped up to ('' before versions existed)."""
+    return scalar(con, "SELECT coalesce(max(value), '') FROM meta WHERE key = 'snapshot_version'")
+
+
+def _top_up(path: Path) -> None:
+    """Bring a store built from an older snapshot up to :data:`SNAPSHOT_VERSION`, under the build
+    lock; if another process holds the store open, say so and go on with the old data."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(_lock_path(path)), timeout=LOCK_TIMEOUT_S):
+            con = duckdb.connect(str(path))
+            try:
+                if snapshot_version(con) < SNAPSHOT_VERSION:
+                    top_up_from_snapshot(con)
+            finally:
+                con.close()
+    except (Timeout, duckdb.Error, OSError) as exc:
+        import warnings
+
+        from basislab.data.validate import DataWarning
+
+        warnings.warn(
+            f"the store at {path} was built from a snapshot older than {SNAPSHOT_VERSION} and could not be "
+            f"updated now ({str(exc).splitlines()[0]}); run `basislab data rebuild --yes --db {path}`",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def top_up_from_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Load the bundled snapshot into an existing store without losing refreshed data: rows that
+    came from a snapshot file (``source`` ``snapshot:...``) are replaced by the new snapshot's rows,
+    rows from the publishers' refreshes are kept, keys the store lacks are added. One transaction.
+    Returns rows written per table."""
+    written: dict[str, int] = {}
+    tables = snapshot_tables()
+    with transaction(con):
+        for table, rows, prov in tables:
+            n = upsert(con, table, rows, prov, in_transaction=True, keep_refreshed=True)
+            written[table] = written.get(table, 0) + n
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_version', ?)", [SNAPSHOT_VERSION])
+    return written
 
 
 def repair_hint(path: Path) -> str:
@@ -264,11 +317,14 @@ def upsert(
     df: pd.DataFrame,
     provenance: dict,
     in_transaction: bool = False,
+    keep_refreshed: bool = False,
 ) -> int:
     """Insert or replace ``df``'s rows (by the table's key) and record provenance, atomically.
 
     ``provenance`` holds ``source, publisher, origin, retrieved, licence``. With
     ``in_transaction`` the caller owns the transaction (a refresh of several tables commits once).
+    With ``keep_refreshed`` (a snapshot top-up) only rows that came from a snapshot file are
+    replaced and rows from a publisher's refresh are kept; returns the rows written.
     """
     keys = TABLE_KEYS[table]
     cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
@@ -286,6 +342,24 @@ def upsert(
         con.register("_incoming", df)
         try:
             cond = " AND ".join(f"t.{k} = i.{k}" for k in keys)
+            if keep_refreshed:  # only rows that are new or changed are touched
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE _changed AS SELECT * FROM _incoming EXCEPT SELECT * FROM {table}"
+                )
+                try:
+                    con.execute(
+                        f"DELETE FROM {table} t USING _changed i WHERE {cond} AND t.source LIKE 'snapshot:%'"
+                    )
+                    before = scalar(con, f"SELECT count(*) FROM {table}")
+                    con.execute(
+                        f"INSERT INTO {table} SELECT i.* FROM _changed i ANTI JOIN {table} t ON {cond}"
+                    )
+                    n = scalar(con, f"SELECT count(*) FROM {table}") - before
+                finally:
+                    con.execute("DROP TABLE IF EXISTS _changed")
+                if n:
+                    record_provenance(con, table, provenance, n)
+                return n
             con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM _incoming i WHERE {cond})")
             con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
         finally:
@@ -672,6 +746,7 @@ def _build(path: Path) -> None:
                     # Later files win on overlapping keys (e.g. FRED's SOFR copy over the parquet's).
                     upsert(con, table, rows, prov, in_transaction=True)
             con.execute("INSERT OR REPLACE INTO meta VALUES ('created_from', 'snapshot')")
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot_version', ?)", [SNAPSHOT_VERSION])
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('created_at', ?)", [dt.datetime.now(dt.UTC).isoformat()]
             )
