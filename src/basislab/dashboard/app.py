@@ -62,7 +62,7 @@ def create_app(db: str | None = None, runs_dir: str | None = None, limits: Limit
         serve_locally=True,
         assets_folder=str(Path(__file__).parent / "assets"),
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title="",  # Dash: None or "" keeps the page title while callbacks run
     )
     app.server.config["MAX_CONTENT_LENGTH"] = 4 * limits.max_upload_bytes  # base64 upload in a JSON request
     app.layout = html.Div(
@@ -82,7 +82,7 @@ def create_app(db: str | None = None, runs_dir: str | None = None, limits: Limit
             html.Div(id="page", className="page"),
         ]
     )
-    app.basislab_context = ctx  # for tests and the serve command
+    app.basislab_context = ctx  # type: ignore[attr-defined]  # for tests and the serve command
 
     app.callback(Output("session", "data"), Input("url", "pathname"), State("session", "data"))(
         lambda _path, session: new_session(session)

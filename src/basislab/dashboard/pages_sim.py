@@ -4,6 +4,7 @@ charts), Runs (two stored runs side by side), and the Episodes and Policy hooks.
 from __future__ import annotations
 
 import importlib
+import math
 
 import pandas as pd
 from dash import dcc, html
@@ -103,12 +104,12 @@ def _int(v, what: str, lo: int, hi: int) -> int:
     return x
 
 
-def _num(v, what: str, lo: float, hi: float) -> float:
+def _num(v, what: str, lo: float, hi: float | None) -> float:
     try:
         x = float(v)
     except (TypeError, ValueError):
         raise ScenarioError(f"{what} {v!r} is not a number") from None
-    if not lo <= x <= hi:
+    if not lo <= x <= (math.inf if hi is None else hi):
         raise ScenarioError(f"{what} must be from {lo} to {hi}, got {v!r}")
     return x
 
@@ -217,7 +218,7 @@ def lab_poll(ctx: Context, session, job_id):
         return progress_view(job), None, False
     if job.status == "failed":
         return message(f"the run failed: {job.message}", "error"), None, True
-    stored = sources.load_run(ctx.runs_dir, job.result)
+    stored = sources.load_run(ctx.runs_dir, str(job.result))  # a lab job's result is its run id
     return (
         message(f"done: stored as {job.result}", "ok"),
         html.Div([run_summary(stored), *run_graphs(stored, HEADLINE)], id="lab-result"),

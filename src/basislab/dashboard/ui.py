@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,10 @@ from dash import dcc, html
 
 from basislab.errors import BasislabError
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+if TYPE_CHECKING:
+    from basislab.dashboard.jobs import JobQueue, Limits
+
+GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 
 
 @dataclass(frozen=True)
@@ -22,12 +27,12 @@ class Context:
 
     db: str | None
     runs_dir: str | None
-    limits: object
-    jobs: object
+    limits: Limits
+    jobs: JobQueue
 
 
 def graph(fig, gid: str | None = None) -> dcc.Graph:
-    kw = {"id": gid} if gid else {}
+    kw: dict[str, Any] = {"id": gid} if gid else {}
     return dcc.Graph(figure=fig, config=GRAPH_CONFIG, className="chart", **kw)
 
 
@@ -49,7 +54,10 @@ def fmt(v, spec: str = "{:,.2f}") -> str:
 
 
 def table(
-    df: pd.DataFrame, formats: dict | None = None, highlight: str | None = None, tid: str | None = None
+    df: pd.DataFrame,
+    formats: dict | None = None,
+    highlight: str | Sequence[bool] | None = None,
+    tid: str | None = None,
 ):
     """An HTML table of a small frame; ``formats`` maps a column to a format (str or function);
     rows where the boolean column ``highlight`` is true (or the booleans of a list) are marked."""
@@ -65,7 +73,7 @@ def table(
             cells.append(html.Td(f(v) if callable(f) else fmt(v, f) if f else fmt(v)))
         cls = "hl" if marks and bool(marks[i]) else None
         rows.append(html.Tr(cells, className=cls))
-    kw = {"id": tid} if tid else {}
+    kw: dict[str, Any] = {"id": tid} if tid else {}
     return html.Table([html.Thead(head), html.Tbody(rows)], className="tbl", **kw)
 
 

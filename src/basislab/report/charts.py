@@ -459,7 +459,7 @@ def flows_table(ts: pd.DataFrame, variants: list[str]) -> pd.DataFrame:
     """Who sold what to whom: USD bn over the whole run, mean across paths, per world."""
     rows = []
     for var, seller, buyer, what in _FLOWS:
-        row = {"from": seller, "to": buyer, "what": what}
+        row: dict[str, str | float] = {"from": seller, "to": buyer, "what": what}
         for v in variants:
             d = ts[(ts["variant"] == v) & (ts["variable"] == var)]
             row[LABELS.get(v, v)] = float(d["mean"].sum())
