@@ -36,8 +36,11 @@ def serve(
         typer.echo(
             f"warning: serving on {host}: anyone who can reach this address can use the dashboard", err=True
         )
+    from basislab.app.cli_sim import _enable_compile_cache
     from basislab.dashboard import create_app
     from basislab.dashboard.jobs import Limits
+
+    _enable_compile_cache()  # a run of a shape seen before starts without recompiling
 
     app = create_app(
         db=None if db is None else str(db),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import threading
 
 import pandas as pd
 from dash import dcc, html
@@ -85,7 +86,7 @@ def lab_layout(ctx: Context):
                 className="form",
             ),
             html.Div(id="lab-status"),
-            dcc.Interval(id="lab-poll", interval=700, disabled=True),
+            dcc.Interval(id="lab-poll", interval=1000, disabled=True),
             dcc.Store(id="lab-job"),
             html.Div(id="lab-charts"),
             html.H3("Your jobs in this browser session"),
@@ -218,12 +219,25 @@ def lab_poll(ctx: Context, session, job_id):
         return progress_view(job), None, False
     if job.status == "failed":
         return message(f"the run failed: {job.message}", "error"), None, True
-    stored = sources.load_run(ctx.runs_dir, str(job.result))  # a lab job's result is its run id
-    return (
-        message(f"done: stored as {job.result}", "ok"),
-        html.Div([run_summary(stored), *run_graphs(stored, HEADLINE)], id="lab-result"),
-        True,
-    )
+    return message(f"done: stored as {job.result}", "ok"), _result_view(ctx, job), True
+
+
+_VIEWS: dict[str, object] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def _result_view(ctx: Context, job):
+    """The charts of a finished job, built once: polls that arrive meanwhile wait for it and
+    reuse it (building them per poll piles up work on a busy machine)."""
+    with _VIEWS_LOCK:
+        view = _VIEWS.get(job.id)
+        if view is None:
+            stored = sources.load_run(ctx.runs_dir, str(job.result))  # a lab job's result is its run id
+            view = html.Div([run_summary(stored), *run_graphs(stored, HEADLINE)], id="lab-result")
+            if len(_VIEWS) > 20:
+                _VIEWS.clear()
+            _VIEWS[job.id] = view
+    return view
 
 
 def jobs_view(ctx: Context, session) -> html.Div:
@@ -268,7 +282,7 @@ def run_summary(stored) -> html.Div:
 
 
 def run_graphs(stored, keys) -> list:
-    figs = charts.sim_figures(stored)
+    figs = charts.sim_figures(stored, keys)
     return [graph(figs[k]) for k in keys]
 
 

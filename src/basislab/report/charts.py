@@ -558,13 +558,14 @@ def sim_segments(ts, variants, variable, title, unit, scale=1.0, shock=None, emp
     return shade_shock(fig, shock, label=False)
 
 
-def sim_figures(stored) -> dict[str, go.Figure]:
-    """Every chart of a stored run (``basislab.sim.store.StoredRun``), by key, in reading order."""
+def sim_figures(stored, keys=None) -> dict[str, go.Figure]:
+    """Charts of a stored run (``basislab.sim.store.StoredRun``) by key, in reading order;
+    ``keys`` limits them to those named (default: all)."""
     ts, variants = stored.timeseries, list(stored.metrics)
     shock = (stored.scenario or {}).get("shock")
-    return {
-        "morning_vs_eod": sim_morning_vs_eod(ts, variants, shock),
-        "cash": sim_lines(
+    makers = {
+        "morning_vs_eod": lambda: sim_morning_vs_eod(ts, variants, shock),
+        "cash": lambda: sim_lines(
             ts,
             variants,
             [
@@ -576,14 +577,14 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             shock,
             band=False,
         ),
-        "prices": sim_prices(ts, variants, shock),
-        "basis": sim_basis(ts, variants, shock),
-        "forced_sales": sim_forced_sales(ts, variants, shock),
-        "who_to_whom": sim_who_sold_to_whom(ts, variants),
-        "haircut": sim_segments(
+        "prices": lambda: sim_prices(ts, variants, shock),
+        "basis": lambda: sim_basis(ts, variants, shock),
+        "forced_sales": lambda: sim_forced_sales(ts, variants, shock),
+        "who_to_whom": lambda: sim_who_sold_to_whom(ts, variants),
+        "haircut": lambda: sim_segments(
             ts, variants, "haircut", "Repo haircuts by segment (%)", "haircut, %", 100.0, shock
         ),
-        "refusal": sim_segments(
+        "refusal": lambda: sim_segments(
             ts,
             variants,
             "repo_refusal",
@@ -593,7 +594,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             shock,
             "Repo lenders rolled every loan in this run (refusal zero throughout).",
         ),
-        "initial_margin": sim_lines(
+        "initial_margin": lambda: sim_lines(
             ts,
             variants,
             [("fund_im", "funds' initial margin", None, 1.0)],
@@ -601,7 +602,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             "USD bn",
             shock,
         ),
-        "leverage": sim_fan(
+        "leverage": lambda: sim_fan(
             ts,
             variants,
             "leverage_q",
@@ -609,7 +610,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             "gross position / equity",
             shock,
         ),
-        "equity": sim_fan(
+        "equity": lambda: sim_fan(
             ts,
             variants,
             "equity_ratio_q",
@@ -617,7 +618,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             "equity / initial equity",
             shock,
         ),
-        "funds_alive": sim_lines(
+        "funds_alive": lambda: sim_lines(
             ts,
             variants,
             [("funds_alive", "funds operating", None, 1.0)],
@@ -625,7 +626,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             "number of funds",
             shock,
         ),
-        "backstop": sim_lines(
+        "backstop": lambda: sim_lines(
             ts,
             variants,
             [("backstop_outstanding", "backstop loans", None, 1.0)],
@@ -634,7 +635,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             shock,
             empty_msg="No backstop lending in this run (no backstop, or nobody drew on it).",
         ),
-        "losses": sim_segments(
+        "losses": lambda: sim_segments(
             ts,
             variants,
             "lender_losses",
@@ -644,7 +645,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             shock,
             "Repo lenders lost nothing in this run.",
         ),
-        "ccp_losses": sim_lines(
+        "ccp_losses": lambda: sim_lines(
             ts,
             variants,
             [("ccp_losses", "clearing-house losses", None, 1.0)],
@@ -654,6 +655,7 @@ def sim_figures(stored) -> dict[str, go.Figure]:
             empty_msg="The clearing house lost nothing in this run.",
         ),
     }
+    return {k: make() for k, make in makers.items() if keys is None or k in keys}
 
 
 # ------------------------------------------------------------------------------------------------
