@@ -100,11 +100,14 @@ def sweep_key(
     seed: int | None = None,
 ) -> str:
     """Hash naming a sweep's folder: the validated base scenario (so an edited scenario file or a
-    new data day is a new sweep), the grid, the overrides, the paths and the seed."""
+    new data day is a new sweep), the grid, the overrides, the paths, the seed and the basislab
+    version (a new version's engine never reuses an older one's points)."""
+    from basislab import __version__
     from basislab.sim import load_scenario
 
     base = load_scenario(scenario, list(overrides)).model_dump(mode="json")
     doc = {
+        "version": __version__,
         "scenario": base,
         "grid": {k: list(map(str, v)) for k, v in grid.items()},
         "paths": paths,
