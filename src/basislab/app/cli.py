@@ -14,7 +14,16 @@ import typer
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from basislab.app import cli_analytics, cli_data, cli_firesale, cli_policy, cli_serve, cli_sim, cli_trade
+from basislab.app import (
+    cli_analytics,
+    cli_data,
+    cli_firesale,
+    cli_policy,
+    cli_serve,
+    cli_sim,
+    cli_trade,
+    cli_validate,
+)
 from basislab.errors import BasislabError
 
 app = typer.Typer(
@@ -26,7 +35,16 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for _module in (cli_analytics, cli_trade, cli_sim, cli_data, cli_firesale, cli_serve, cli_policy):
+for _module in (
+    cli_analytics,
+    cli_trade,
+    cli_sim,
+    cli_data,
+    cli_firesale,
+    cli_serve,
+    cli_policy,
+    cli_validate,
+):
     _module.register(app)
 
 err_console = Console(stderr=True)

@@ -52,7 +52,8 @@ def simulate(
     scenario: Annotated[
         str,
         typer.Argument(
-            help="preset name (e.g. seed-thesis), today[@YYYY-MM-DD] (sized from the data store), or a scenario YAML"
+            help="preset name (e.g. seed-thesis), today[@YYYY-MM-DD] (sized from the data store), an episode "
+            "(calm-2019h1, sep-2019, mar-2020, apr-2025, late-2025: a replay from the data), or a scenario YAML"
         ),
     ],
     paths: Annotated[int | None, typer.Option("--paths", "-n", help="number of simulated paths")] = None,
@@ -81,6 +82,12 @@ def simulate(
     from basislab.sim.store import check_store, save_runs
 
     _check_run_args(paths, seed)
+    from basislab.sim.episodes import is_episode
+
+    if is_episode(scenario) and not check:  # an episode replay from the data (basislab.sim.episodes)
+        from basislab.app.cli_validate import simulate_episode
+
+        return simulate_episode(scenario, paths, seed, tuple(set_ or ()), as_json)
     sc = load_scenario(scenario, tuple(set_ or ()))
     if not no_save:
         check_store(out)  # a bad --out is refused before the work starts

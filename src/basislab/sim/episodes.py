@@ -372,22 +372,30 @@ def with_news(params, news_bp: dict[str, np.ndarray], share: float, residual_vol
     return params._replace(market=m._replace(**upd))
 
 
-def with_assumptions(params, values: dict[str, float], base=None):
-    """``params`` with calibrated assumptions (``impact_scale`` multiplies the calm impact slopes
-    of cash and futures; ``impact_stress_slope``; ``leverage_limit_multiple``; ``news_share``
-    rescales ``dy`` relative to ``base``'s share 1 path)."""
+def with_assumptions(er: EpisodeRun, values: dict[str, float], params=None):
+    """The episode's params (or ``params``) with calibrated assumptions: ``news_share`` (``dy`` =
+    share x the observed par changes), ``impact_scale`` (multiplies the calm impact slopes of cash
+    and futures), ``impact_stress_slope``, ``leverage_limit_multiple`` and ``repo_stress_scale``
+    (multiplies the repo lenders' haircut and refusal slopes per unit of stress, both segments)."""
+    params = er.params if params is None else params
     m, f = params.market, params.funds
-    base = params if base is None else base
     if "impact_scale" in values:
         s = float(values["impact_scale"])
-        m = m._replace(impact_cash=base.market.impact_cash * s, impact_fut=base.market.impact_fut * s)
+        m = m._replace(
+            impact_cash=er.params.market.impact_cash * s, impact_fut=er.params.market.impact_fut * s
+        )
     if "impact_stress_slope" in values:
         m = m._replace(impact_stress=np.float64(values["impact_stress_slope"]))
     if "news_share" in values:
-        m = m._replace(dy=base.market.dy * float(values["news_share"]))
+        dy = np.stack([er.news_bp[b] for b in BUCKET_TENOR], axis=1) / 1e4 * float(values["news_share"])
+        m = m._replace(dy=dy)
     if "leverage_limit_multiple" in values:
         f = f._replace(lev_limit_mult=np.float64(values["leverage_limit_multiple"]))
-    return params._replace(market=m, funds=f)
+    r = params.repo
+    if "repo_stress_scale" in values:
+        s = float(values["repo_stress_scale"])
+        r = r._replace(h_vol=er.params.repo.h_vol * s, refuse_slope=er.params.repo.refuse_slope * s)
+    return params._replace(market=m, funds=f, repo=r)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -645,3 +653,58 @@ def metrics(er: EpisodeRun, res) -> tuple[dict, dict[str, str]]:
         "audit_max_residual": float(audit_max(res)),
     }
     return out, reasons
+
+
+def with_backstop_to_funds(params):
+    """The ``backstop_to_funds`` world: the lender of last resort to the funds switched on."""
+    return params._replace(backstop=params.backstop._replace(on=np.float64(1.0)))
+
+
+def without_fed(params):
+    """The ``no_fed`` world. The engine has no Fed until issue 10 (its purchases and repo
+    operations are carried, not consumed), so today this is the as-happened world itself."""
+    return params
+
+
+def replay(
+    key: str,
+    paths: int | None = None,
+    seed: int | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    er: EpisodeRun | None = None,
+) -> dict:
+    """``basislab simulate EPISODE --json``: one object with ``scenario``, ``window``, ``paths``,
+    ``seed``, ``metrics`` (the as-happened world), ``counterfactuals`` (``no_fed``; for mar-2020
+    ``backstop_to_funds``) and ``notes`` (the reason for every null, the stated fallbacks, and the
+    inputs and outputs of the replay)."""
+    er = build(key, overrides) if er is None else er
+    paths = er.scenario.paths if paths is None else int(paths)
+    seed = er.scenario.seed if seed is None else int(seed)
+    res = run(er, seed=seed, paths=paths)
+    m, reasons = metrics(er, res)
+    cf: dict[str, dict] = {}
+    worlds = {"no_fed": without_fed(er.params)}
+    if key == "mar-2020":
+        worlds["backstop_to_funds"] = with_backstop_to_funds(er.params)
+    for name, p in worlds.items():
+        cf[name], _ = metrics(er, run(er, params=p, seed=seed, paths=paths, variant=name))  # same nulls
+    reasons["counterfactuals.no_fed"] = (
+        "identical to the as-happened world until issue 10 wires the Fed (its purchases and repo "
+        "operations are loaded as inputs but no engine player consumes them yet)"
+    )
+    return {
+        "scenario": key,
+        "window": {"start": er.window[0].isoformat(), "end": er.window[1].isoformat()},
+        "paths": paths,
+        "seed": seed,
+        "metrics": m,
+        "counterfactuals": cf,
+        "notes": {
+            "null_reasons": reasons,
+            "warnings": er.warnings,
+            "run_start": er.run_start.isoformat(),
+            "inputs": {k: INPUT_STATUS[k] for k in er.data.spec.inputs},
+            "outputs": OUTPUTS,
+            "assumptions": {"news_share": er.preset.news_share, "residual_vol": er.preset.residual_vol},
+        },
+    }

@@ -413,7 +413,8 @@ def raw_scenario(name_or_path: str | Path) -> dict:
     if not candidate.exists():
         raise ScenarioError(
             f"unknown scenario {str(name_or_path)!r}; presets: {', '.join(list_presets())}, "
-            "today[@YYYY-MM-DD] (from data), or a path to a .yaml file"
+            "today[@YYYY-MM-DD] (from data), an episode (calm-2019h1, sep-2019, mar-2020, apr-2025, "
+            "late-2025), or a path to a .yaml file"
         )
     return _read_yaml(candidate)
 
@@ -473,6 +474,13 @@ def validate(data: dict, where: str = "scenario") -> Scenario:
 def load_scenario(name_or_path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Load a preset (by name), a YAML file or ``today[@DATE]`` (built from the data store), apply
     ``--set`` overrides, validate."""
+    from basislab.sim.episodes import is_episode
+
+    if is_episode(str(name_or_path)):  # a replay's news paths live in its params, not a Scenario
+        raise ScenarioError(
+            f"{name_or_path} is an episode replay: run it with `basislab simulate {name_or_path}` or "
+            f"`basislab validate {name_or_path}` (basislab.sim.episodes), not as a plain scenario"
+        )
     if str(name_or_path) == TODAY or str(name_or_path).startswith(TODAY + "@"):
         return scenario_from_data(str(name_or_path), overrides)
     data = apply_overrides(raw_scenario(name_or_path), overrides)

@@ -1,0 +1,265 @@
+"""Validation of the episode replays against what happened (``basislab validate``).
+
+For each episode (:mod:`basislab.sim.episodes`), the model's outputs next to the observed series
+of the store that were **not inputs** (:mod:`basislab.data.episodes`):
+
+* ``futures_path`` (per bucket): the futures price's cumulative change from the run start, percent;
+  model: mean over paths of the bucket's futures; observed: the Yahoo front-month back-adjusted
+  close (TU, FV, TY, US; ``close_adj``, so rolls leave no jump);
+* ``lev_short_change`` (per bucket): the week-to-week (Tuesday to Tuesday, the CFTC's as-of day)
+  change of futures shorts, contracts; model: the funds' futures shorts (face / contract face);
+  observed: leveraged funds' shorts summed over the bucket's contracts (TU; FV; TY+TN; US+UB);
+* ``sofr_minus_iorb`` (bp) and ``fed_treasury_holdings`` (USD bn, where not an input): the
+  funding market's and the Fed's outputs, which the engine produces once issue 10 is wired
+  (``n/a`` until then, with the reason).
+
+Errors: RMSE over the days (weeks) both have; the peak (the largest absolute value in the window,
+signed) and its date; the timing error of the peaks in business days (weeks). Pass when the RMSE,
+the peak error and the timing error are within the preset's :class:`~basislab.sim.episodes.Tolerance`
+(written before any run). ``obs_rms`` (the observed series' root mean square) is the RMSE of a
+model that predicts no move at all: the yardstick of ``rmse_ratio``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from basislab.sim import episodes as E
+
+NA = "n/a (needs issue 10)"
+COLUMNS = (
+    "episode",
+    "series",
+    "label",
+    "unit",
+    "n",
+    "rmse",
+    "obs_rms",
+    "model_peak",
+    "obs_peak",
+    "model_peak_date",
+    "obs_peak_date",
+    "timing_error",
+    "status",
+    "reason",
+)
+
+
+def _f(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else None
+
+
+def _peak(s: pd.Series) -> tuple[float | None, dt.date | None]:
+    s = s.dropna()
+    if s.empty:
+        return None, None
+    i = s.abs().idxmax()
+    return float(s[i]), pd.Timestamp(i).date()
+
+
+def _bdays(a: dt.date, b: dt.date) -> int:
+    """Signed government-bond business days from ``a`` to ``b``."""
+    from basislab.analytics.calendar import advance
+
+    if a == b:
+        return 0
+    sign, lo, hi = (1, a, b) if b > a else (-1, b, a)
+    n, d = 0, lo
+    while d < hi:
+        d = advance(d, 1)
+        n += 1
+    return sign * n
+
+
+def _row(
+    key, series, label, unit, model: pd.Series | None, obs: pd.Series, window, tol, weekly=False, why=""
+):
+    """One validation row: RMSE on the common dates, peaks in the window, timing, pass/fail."""
+    obs = obs.dropna()
+    in_w = (obs.index >= pd.Timestamp(window[0])) & (obs.index <= pd.Timestamp(window[1]))
+    op, od = _peak(obs[in_w])
+    row = dict.fromkeys(COLUMNS)
+    row.update(episode=key, series=series, label=label, unit=unit, obs_peak=_f(op))
+    row["obs_peak_date"] = od.isoformat() if od else None
+    row["obs_rms"] = _f(np.sqrt(np.mean(obs.to_numpy() ** 2))) if len(obs) else None
+    if model is None:
+        row.update(n=int(len(obs)), status="n/a", reason=why or NA)
+        return row
+    both = pd.concat([model.rename("m"), obs.rename("o")], axis=1).dropna()
+    if both.empty:
+        row.update(n=0, status="n/a", reason="no date with both a model and an observed value")
+        return row
+    in_wm = (both.index >= pd.Timestamp(window[0])) & (both.index <= pd.Timestamp(window[1]))
+    mp, md = _peak(both["m"][in_wm])
+    rmse = float(np.sqrt(np.mean((both["m"] - both["o"]) ** 2)))
+    obs_rms = float(np.sqrt(np.mean(both["o"] ** 2)))
+    if md is not None and od is not None:
+        timing = round((md - od).days / 7) if weekly else _bdays(od, md)
+    else:
+        timing = None
+    checks = [rmse <= tol.rmse_ratio * obs_rms]
+    if mp is not None and op is not None:
+        checks.append(abs(mp - op) <= tol.peak_ratio * abs(op))
+    if timing is not None:
+        checks.append(abs(timing) <= tol.timing_days)
+    row.update(
+        n=int(len(both)),
+        rmse=_f(rmse),
+        obs_rms=_f(obs_rms),
+        model_peak=_f(mp),
+        model_peak_date=md.isoformat() if md else None,
+        timing_error=timing,
+        status="pass" if all(checks) else "fail",
+        reason=why,
+    )
+    return row
+
+
+def model_futures_pct(er, res) -> pd.DataFrame:
+    """Mean over paths of each bucket's futures price change from the run start, percent."""
+    _, fut = E.price_paths(er, res)
+    f = fut.mean(0)
+    idx = pd.DatetimeIndex([pd.Timestamp(d) for d in E.all_dates(er)])
+    return pd.DataFrame((f / f[0] - 1.0) * 100.0, index=idx, columns=list(E.BUCKET_TENOR))
+
+
+def observed_futures_pct(er) -> pd.DataFrame:
+    """Observed front-month back-adjusted close change from the run-start close, percent."""
+    ff = er.data.observed["futures_front_month"]
+    out = {}
+    for b, root in E.BUCKET_ROOT.items():
+        s = ff[ff["root"] == root].set_index("date")["close_adj"].sort_index()
+        base = s[s.index <= pd.Timestamp(er.run_start)]
+        if s.empty or base.empty:
+            out[b] = pd.Series(dtype=float)
+            continue
+        s = s[(s.index > pd.Timestamp(er.run_start)) & (s.index <= pd.Timestamp(er.window[1]))]
+        out[b] = (s / base.iloc[-1] - 1.0) * 100.0
+    return pd.DataFrame(out)
+
+
+def model_short_change(er, res) -> pd.DataFrame:
+    """Mean over paths of the week-to-week change of the funds' futures shorts on the CFTC's
+    Tuesdays, contracts (per bucket; the week before the run start is left out)."""
+    o = res.raw.outputs
+    face = np.concatenate([res.raw.final["futures_short_face"][:, None], o["futures_short_face"]], axis=1)
+    per = np.array([E.CONTRACT_FACE_USD[E.BUCKET_ROOT[b]] for b in E.BUCKET_TENOR])
+    contracts = pd.DataFrame(
+        face.mean(0) * 1e9 / per,
+        index=pd.DatetimeIndex([pd.Timestamp(d) for d in E.all_dates(er)]),
+        columns=list(E.BUCKET_TENOR),
+    )
+    tues = contracts[contracts.index.dayofweek == 1]
+    change = tues.diff()
+    change = change[change.index.to_series().diff().dt.days <= 8]
+    return change[change.index <= pd.Timestamp(er.window[1])]
+
+
+def observed_short_change(er) -> pd.DataFrame:
+    """Observed weekly change of leveraged funds' shorts summed over each bucket's contracts
+    (a contract missing that week is left out of the sum; a bucket with none is NaN)."""
+    lev = er.data.observed["lev_short_change_contracts"]
+    out = {}
+    for b, cs in E.BUCKET_CONTRACTS.items():
+        cols = [c for c in cs if c in lev]
+        out[b] = lev[cols].sum(axis=1, min_count=1) if cols else pd.Series(np.nan, index=lev.index)
+    df = pd.DataFrame(out)
+    return df[df.index > pd.Timestamp(er.run_start)]
+
+
+def compare(er, res) -> list[dict]:
+    """Validation rows of one episode run (see the module doc)."""
+    tol = er.preset.tolerances
+    rows = []
+    mf, of = model_futures_pct(er, res), observed_futures_pct(er)
+    for b in E.BUCKET_TENOR:
+        rows.append(
+            _row(
+                er.key,
+                "futures_path",
+                b,
+                "% from run start",
+                mf[b].iloc[1:],
+                of[b],
+                er.window,
+                tol["futures_path"],
+            )
+        )
+    ms, os_ = model_short_change(er, res), observed_short_change(er)
+    for b in E.BUCKET_TENOR:
+        why = ""
+        if er.key == "late-2025" and b != "10y":
+            why = "CFTC rows other than TY are missing May-Dec 2025 in the store"
+        rows.append(
+            _row(
+                er.key, "lev_short_change", b, "contracts / week", ms[b], os_[b], er.window,
+                tol["lev_short_change"], weekly=True, why=why,
+            )
+        )  # fmt: skip
+    obs = er.data.observed
+    sofr = E.issue10_output(res, "sofr")
+    model_spread = None
+    if sofr is not None:  # IORB held at its run-start value (the funding market's floor)
+        iorb_bp = float(er.scenario.market.iorb_pct) * 100.0
+        model_spread = pd.Series(sofr.mean(0) * 1e4 - iorb_bp, index=pd.DatetimeIndex(er.dates))
+    rows.append(
+        _row(
+            er.key,
+            "sofr_minus_iorb",
+            "SOFR-IORB",
+            "bp",
+            model_spread,
+            obs["sofr_minus_iorb_bp"],
+            er.window,
+            tol["sofr_minus_iorb"],
+        )
+    )
+    if "fed_treasury_holdings_usd_bn" in obs:
+        fh = E.issue10_output(res, "fed_holdings")
+        model_fh = None if fh is None else pd.Series(fh.mean(0), index=pd.DatetimeIndex(er.dates))
+        rows.append(
+            _row(
+                er.key, "fed_treasury_holdings", "Fed UST", "USD bn", model_fh, obs["fed_treasury_holdings_usd_bn"],
+                er.window, tol["fed_treasury_holdings"],
+            )
+        )  # fmt: skip
+    return rows
+
+
+def validate_episode(key: str, paths: int | None = None, seed: int = 0, overrides=(), values=None, con=None):
+    """``(EpisodeRun, SimResult, rows)`` of one episode; ``values``: calibrated assumptions
+    (:func:`basislab.sim.episodes.with_assumptions`)."""
+    er = E.build(key, overrides, con=con)
+    params = E.with_assumptions(er, values) if values else er.params
+    res = E.run(er, params=params, seed=seed, paths=paths)
+    return er, res, compare(er, res)
+
+
+def validate(keys: list[str], paths: int | None = None, seed: int = 0, values=None) -> list[dict]:
+    """Rows of every episode in ``keys`` (one store connection, one compilation)."""
+    from basislab.data.store import connect
+
+    con = connect(None, read_only=True)
+    try:
+        rows: list[dict] = []
+        for k in keys:
+            rows += validate_episode(k, paths, seed, values=values, con=con)[2]
+        return rows
+    finally:
+        con.close()
+
+
+def summary(rows: list[dict]) -> dict[str, dict]:
+    """Per episode: rows passed, failed and not available."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        s = out.setdefault(r["episode"], {"pass": 0, "fail": 0, "n/a": 0})
+        s[r["status"]] += 1
+    return out
