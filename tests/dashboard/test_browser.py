@@ -163,6 +163,7 @@ def test_scenario_run_completes_and_charts_appear(server, page, shots, external)
     page.wait_for_selector("#lab-progress, #lab-result", timeout=30_000)
     page.wait_for_selector("#lab-result, #lab-status .msg-error", timeout=600_000)
     assert page.locator("#lab-status .msg-error").count() == 0, page.inner_text("#lab-status")
+    page.wait_for_selector("#lab-result .js-plotly-plot", timeout=60_000)
     page.wait_for_load_state("networkidle")
     assert page.locator("#lab-result .js-plotly-plot").count() >= 6
     assert "done: stored as seed-thesis" in page.inner_text("#lab-status")
