@@ -135,6 +135,36 @@ def _delay_path(sc: Any, delay_hours: float) -> np.ndarray:
     return (np.arange(sc.horizon_days) >= first).astype(np.float64)
 
 
+def _engine_has(section: str, field_name: str) -> bool:
+    """Whether the scenario schema has ``section.field_name`` (the engine's Fed, issue 10)."""
+    from basislab.sim import scenario as s
+
+    cls = {"backstop": s.BackstopConfig, "fed": getattr(s, "FedConfig", None)}.get(section)
+    return cls is not None and field_name in cls.model_fields
+
+
+#: the engine's lender of last resort has its own trigger and delay (issue 10 wired ``sim/fed.py``)
+ENGINE_DELAY = _engine_has("backstop", "delay_hours")
+#: the engine has the Fed's outright purchases as a clearing participant
+ENGINE_PURCHASES = _engine_has("fed", "purchases")
+#: trigger of the lender of last resort when the scenario leaves it standing (cash cheapening, bp of
+#: yield beyond fundamentals; the same assumption as the Fed purchases' default trigger)
+DELAY_TRIGGER_BP = 25.0
+
+
+def _engine_delay(data: dict, v: float) -> None:
+    _backstop_on(data)
+    data["backstop"]["delay_hours"] = v
+    if data["backstop"].get("trigger_bp") is None:
+        data["backstop"]["trigger_bp"] = DELAY_TRIGGER_BP
+
+
+def _purchases(data: dict, v: float) -> None:
+    pu = data.setdefault("fed", {}).setdefault("purchases", {})
+    pu["enabled"] = v > 0
+    pu["capacity_usd_bn_per_day"] = v
+
+
 def _refused(what: str) -> str:
     return f"needs {what} in the engine (issue 10: the module exists but is not wired into the engine yet)"
 
@@ -152,6 +182,17 @@ _LEVERS = (
         scenario=_scale_shock,
     ),
     Lever(
+        "fed_delay_h",
+        "hours",
+        0.0,
+        1000.0,
+        "backstop.enabled=true, backstop.delay_hours (trigger_bp 25 if the scenario leaves it standing)",
+        "assumption (trigger: cash cheapening of 25bp of yield); issue 10 (sim/fed.py lender of last resort)",
+        "hours from the trigger until the Fed's lender of last resort (the backstop) lends",
+        scenario=_engine_delay,
+    )
+    if ENGINE_DELAY
+    else Lever(
         "fed_delay_h",
         "hours",
         0.0,
@@ -259,13 +300,23 @@ _LEVERS = (
         "USD bn a day",
         0.0,
         500.0,
+        "fed.purchases.enabled = value > 0, fed.purchases.capacity_usd_bn_per_day = value",
+        "fed_purchase_pace_peak (USD 75bn a day, March 2020); trigger and delay: the scenario's",
+        "the Fed's outright purchases of cash Treasuries (a clearing participant)",
+        scenario=_purchases,
+    )
+    if ENGINE_PURCHASES
+    else Lever(
+        "fed_purchases",
+        "USD bn a day",
+        0.0,
+        500.0,
         "sim/fed.py purchase capacity",
         "fed_purchase_pace_peak",
         "the Fed's outright purchases",
         missing=_refused("the Fed's outright purchases as a clearing participant (sim/fed.py)"),
     ),
 )
-
 #: lever name -> :class:`Lever` (the registry; docs/policy.md lists it with sources)
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in _LEVERS}
 
@@ -620,6 +671,14 @@ DELAY_NOTE = (
 )
 
 
+#: note attached to every map that moves the Fed's delay once the engine has it
+ENGINE_DELAY_NOTE = (
+    "fed_delay_h is the engine's lender of last resort (sim/fed.py rule): it lends from the first "
+    f"window at or after trigger + delay, the trigger being a cash cheapening of {DELAY_TRIGGER_BP:g}bp "
+    "of yield unless the scenario sets backstop.trigger_bp"
+)
+
+
 def policy_map(
     scenario: Any,
     x: tuple[str, Sequence[float]],
@@ -673,6 +732,8 @@ def policy_map(
         k: v.reshape(len(uniq), paths)[where].reshape(len(yv), len(xv), paths) for k, v in res.items()
     }
     notes = [DELAY_NOTE] if gated else []
+    if ENGINE_DELAY and "fed_delay_h" in (xn, yn):
+        notes.append(ENGINE_DELAY_NOTE)
     if len(uniq) < len(pts):
         notes.append(f"{len(pts)} grid points, {len(uniq)} distinct (identical worlds run once)")
     return PolicyMap(
