@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 from basislab.sim.players import State
 
@@ -47,7 +48,7 @@ def flow(src: Account, dst: Account, amount: jax.Array) -> Flow:
     """``amount`` of one instrument from ``src`` to ``dst`` (both must count that instrument)."""
     if src.instrument != dst.instrument:
         raise ValueError(f"a flow moves one instrument: {src} -> {dst}")
-    return Flow(src, dst, amount)
+    return Flow(src, dst, jnp.asarray(amount))
 
 
 def _collapse(x: jax.Array, ndim: int, amount_per_fund: bool, account_per_fund: bool) -> jax.Array:

@@ -148,6 +148,8 @@ def clear(
         zip((mk.impact_cash, mk.impact_futures, mk.impact_other), net, strict=True)
     ):
         idx = [i for i, d in enumerate(depths) if d[j] is not None]
+        if not idx:
+            raise ValueError(f"no participant takes the other side of market {Depth._fields[j]!r}")
         slope, sh = _combine([depths[i][j] for i in idx])
         for i, x in zip(idx, sh, strict=True):
             shares[i][j] = x
