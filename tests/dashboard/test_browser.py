@@ -156,6 +156,7 @@ def test_charts_render_with_units(server, page):
 def test_scenario_run_completes_and_charts_appear(server, page, shots, external):
     page.goto(server + "/lab")
     page.wait_for_selector("#lab-run")
+    page.wait_for_load_state("networkidle")
     for field, value in (("paths", "2"), ("funds", "5"), ("horizon", "20")):
         page.fill(f"#lab-{field}", value)
     page.uncheck("#lab-compare input[type=checkbox]")
@@ -174,11 +175,12 @@ def test_scenario_run_completes_and_charts_appear(server, page, shots, external)
 def test_request_over_the_cap_says_so(server, page):
     page.goto(server + "/lab")
     page.wait_for_selector("#lab-run")
+    page.wait_for_load_state("networkidle")  # the session id is set before the click
     page.fill("#lab-paths", "256")
     page.fill("#lab-funds", "500")
     page.fill("#lab-horizon", "250")
     page.click("#lab-run")
-    page.wait_for_selector("#lab-submit .msg-error", timeout=30_000)
+    page.wait_for_selector("#lab-submit .msg-error", timeout=120_000)
     assert "exceeds the dashboard's cap" in page.inner_text("#lab-submit .msg-error")
 
 

@@ -118,7 +118,7 @@ def create_app(db: str | None = None, runs_dir: str | None = None, limits: Limit
     )(guard(1)(lambda _n, *a: pa.trade_view(ctx, *a)))
     field_ids = [f[0] for f in ps.FIELDS]
     app.callback(
-        Output("lab-status", "children", allow_duplicate=True),
+        Output("lab-submit", "children"),
         Output("lab-job", "data"),
         Input("lab-run", "n_clicks"),
         State("session", "data"),

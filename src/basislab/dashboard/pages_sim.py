@@ -85,6 +85,7 @@ def lab_layout(ctx: Context):
                 ],
                 className="form",
             ),
+            html.Div(id="lab-submit"),
             html.Div(id="lab-status"),
             dcc.Interval(id="lab-poll", interval=1000, disabled=True),
             dcc.Store(id="lab-job"),
@@ -351,12 +352,9 @@ def hook_layout(ctx: Context, page: str):
         mod = None
     if mod is not None and hasattr(mod, "dashboard_layout"):
         return mod.dashboard_layout(ctx)
-    return html.Div(
-        [
-            html.H2(what.split(":")[0]),
-            message(
-                f"{what}: not available yet. This page renders once {module} exists "
-                "(it provides dashboard_layout(ctx))."
-            ),
-        ]
+    why = (
+        f"{module} has no dashboard view yet (a dashboard_layout(ctx) function); this page renders it once it does"
+        if mod is not None
+        else f"{module} does not exist yet; this page renders its dashboard_layout(ctx) once it does"
     )
+    return html.Div([html.H2(what.split(":")[0]), message(f"{what}: not available yet. {why}.")])
