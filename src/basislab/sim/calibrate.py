@@ -46,10 +46,10 @@ from basislab.sim import validate as V
 
 #: parameter -> grid values (the preset's default is in each grid)
 GRID: dict[str, tuple[float, ...]] = {
-    "news_share": (0.8, 0.9, 1.0),
-    "impact_scale": (0.5, 1.0, 2.0),
-    "impact_stress_slope": (0.5, 2.0, 8.0),
-    "repo_stress_scale": (0.5, 1.0, 2.0),
+    "news_share": (0.6, 0.8, 1.0),
+    "impact_scale": (0.25, 0.5, 1.0),
+    "impact_stress_slope": (0.0, 0.5, 2.0),
+    "repo_stress_scale": (0.25, 0.5, 1.0),
 }
 QUICK_GRID: dict[str, tuple[float, ...]] = {"news_share": (0.9, 1.0), "impact_scale": (0.5, 1.0)}
 PROFILE_TOL = 0.10

@@ -1,0 +1,85 @@
+"""basislab.sim.validate: the error measures worked by hand, and the rows of a replay."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from basislab.sim import validate as V
+from basislab.sim.episodes import Tolerance
+
+DAYS = pd.bdate_range("2020-03-02", periods=5)
+WINDOW = (DAYS[1].date(), DAYS[4].date())
+
+
+def test_row_errors_worked_by_hand():
+    """model 0,1,2,3,1 vs observed 0,1,3,2,1: RMSE sqrt((0+0+1+1+0)/5) = 0.6325; observed RMS
+    sqrt((0+1+9+4+1)/5) = 1.7321; peaks in the window 3 (day 4) and 3 (day 3): timing +1 day."""
+    model = pd.Series([0.0, 1, 2, 3, 1], index=DAYS)
+    obs = pd.Series([0.0, 1, 3, 2, 1], index=DAYS)
+    r = V._row("x", "s", "b", "u", model, obs, WINDOW, Tolerance(0.5, 0.1, 1))
+    assert r["rmse"] == pytest.approx(math.sqrt(0.4), abs=1e-6)
+    assert r["obs_rms"] == pytest.approx(math.sqrt(3.0), abs=1e-6)
+    assert (r["model_peak"], r["obs_peak"]) == (3.0, 3.0)
+    assert r["timing_error"] == 1 and r["status"] == "pass"
+    # a tighter timing tolerance fails the same row
+    assert V._row("x", "s", "b", "u", model, obs, WINDOW, Tolerance(0.5, 0.1, 0))["status"] == "fail"
+    # and an RMSE above half the observed RMS
+    assert V._row("x", "s", "b", "u", model * 3, obs, WINDOW, Tolerance(0.5, 5.0, 5))["status"] == "fail"
+
+
+def test_row_without_model_is_na_with_reason():
+    obs = pd.Series([0.0, 1, 3, 2, 1], index=DAYS)
+    r = V._row("x", "sofr_minus_iorb", "b", "bp", None, obs, WINDOW, Tolerance(1, 1, 1))
+    assert r["status"] == "n/a" and "issue 10" in r["reason"]
+    assert r["obs_peak"] == 3.0 and r["obs_peak_date"] == DAYS[2].date().isoformat()
+
+
+def test_business_day_timing_skips_weekends_and_holidays():
+    import datetime as dt
+
+    # Friday 2020-04-03 -> Monday 2020-04-06: one business day; Good Friday 2020-04-10 is closed
+    assert V._bdays(dt.date(2020, 4, 3), dt.date(2020, 4, 6)) == 1
+    assert V._bdays(dt.date(2020, 4, 9), dt.date(2020, 4, 13)) == 1
+    assert V._bdays(dt.date(2020, 4, 13), dt.date(2020, 4, 9)) == -1
+
+
+def test_objective_is_mean_squared_relative_rmse():
+    from basislab.sim.calibrate import objective
+
+    rows = [
+        {"series": "futures_path", "rmse": 1.0, "obs_rms": 2.0},
+        {"series": "lev_short_change", "rmse": 3.0, "obs_rms": 1.0},
+        {"series": "fed_treasury_holdings", "rmse": 9.0, "obs_rms": 1.0},  # not a moment
+        {"series": "sofr_minus_iorb", "rmse": None, "obs_rms": 5.0},  # no model value
+    ]
+    assert objective(rows) == pytest.approx((0.25 + 9.0) / 2)
+
+
+@pytest.fixture(scope="module")
+def sep_rows():
+    return V.validate(["sep-2019"])
+
+
+def test_sep2019_rows(sep_rows):
+    """sep-2019: futures path and weekly short changes for the four buckets, SOFR-IORB and the Fed's
+    holdings (observed, not inputs); the observed SOFR-IORB peak is +315bp on 2019-09-17."""
+    got = {(r["series"], r["label"]) for r in sep_rows}
+    for b in ("2y", "5y", "10y", "long"):
+        assert ("futures_path", b) in got and ("lev_short_change", b) in got
+    assert ("sofr_minus_iorb", "SOFR-IORB") in got and ("fed_treasury_holdings", "Fed UST") in got
+    sofr = next(r for r in sep_rows if r["series"] == "sofr_minus_iorb")
+    assert sofr["obs_peak"] == pytest.approx(315.0) and sofr["obs_peak_date"] == "2019-09-17"
+    for r in sep_rows:
+        assert r["status"] in ("pass", "fail", "n/a")
+        if r["status"] == "n/a":
+            assert r["reason"]
+        else:
+            assert np.isfinite(r["rmse"]) and r["n"] > 0
+    # the model's futures follow the news: the 10y path's error is well under the path's size
+    ty = next(r for r in sep_rows if r["series"] == "futures_path" and r["label"] == "10y")
+    assert ty["rmse"] < 0.5 * ty["obs_rms"]
+    assert V.summary(sep_rows)["sep-2019"]["pass"] + V.summary(sep_rows)["sep-2019"]["fail"] >= 8
