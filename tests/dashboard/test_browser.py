@@ -38,7 +38,7 @@ PAGES = {
     "/trade": "#stress-table",
     "/positioning": "#pos-by-trader-graph .js-plotly-plot",
     "/lab": "#lab-run",
-    "/episodes": ".msg",
+    "/episodes": "#episodes-table",
     "/policy": ".msg",
     "/runs": "#runs-compare .js-plotly-plot",
     "/methodology": "#provenance-table",

@@ -46,8 +46,13 @@ def test_overview_flags_stale_series_and_shows_zscores(ctx):
 
 
 def test_hook_pages_say_not_available(ctx):
-    for p in ("/episodes", "/policy"):
+    for p in ("/policy",):
         assert "not available yet" in text_of(dapp.page_for(ctx, p))
+
+
+def test_episodes_page_lists_the_replays(ctx):
+    out = text_of(dapp.page_for(ctx, "/episodes"))
+    assert "episodes-table" in out and "mar-2020" in out and "basislab validate late-2025" in out
 
 
 def test_basis_view_default_and_switches(ctx):

@@ -708,3 +708,41 @@ def replay(
             "assumptions": {"news_share": er.preset.news_share, "residual_vol": er.preset.residual_vol},
         },
     }
+
+
+def dashboard_layout(ctx):  # noqa: ARG001 - the dashboard's hook signature
+    """The dashboard's Episodes page (``basislab serve``): the five replays, their windows, run
+    starts, inputs (consumed or carried) and observed series, and the commands that replay and
+    validate them (a replay compiles and runs for tens of seconds: it is not started from the page)."""
+    from dash import html
+
+    from basislab.data import episodes as D
+
+    head = ["episode", "window", "run start", "inputs", "observed (validation)", "replay"]
+    rows = []
+    for key in names():
+        spec = D.episode(key)
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(html.B(key)),
+                    html.Td(f"{spec.window_start} .. {spec.window_end}"),
+                    html.Td(str(spec.run_start)),
+                    html.Td(", ".join(f"{i} ({INPUT_STATUS[i].split(':')[0]})" for i in spec.inputs)),
+                    html.Td(", ".join(spec.observed)),
+                    html.Td(html.Code(f"basislab validate {key} --html {key}.html")),
+                ]
+            )
+        )
+    return html.Div(
+        [
+            html.H2("Episodes"),
+            html.P(
+                "Replays of five episodes from the data store, point in time: the book, SOFR and IORB at the "
+                "run start, the par-curve changes as news; validated against observed series that were not "
+                "inputs (docs/calibration.md). 'consumed' inputs drive the engine; 'carried' ones wait for "
+                "the funding market and the Fed (issue 10)."
+            ),
+            html.Table([html.Tr([html.Th(h) for h in head]), *rows], id="episodes-table"),
+        ]
+    )
