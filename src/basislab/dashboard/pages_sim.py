@@ -350,6 +350,14 @@ def hook_layout(ctx: Context, page: str):
         mod = importlib.import_module(module)
     except ModuleNotFoundError:
         mod = None
+    except Exception as exc:  # noqa: BLE001 - a broken module must not take the page down
+        first = (str(exc).splitlines() or [""])[0]
+        return html.Div(
+            [
+                html.H2(what.split(":")[0]),
+                message(f"{module} could not be loaded ({type(exc).__name__}: {first})", "error"),
+            ]
+        )
     if mod is not None and hasattr(mod, "dashboard_layout"):
         return mod.dashboard_layout(ctx)
     why = (
