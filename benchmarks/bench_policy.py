@@ -11,7 +11,7 @@ Cases (issue 14, item 5):
 Each case reports the process's peak resident memory (``ru_maxrss``). All processes share one
 temporary runs folder and JAX cache; the same machine, load and session give the ratio.
 
-Usage: ``python benchmarks/bench_policy.py [--quick]`` (or ``python benchmarks/run.py policy``);
+Usage: ``python benchmarks/bench_policy.py [--quick] [--keep DIR]`` (or ``python benchmarks/run.py policy``);
 ``--quick`` runs a 3 x 3 grid at 8 paths x 20 funds x 30 days.
 """
 
@@ -49,7 +49,8 @@ def _cli(env: dict, *args: str) -> tuple[float, float, str]:
     return wall, int(rss[-1].split()[1]) / 1024 if rss else float("nan"), r.stdout
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, keep: str | None = None) -> list[dict]:
+    """Rows of the table; ``keep``: a folder to write the map's and the distance's JSON into."""
     home = tempfile.mkdtemp(prefix="bench-policy-")
     env = {
         **os.environ,
@@ -75,6 +76,9 @@ def run(quick: bool = False) -> list[dict]:
     label = f"{len(d['y_values'])}x{len(d['x_values'])} map, {d['paths']} paths x {d['funds']} funds x {d['steps']} days"
     warm, warm_mb, out = _cli(env, "policy", "seed-thesis", *grid, *size, "--json", "--no-save")
     w = json.loads(out)
+    if keep:
+        with open(os.path.join(keep, "survival.json"), "w") as fh:
+            fh.write(out)
     rows += [
         {
             "benchmark": b,
@@ -113,6 +117,9 @@ def run(quick: bool = False) -> list[dict]:
     dcold, dcold_mb, out = _cli(env, *dist)
     dwarm, dwarm_mb, out = _cli(env, *dist)
     dd = json.loads(out)
+    if keep:
+        with open(os.path.join(keep, "distance.json"), "w") as fh:
+            fh.write(out)
     rows += [
         {
             "benchmark": b,
@@ -151,7 +158,8 @@ def main(argv: list[str]) -> None:
     table = Table(title="policy lab benchmark")
     for col in ("case", "value", "unit", "baseline", "ratio"):
         table.add_column(col, justify="left" if col in ("case", "unit") else "right")
-    for row in run(quick="--quick" in argv):
+    keep = argv[argv.index("--keep") + 1] if "--keep" in argv else None
+    for row in run(quick="--quick" in argv, keep=keep):
         fmt = lambda v: "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
         table.add_row(*(fmt(row.get(k)) for k in ("case", "value", "unit", "baseline", "ratio")))
     Console(width=160).print(table)
