@@ -87,10 +87,10 @@ OUTPUTS = {
 class Tolerance:
     """Pass/fail rule of one validated series (written before any run; see docs/calibration.md).
 
-    ``rmse_ratio``: RMSE at most this multiple of the observed series' root mean square (1.0 = no
-    worse than predicting no move at all); ``peak_ratio``: the model's peak within this fraction
-    of the observed peak; ``timing_days``: the peaks within this many business days (weeks for
-    weekly series)."""
+    ``rmse_ratio``: RMSE below this multiple of the observed series' root mean square (1.0 = better
+    than predicting no move at all); ``peak_ratio``: the model's peak within (strictly) this
+    fraction of the observed peak; ``timing_days``: the peaks within this many business days
+    (weeks for weekly series)."""
 
     rmse_ratio: float
     peak_ratio: float

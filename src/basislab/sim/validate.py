@@ -16,8 +16,8 @@ of the store that were **not inputs** (:mod:`basislab.data.episodes`):
 Errors: RMSE over the days (weeks) both have; the peak (the largest absolute value in the window,
 signed) and its date; the timing error of the peaks in business days (weeks). Pass when the RMSE,
 the peak error and the timing error are within the preset's :class:`~basislab.sim.episodes.Tolerance`
-(written before any run). ``obs_rms`` (the observed series' root mean square) is the RMSE of a
-model that predicts no move at all: the yardstick of ``rmse_ratio``.
+(written before any run), strictly: ``obs_rms`` (the observed series' root mean square) is the
+RMSE of a model that predicts no move at all, and such a model fails.
 """
 
 from __future__ import annotations
@@ -104,9 +104,10 @@ def _row(
         timing = round((md - od).days / 7) if weekly else _bdays(od, md)
     else:
         timing = None
-    checks = [rmse <= tol.rmse_ratio * obs_rms]
+    # strict: a model that predicts no move at all (RMSE = obs_rms, peak error = |obs peak|) fails
+    checks = [rmse < tol.rmse_ratio * obs_rms]
     if mp is not None and op is not None:
-        checks.append(abs(mp - op) <= tol.peak_ratio * abs(op))
+        checks.append(abs(mp - op) < tol.peak_ratio * abs(op))
     if timing is not None:
         checks.append(abs(timing) <= tol.timing_days)
     row.update(
