@@ -127,3 +127,15 @@ def test_monitor_gauge_row():
     assert g["value"] == g["detail"]["threshold_multiplier"]["p50"]
     row = dist.gauge_row(g)
     assert len(row) == 7 and row[0].startswith("Distance to the spiral") and "p10-p90" in row[6]
+
+
+def test_monitor_gauge_falls_back_to_the_latest_complete_book():
+    """The monitor's latest CFTC week can lack an input (SOFR published to 2026-06-23 in the
+    bundled snapshot): the gauge then uses the latest date with every input and says so."""
+    from basislab.data.feeds import initial_conditions
+
+    latest = initial_conditions(None)["date"]
+    g = dist.monitor_gauge(
+        "2026-08-04", paths=4, funds=8, steps=20, overrides=("shock.start_day=3", "shock.duration_days=5")
+    )
+    assert g["date"] == str(latest) and f"book as of {latest}" in g["spread"]

@@ -277,7 +277,13 @@ def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64, **kw: Any) 
     from basislab.data.feeds import initial_conditions
     from basislab.sim.scenario import scenario_from_initial_conditions
 
-    sc = scenario_from_initial_conditions(initial_conditions(date, db=db))
+    note = ""
+    try:
+        ic = initial_conditions(date, db=db)
+    except BasislabError:  # the monitor's date lacks an input (e.g. SOFR): the latest complete date
+        ic = initial_conditions(None, db=db)
+        note = f" (book as of {ic['date']}, the latest date with every input)"
+    sc = scenario_from_initial_conditions(ic)
     d = distance_to_spiral(sc, paths=paths, **kw).to_dict()
     q, bp, qx = d["threshold_multiplier"], d["threshold_10y_bp"], d["threshold_multiplier_over_calm"]
     show = lambda v: f"> {d['max_multiplier']:g}" if v is None else f"{v:.2f}"  # noqa: E731
@@ -290,7 +296,8 @@ def monitor_gauge(date: Any = None, db: Any = None, paths: int = 64, **kw: Any) 
         "p10": q["p10"],
         "p90": q["p90"],
         "value_over_calm": qx["p50"],
-        "spread": f"paths p10-p90 {show(q['p10'])}-{show(q['p90'])}; over calm selling p50 {show(qx['p50'])}",
+        "spread": f"paths p10-p90 {show(q['p10'])}-{show(q['p90'])}; over calm selling p50 {show(qx['p50'])}"
+        + note,
         "detail": d,
     }
 
