@@ -162,7 +162,7 @@ def calibrate(
         base = defaults(er)
         names = list(grid)
         points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
-        cpath = None if cache is False else (_cache_path(key) if cache in (None, True) else Path(cache))
+        cpath = _cache_path(key) if cache is None or cache is True else (Path(cache) if cache else None)
         done = _load_cache(cpath) if cpath else {}
         digest = params_digest(er.params)
         surface = np.full((seeds, len(points)), np.nan)

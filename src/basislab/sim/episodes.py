@@ -195,7 +195,7 @@ def step_dates(run_start: dt.date, n: int) -> list[dt.date]:
     return out
 
 
-def _calm_vol_bp(con, run_start: dt.date) -> dict[str, float]:
+def _calm_vol_bp(con, run_start: dt.date) -> dict[str, float | None]:
     """Std of daily par-yield changes (bp) over the ``CALM_VOL_DAYS`` business days to ``run_start``
     (known at its end); ``None`` where the curve has fewer than 20 changes."""
     from basislab.data.episodes import _par_changes
@@ -321,8 +321,9 @@ def build(
     for b in scn.BUCKET_NAMES:
         bk = data["market"]["buckets"][b]
         bk.update(ctd[b])
-        if vol[b] is not None:
-            bk["yield_vol_bp"] = round(max(vol[b], 0.5), 4)
+        v = vol[b]
+        if v is not None:
+            bk["yield_vol_bp"] = round(max(v, 0.5), 4)
         else:
             notes.append(f"{b}: fewer than 20 par-curve changes before {run_start}; default calm vol used")
     # no stylised shock: the news paths below replace it
