@@ -92,7 +92,7 @@ def _row(
     if model is None:
         row.update(n=int(len(obs)), status="n/a", reason=why or NA)
         return row
-    both = pd.concat([model.rename("m"), obs.rename("o")], axis=1).dropna()
+    both = pd.concat([model.rename("m"), obs.rename("o")], axis=1, sort=True).dropna()
     if both.empty:
         row.update(n=0, status="n/a", reason="no date with both a model and an observed value")
         return row
