@@ -21,6 +21,14 @@ SMALL = [
     "shock.start_day=2",
     "--set",
     "shock.duration_days=4",
+    # thin fund liquidity, no stop-loss, 6x calm vol (the haircut schedule's stressed step binds):
+    # the small sell-off forces sales (issue 10, docs/model.md section 11)
+    "--set",
+    "funds.unencumbered_cash_pct=0",
+    "--set",
+    "funds.stop_loss_pct=100",
+    "--set",
+    "shock.vol_multiplier=6",
 ]
 KEYS = {
     "scenario",
@@ -112,6 +120,15 @@ def test_report_writes_self_contained_html(simulated, env, tmp_path):
     # by run id from the database too
     res = cli(env, "report", run_id, "--db", str(out), "-o", str(tmp_path / "r2.html"))
     assert res.returncode == 0, res.stderr
+    # --plotlyjs shared: a small report that loads plotly.min.js written once beside it
+    shared = tmp_path / "shared" / "r3.html"
+    shared.parent.mkdir()
+    res = cli(env, "report", run_id, "--db", str(out), "-o", str(shared), "--plotlyjs", "shared")
+    assert res.returncode == 0, res.stderr
+    assert (shared.parent / "plotly.min.js").stat().st_size > 1_000_000
+    assert shared.stat().st_size < len(text) / 5 and "plotly.min.js" in shared.read_text()
+    res = cli(env, "report", run_id, "--db", str(out), "-o", str(tmp_path / "r4.html"), "--plotlyjs", "cdn")
+    assert res.returncode == 2 and "--plotlyjs" in res.stderr and not (tmp_path / "r4.html").exists()
 
 
 def test_table_output_and_same_seed_same_numbers(simulated, env):

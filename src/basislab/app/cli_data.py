@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from basislab.app.common import PLOTLYJS_HELP
 from basislab.app.common import console as wide_console
 
 DbOption = Annotated[
@@ -149,12 +150,14 @@ def monitor_cmd(
     distance: Annotated[
         bool, typer.Option("--distance", help="Add the distance-to-the-spiral gauge (simulates; ~a minute).")
     ] = False,
+    plotlyjs: Annotated[str, typer.Option("--plotlyjs", help=PLOTLYJS_HELP)] = "inline",
 ) -> None:
     """Basis-trade monitor: futures positioning, size estimate, funding spreads, Fed balance sheet.
     A date with no data exits 2 with one line."""
-    from basislab.app.common import check_output_file
+    from basislab.app.common import check_output_file, check_plotlyjs
     from basislab.data import monitor
 
+    check_plotlyjs(plotlyjs)
     if html is not None:
         check_output_file(html, "--html")  # before the work
     db = _prepare(db, create)
@@ -163,7 +166,7 @@ def monitor_cmd(
     if html is not None:
         from basislab.report.monitor_report import write_monitor
 
-        write_monitor(html, d, inds)
+        write_monitor(html, d, inds, plotlyjs=plotlyjs)
     gauge = None
     if distance:  # basislab.sim.distance (policy lab): bisection on the batched simulator
         from basislab.sim.distance import gauge_row, monitor_gauge

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from basislab.app.common import console
+from basislab.app.common import PLOTLYJS_HELP, console
 
 err = Console(stderr=True)
 
@@ -149,15 +149,17 @@ def report(
     db_dir: Annotated[
         Path | None, typer.Option("--db", help="run store folder (default $BASISLAB_RUNS_DIR)")
     ] = None,
+    plotlyjs: Annotated[str, typer.Option("--plotlyjs", help=PLOTLYJS_HELP)] = "inline",
 ) -> None:
-    """Write a self-contained HTML report (Plotly charts of the spiral) for a stored run."""
-    from basislab.app.common import check_output_file
+    """Write an HTML report (Plotly charts of the spiral) for a stored run."""
+    from basislab.app.common import check_output_file, check_plotlyjs
     from basislab.report.sim_report import write_report
     from basislab.sim.store import load_run
 
+    check_plotlyjs(plotlyjs)
     check_output_file(output, "--output")
     stored = load_run(run, db_dir)
-    path = write_report(stored, output)
+    path = write_report(stored, output, plotlyjs=plotlyjs)
     typer.echo(str(path))
 
 

@@ -94,3 +94,17 @@ def read_price_file(path: Path) -> pd.DataFrame:
     if df.empty:
         raise PriceDataError(f"price file {path} has a header but no rows; expected one bond a row")
     return df
+
+
+#: ``--plotlyjs`` of the HTML-writing commands: ``inline`` (one self-contained file, ~5 MB) or
+#: ``shared`` (``plotly.min.js`` written once beside the report; each report ~0.3 MB)
+PLOTLYJS_HELP = "inline: self-contained file (default); shared: plotly.min.js written once beside it"
+
+
+def check_plotlyjs(mode: str) -> str:
+    """Refuse an unknown ``--plotlyjs`` mode in one line, before any work starts."""
+    from basislab.report.html import PLOTLYJS_MODES
+
+    if mode not in PLOTLYJS_MODES:
+        raise BasislabError(f"--plotlyjs {mode!r}: expected one of {', '.join(PLOTLYJS_MODES)}")
+    return mode
