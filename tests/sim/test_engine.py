@@ -39,17 +39,23 @@ def test_every_identity_holds_at_every_step(small_runs):
         assert run.metrics()["audit_max_residual"] < 1e-9
 
 
-def test_seed_thesis_backstop_turns_fire_sale_into_convergence(small_runs):
-    wo, wb = small_runs["without_backstop"].metrics(), small_runs["with_backstop"].metrics()
-    # without a backstop: margin calls before convergence force sales and realise losses
-    assert wo["forced_cash_sales_usd_bn"] > 50.0
-    assert wo["realised_fund_pnl_usd_bn"] < -1.0
+#: the seed thesis's thin-liquidity funds (issue 10: with margins as practised and the assumed 5%
+#: unencumbered cash the small sell-off forces nothing): no cash beyond the trade's own buffer and
+#: no stop-loss, so every sale is forced (docs/model.md section 11, sensitivity rows)
+THIN = ("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100")
+
+
+def test_seed_thesis_backstop_turns_fire_sale_into_convergence():
+    runs = sim.run_scenario(small(*THIN), paths=6, seed=3)
+    wo, wb = runs["without_backstop"].metrics(), runs["with_backstop"].metrics()
+    # without a backstop: margin calls force thin funds to sell into the sell-off
+    assert wo["forced_cash_sales_usd_bn"] > 3.0
     # with it: no forced sales, no defaults, the funds borrow and earn the convergence
     assert wb["forced_cash_sales_usd_bn"] == 0.0
     assert wb["fund_defaults"] == 0.0
     assert wb["backstop_peak_usd_bn"] > 1.0
     assert wb["realised_fund_pnl_usd_bn"] > 0.0
-    assert wb["realised_fund_pnl_usd_bn"] > wo["realised_fund_pnl_usd_bn"] + 1.0
+    assert wb["realised_fund_pnl_usd_bn"] > wo["realised_fund_pnl_usd_bn"]
     # the unwind itself widens the basis: more widening without the backstop in every bucket
     for b in sim.BUCKETS:
         assert wo["max_basis_widening_bp"][b] > wb["max_basis_widening_bp"][b]
@@ -61,9 +67,10 @@ def test_basis_converges_at_delivery(small_runs):
         assert np.all(run.raw.outputs["gross_basis"][:, 0] < 0)  # futures rich at the start
 
 
-def test_hedged_in_value_but_short_of_cash():
-    """A pure parallel sell-off with no dislocation: the book is hedged, yet the morning repo
-    margin call arrives before the end-of-day futures gain."""
+def test_hedged_book_meets_repo_calls_from_variation_margin():
+    """A pure parallel sell-off with no dislocation (issue 10): the repo lender marks the previous
+    close and the call settles with the futures VM at the end of the day, so a hedged book's repo
+    call is met from the VM it received the evening before: thin funds need almost no cash."""
     sc = sim.load_scenario(
         "seed-thesis",
         [
@@ -75,13 +82,16 @@ def test_hedged_in_value_but_short_of_cash():
             "shock.vol_multiplier=0",
             "backstop.enabled=true",
             "backstop.ltv_pct=100",
+            *THIN,
         ],
     )
     r = sim.simulate(sc, paths=6, seed=0)
     o = r.raw.outputs
     shock_days = slice(3, 8)
-    assert o["cash_gap_morning"][:, shock_days].sum() > 1.0
-    assert o["backstop_drawn"][:, shock_days].sum() > 1.0
+    paid = o["repo_margin_paid"][:, shock_days].sum((1, 2))
+    assert np.all(paid > 5.0)  # the lenders did call margin on the falling bonds
+    assert o["cash_gap_morning"][:, shock_days].sum() == 0.0  # nothing is due before the VM
+    assert o["backstop_drawn"][:, shock_days].sum() < 0.05 * paid.sum()
     # hedged: equity moves far less than the gross position's loss
     loss = o["fund_gross_position"][:, 2] - o["fund_gross_position"][:, 7]
     assert np.all(loss > 10.0)
@@ -90,13 +100,14 @@ def test_hedged_in_value_but_short_of_cash():
     assert np.max(sim.audit(r)["cash_conserved"]) < 1e-9
 
 
-def test_margins_and_haircuts_rise_in_stress(small_runs):
+def test_margins_rise_in_stress_and_haircuts_follow_their_schedule(small_runs):
+    """CME raises IM by announced changes of its look-back VaR; the haircut schedules stay at
+    their calm level at 3x calm volatility (Kruttli et al. 2021; triparty_haircut_sticky)."""
     o = small_runs["without_backstop"].raw.outputs
-    assert np.all(o["im_rate"].max(1) > 1.15 * o["im_rate"][:, 0])
-    assert np.mean(o["im_rate"].max(1) / o["im_rate"][:, 0]) > 1.5
-    assert np.all(o["haircut"][:, :, 1].max(1) > o["haircut"][:, 0, 1] + 0.005)
-    assert np.all(o["stress"].max(1) > 1.2)
-    assert np.all(o["haircut"] <= np.array([0.05, 0.10]) + 1e-12)  # capped
+    ratio = o["im_rate"].max(1) / o["im_rate"][:, 0]
+    assert np.all(ratio >= 1.0 - 1e-12) and np.mean(ratio) > 1.15
+    assert np.all(o["stress"].max(1) > 1.2) and np.all(o["stress"].max(1) < 5.0)
+    assert np.allclose(o["haircut"], [0.0, 0.02])
 
 
 def test_severe_shock_defaults_and_lender_losses():
@@ -104,6 +115,7 @@ def test_severe_shock_defaults_and_lender_losses():
         "shock.yield_bp={2y: 150, 5y: 250, 10y: 300, long: 300}",
         "funds.leverage_median=90",
         "shock.cash_dislocation_bp={2y: 80, 5y: 150, 10y: 200, long: 300}",
+        *THIN,
     )
     r = sim.simulate(sc, paths=6, seed=1)
     m = r.metrics()
@@ -202,7 +214,7 @@ def test_quiet_window_shortcut_changes_no_number():
     same outputs (to round-off), the same defaults and the same audit, in both worlds."""
     runs = {}
     for backstop in (False, True):
-        p, s = sim.to_engine(sim.with_backstop(small(), backstop))
+        p, s = sim.to_engine(sim.with_backstop(small(*THIN), backstop))
         fast = run_batch(p, s, 3, 6)
         slow = run_batch(p, s._replace(skip_quiet_windows=False), 3, 6)
         assert np.array_equal(fast.outputs["new_defaults"], slow.outputs["new_defaults"])

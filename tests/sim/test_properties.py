@@ -37,6 +37,13 @@ configs = st.fixed_dictionaries(
         "cash_share": st.floats(0.0, 1.0),
         "alpha": st.floats(0.3, 5.0),
         "lev_mult": st.floats(1.05, 5.0),
+        "cash_ratio": st.floats(0.0, 0.2),
+        "stop_loss": st.floats(0.01, 0.5),
+        "vol": st.floats(1.0, 12.0),
+        "lag": st.sampled_from([0.0, 1.0]),
+        "band": st.floats(1.0, 6.0),
+        "notice": st.sampled_from([0.0, 1.0, 3.0]),
+        "mta": st.floats(0.0, 0.5),
         "seed": st.integers(0, 2**31 - 1),
     }
 )
@@ -53,10 +60,18 @@ def test_accounting_identities_hold_for_random_configurations(c):
             dx=m.dx * c["disloc"],
             impact_cash=m.impact_cash * c["impact"],
             impact_fut=m.impact_fut * c["impact"],
+            volmult=np.where(np.asarray(m.volmult) > 1.0, c["vol"], 1.0),
         ),
         repo=r._replace(
-            h0=np.array([0.0, c["h0_tri"]]), refuse_slope=np.array([c["refuse"], c["refuse"] / 2])
+            haircut_levels=np.array([0.0, c["h0_tri"]])[:, None] + np.array([0.0, 0.01, 0.02]),
+            refusal_levels=np.array(
+                [[0.0, c["refuse"] / 2, c["refuse"]], [0.0, c["refuse"] / 4, c["refuse"] / 2]]
+            ),
+            stress_bands=np.array([c["band"], 2 * c["band"]]),
+            settle_lag=np.float64(c["lag"]),
+            min_transfer=np.float64(c["mta"]),
         ),
+        ccp=p.ccp._replace(notice_days=np.float64(c["notice"])),
         funds=f._replace(
             lev_median=np.float64(c["lev"]),
             bilat_share=np.float64(c["bilat"]),
@@ -64,6 +79,8 @@ def test_accounting_identities_hold_for_random_configurations(c):
             cash_share=np.float64(c["cash_share"]),
             pareto_alpha=np.float64(c["alpha"]),
             lev_limit_mult=np.float64(c["lev_mult"]),
+            cash_ratio=np.float64(c["cash_ratio"]),
+            stop_loss=np.float64(c["stop_loss"]),
         ),
         backstop=bs._replace(on=np.float64(c["bs_on"]), ltv=np.float64(c["ltv"])),
     )

@@ -124,6 +124,9 @@ BACKSTOP_CLAIMS = Account("backstop", "claims", BACKSTOP_LOAN)
 BACKSTOP_INTEREST = Account("backstop", "interest", INCOME)
 BACKSTOP_LOSSES = Account("backstop", "losses", INCOME, -1.0)
 
+FED_CASH = Account("fed", "cash", CASH)  # goes negative: reserves created
+FED_BONDS = Account("fed", "bonds", BONDS)
+
 ISSUER_CASH = Account("issuer", "cash", CASH)
 ISSUER_INCOME = Account("issuer", None, INCOME)  # the Treasury's P&L is not tracked
 MARKET_INCOME = Account("markets", None, INCOME)  # revaluation: P&L from price moves

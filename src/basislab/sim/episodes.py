@@ -395,7 +395,9 @@ def with_assumptions(er: EpisodeRun, values: dict[str, float], params=None):
     r = params.repo
     if "repo_stress_scale" in values:
         s = float(values["repo_stress_scale"])
-        r = r._replace(h_vol=er.params.repo.h_vol * s, refuse_slope=er.params.repo.refuse_slope * s)
+        # issue 10: haircuts and refusal are stepped schedules; scale their steps above the calm level
+        hl, rl = np.asarray(er.params.repo.haircut_levels), np.asarray(er.params.repo.refusal_levels)
+        r = r._replace(haircut_levels=hl[:, :1] + (hl - hl[:, :1]) * s, refusal_levels=rl * s)
     return params._replace(market=m, funds=f, repo=r)
 
 

@@ -319,8 +319,8 @@ def replay(params: FundingParams, days: FundingDay, reserves: Array, onrrp: Arra
 # --------------------------------------------------------------------------------------------
 # data: inputs of the replay (levels of reserves, TGA, ON RRP; settlements; calendar)
 
+#: the project's own shipped copies of the public series (src/basislab/data/snapshot/SOURCES.md)
 _SNAPSHOT = Path(__file__).resolve().parents[1] / "data" / "snapshot"
-_SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
 
 #: Coupon auction sizes (USD bn) by original term, new issue / reopening. Source: Treasury
 #: quarterly refunding statements (2019 and 2024-25 sizes, unchanged within each year); an input
@@ -338,10 +338,11 @@ AUCTION_SIZE_BN: dict[int, dict[str, tuple[int, int]]] = {
 
 
 def _data_file(name: str) -> Path:
-    for folder in (_SNAPSHOT, _SHARED):
-        if (folder / name).exists():
-            return folder / name
-    raise BasislabError(f"funding data file {name} not found in {_SNAPSHOT} or {_SHARED}")
+    """A shipped data file (never read from outside the package)."""
+    path = _SNAPSHOT / name
+    if not path.exists():
+        raise BasislabError(f"funding data file {name} not found in {_SNAPSHOT}; reinstall basislab")
+    return path
 
 
 def _size_bn(term: str, year: int) -> float:

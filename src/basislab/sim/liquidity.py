@@ -4,9 +4,13 @@ raises the cash (model-equations.md section 1; docs/model.md section 3).
 A fund's cash after its payments is ``C + pay_in - pay_out``; the gap ``max(0, -cash)`` (raised by
 ``1 + oversell``) is covered by, in order: bills at par, the backstop (up to ``ltv x V`` less what
 is owed), other risky assets at the estimated price, and unwinding a share ``u`` of the trade,
-which frees ``e = V - D_post + M_post`` per unit. A fund also deleverages to ``target x limit``
-when ``V / E`` exceeds its limit (Cont & Schaanning 2017). It defaults when it has a gap that
-bills + backstop room + other assets + ``max(e, 0)`` cannot cover, or its equity is not positive.
+which frees ``e = V - D_post + M_post`` per unit. A fund also de-risks by choice: it deleverages
+to ``target x limit`` when ``V / E`` exceeds its limit (Cont & Schaanning 2017), and after losses
+it cuts its position to ``(1 - cut) x`` its initial face, with ``cut = stop_cut x clip((dd - sl) /
+sl, 0, 1)`` for a drawdown ``dd = 1 - E / E0`` of its NAV (a stop-loss at ``sl``;
+:func:`basislab.sim.margins.derisk_fraction`). Only the share ``u_cash`` is a *forced* sale. It
+defaults when it has a gap that bills + backstop room + other assets + ``max(e, 0)`` cannot cover,
+or its equity is not positive.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Plan(NamedTuple):
     backstop_draw: jax.Array  # [N]
     other_sold: jax.Array  # [N] units of other assets
     unwind: jax.Array  # [N] share u of the trade sold
+    forced: jax.Array  # [N] the part of u sold to meet the cash gap (the rest is by choice)
     default: jax.Array  # [N] 1.0 for a fund that defaults in this window
     survive: jax.Array  # [N] 1.0 for a live fund that does not
 
@@ -96,13 +101,19 @@ def liquidity_plan(
     lev = v_est / jnp.maximum(eq, _TINY)
     lim = funds.leverage_limit
     u_lev = jnp.where(lev > lim, 1.0 - params.funds.lev_target_ratio * lim / lev, 0.0)
+    fp = params.funds
+    dd = 1.0 - eq / jnp.maximum(funds.equity0, _TINY)
+    cut = fp.stop_cut * jnp.clip((dd - fp.stop_loss) / fp.stop_loss, 0.0, 1.0)
+    face = funds.bonds.sum(0)
+    u_stop = _pos(1.0 - (1.0 - cut) * funds.position0 / jnp.maximum(face, _TINY)) * (face > _TINY)
     capacity = funds.bills + bs_cap + oth_val + _pos(e_unit)
     # a fund with no gap never fails the first test, so round-off in a fully unwound fund's
     # holdings cannot default it (tests/sim/test_engine.py regression)
     dflt = a * (((liq.gap > 0.0) & (capacity < liq.gap)) | (eq <= 0.0)).astype(jnp.float64)
     # units sold; selling everything leaves exactly zero (no round-off residue)
     sold = jnp.where(s_oth >= oth_val, funds.other_assets, s_oth / jnp.maximum(est.po, _TINY))
-    return Plan(s_bills, d_bs, sold, jnp.maximum(u_cash, u_lev), dflt, a - dflt)
+    u = jnp.maximum(u_cash, jnp.maximum(u_lev, u_stop))
+    return Plan(s_bills, d_bs, sold, u, jnp.minimum(u_cash, u), dflt, a - dflt)
 
 
 def with_defaults(plan: Plan, funds: Funds) -> Plan:
@@ -113,6 +124,7 @@ def with_defaults(plan: Plan, funds: Funds) -> Plan:
         nd * plan.backstop_draw,
         nd * plan.other_sold + dflt * funds.other_assets,
         nd * plan.unwind + dflt,
+        nd * plan.forced,
         dflt,
         nd,
     )
@@ -122,4 +134,4 @@ def quiet(plan: Plan, funds: Funds) -> Plan:
     """The plan of a window in which nobody unwinds, sells other assets or defaults: live funds
     sell bills and draw on the backstop; every other term is zero."""
     a, z = funds.alive, jnp.zeros_like(funds.alive)
-    return Plan(a * plan.bills_sold, a * plan.backstop_draw, z, z, z, a)
+    return Plan(a * plan.bills_sold, a * plan.backstop_draw, z, z, z, z, a)

@@ -48,6 +48,10 @@ class Depth(NamedTuple):
     cash: jax.Array | None  # [K]
     futures: jax.Array | None  # [K]
     other: jax.Array | None  # []
+    #: [K] a taker of a fixed quantity of cash Treasuries at any non-negative concession (the
+    #: Fed's purchases: a reverse auction taking offers at the market); it fills first, up to
+    #: this capacity, and the price moves only on what is left for the depth takers
+    cash_cap: jax.Array | None = None
 
 
 def prices(params: Params, mk: Markets, s: jax.Array, n_steps: int) -> Prices:
@@ -144,6 +148,16 @@ def clear(
     for s in supplies[1:]:
         net = Supply(*(a + b for a, b in zip(net, s, strict=True)))
     moved, shares = [], [[None] * 3 for _ in depths]
+    capped = [i for i, d in enumerate(depths) if d.cash_cap is not None]
+    rest = jnp.ones_like(net.cash_sold)
+    absorbed = jnp.zeros_like(net.cash_sold)
+    if capped:
+        cap = sum((depths[i].cash_cap for i in capped[1:]), depths[capped[0]].cash_cap)
+        absorbed = jnp.minimum(cap, jnp.maximum(net.cash_sold, 0.0))
+        frac = jnp.where(net.cash_sold > 0, absorbed / jnp.maximum(net.cash_sold, 1e-300), 0.0)
+        rest = 1.0 - frac
+        for i in capped:
+            shares[i][0] = frac * depths[i].cash_cap / jnp.maximum(cap, 1e-300)
     for j, (impact, sold) in enumerate(
         zip((mk.impact_cash, mk.impact_futures, mk.impact_other), net, strict=True)
     ):
@@ -151,6 +165,9 @@ def clear(
         if not idx:
             raise ValueError(f"no participant takes the other side of market {Depth._fields[j]!r}")
         slope, sh = _combine([depths[i][j] for i in idx])
+        if j == 0 and capped:
+            sh = [rest if x is None else x * rest for x in sh]
+            sold = sold - absorbed
         for i, x in zip(idx, sh, strict=True):
             shares[i][j] = x
         moved.append(impact + mult * slope * sold)

@@ -40,6 +40,7 @@ from basislab.sim.players import (
     Backstop,
     ClearingHouse,
     EndInvestors,
+    Fed,
     Funds,
     Issuer,
     Markets,
@@ -72,6 +73,8 @@ __all__ = [
 
 #: Business days per year used for coupon and repo accrual per step.
 DAYS_PER_YEAR = 252.0
+#: the trigger clock of a Fed lever not yet triggered (hours; finite so the state stays finite)
+NOT_YET = 1e12
 _TINY = 1e-12
 
 
@@ -138,23 +141,41 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     m0 = jnp.maximum(c.im_floor, c.im_z * jnp.sqrt(var0 * c.im_mpor))
     im = _mv(fut, m0 * f0) / 100.0
     v = val.sum(0)
-    debt = (1.0 - params.repo.h0)[:, None] * wshare * v
+    h0 = params.repo.haircut_levels[:, 0]
+    debt = (1.0 - h0)[:, None] * wshare * v
     hc_equity = v - debt.sum(0)
     eq_trade = jnp.maximum(v / lev, im + hc_equity + fp.min_buffer * v)
     free = eq_trade - im - hc_equity
-    cash = fp.cash_share * free
     other = fp.other_ratio * eq_trade
+    bills = (1.0 - fp.cash_share) * free
+    # unencumbered cash is cash_ratio of gross assets (OFR's ratio, Form PF Q33 / Q8):
+    # C = ratio (V + M + L + O + C)  ->  C = ratio / (1 - ratio) (V + M + L + O)
+    cash = fp.cash_ratio / (1.0 - fp.cash_ratio) * (v + im + bills + other) + fp.cash_share * free
     z, zn = jnp.zeros(()), jnp.zeros(n)
     g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0
     funds = Funds(
-        q, fut, debt, im, cash, free - cash, other, zn, zn, jnp.ones(n), wshare,
-        v / (eq_trade + other) * fp.lev_limit_mult, cash, zn, zn,
+        q, fut, debt, im, cash, bills, other, zn, zn, jnp.ones(n), wshare,
+        v / (eq_trade + other + cash - fp.cash_share * free) * fp.lev_limit_mult, cash, zn, zn,
+        jnp.zeros((s, n)), q.sum(0),
     )  # fmt: skip
+    # the look-back window starts as calm settlement returns (+-sd alternating: VaR = calm IM)
+    sd = jnp.sqrt(var0)
+    alt = jnp.where(jnp.arange(static.im_window) % 2 == 0, 1.0, -1.0)
+    zk = jnp.zeros(k)
     st = State(
         funds=funds,
-        lenders=RepoLenders(params.repo.cash * jnp.ones(s), debt.sum(1), jnp.zeros(s), jnp.zeros(s)),
-        ccp=ClearingHouse(im.sum() + im_a + c.default_fund, z),
+        lenders=RepoLenders(
+            params.repo.cash * jnp.ones(s),
+            debt.sum(1),
+            jnp.zeros(s),
+            jnp.zeros(s),
+            h0,
+            params.repo.refusal_levels[:, 0],
+        ),  # fmt: skip
+        ccp=ClearingHouse(
+            im.sum() + im_a + c.default_fund, z, m0 * f0 / 100.0, zk, zk, zk, sd[:, None] * alt[None, :]
+        ),
         asset_managers=AssetManagers(g, params.asset_managers.cash + z, im_a, z),
         investors=EndInvestors(
             m.outstanding - q.sum(1),
@@ -164,7 +185,8 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         ),  # fmt: skip
         backstop=Backstop(params.backstop.cash + z, z, z, z),
         issuer=Issuer(params.issuer.cash + z),
-        markets=Markets(jnp.zeros(k), jnp.zeros(k), jnp.zeros(k), jnp.zeros(k), z, z, var0, f0, f0, z),
+        markets=Markets(zk, zk, zk, zk, z, z, var0, f0, f0, m.p0, z),
+        fed=Fed(zk, z, jnp.full(2, NOT_YET), zk),
     )
     pr = prices(params, st, z, static.n_steps)
     return st._replace(funds=funds._replace(equity0=fund_equity(st, pr)))
@@ -195,16 +217,18 @@ def draw_shocks(key: jax.Array, params: Params, static: Static) -> Shocks:
 
 
 def morning_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligations, State, dict]:
-    """Repo lenders re-mark collateral (haircuts, refusal to roll) and the clearing house resets
-    IM from its EWMA volatility; futures VM is NOT settled in this window."""
-    rc = repo.repo_margin_call(params, st.funds, st.markets, pr)
-    st, im_call, m = ccp.initial_margin_call(params, st, pr)
+    """Repo lenders review their schedules and call margin on the previous close (due at the end
+    of day); the clearing house runs an extra intraday VM cycle when a bucket moved far enough."""
+    st = st._replace(lenders=repo.review_terms(params, st.lenders, st.markets))
+    rc = repo.repo_margin_call(params, st.funds, st.lenders, st.markets)
+    st = st._replace(funds=st.funds._replace(repo_pending=rc.pending))
+    intraday = ccp.intraday_trigger(params, st.markets, pr)
+    st, ccp_vm, vm_open_net = ccp.variation_margin(st, pr, intraday)
     fu = st.funds
-    zn = jnp.zeros_like(fu.cash)
-    ob = Obligations(
-        rc.call, fu.repo_debt - rc.call, im_call, fu.initial_margin + im_call, zn, jnp.zeros_like(rc.call), zn
-    )
-    return ob, st, {"haircut": rc.haircut, "refusal": rc.refusal, "im_rate": m}
+    zn, zs = jnp.zeros_like(fu.cash), jnp.zeros_like(fu.repo_debt)
+    ob = Obligations(zs, fu.repo_debt, zn, fu.initial_margin, ccp_vm, zs, zn)
+    info = {"repo_due": rc.due, "haircut": rc.haircut, "refusal": rc.refusal}
+    return ob, st, info | {"intraday_vm": intraday, "vm_open_net": vm_open_net}
 
 
 def pay_coupons(params: Params, st: State) -> State:
@@ -222,23 +246,29 @@ def pay_coupons(params: Params, st: State) -> State:
     )
 
 
-def eod_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligations, State, dict]:
-    """End-of-day settlement: coupons, futures VM through the clearing house, repo and backstop
-    interest (repo at ``SOFR + spread_s + stress_spread max(0, stress - 1)``)."""
+def eod_obligations(
+    params: Params, st: State, pr: Prices, repo_due: jax.Array
+) -> tuple[Obligations, State, dict]:
+    """End-of-day settlement: coupons, the repo margin due, futures VM through the clearing house,
+    the IM in force (a change CME announced takes effect), repo and backstop interest (repo at
+    ``SOFR + spread_s + stress_spread max(0, stress - 1)``)."""
     st = pay_coupons(params, st)
+    st = ccp.review_margin(params, st, pr.f)
+    st, im_call = ccp.initial_margin_call(params, st)
     st, ccp_vm, vm_open_net = ccp.variation_margin(st, pr)
     fu, dt = st.funds, 1.0 / DAYS_PER_YEAR
     rates = repo.repo_rates(params, st.markets)
     ob = Obligations(
-        jnp.zeros_like(fu.repo_debt),
-        fu.repo_debt,
-        jnp.zeros_like(fu.cash),
-        fu.initial_margin,
+        repo_due,
+        fu.repo_debt - repo_due,
+        im_call,
+        fu.initial_margin + im_call,
         ccp_vm,
         fu.repo_debt * rates[:, None] * dt,
         fu.backstop_loan * params.backstop.rate * dt,
     )
-    return ob, st, {"repo_rate": rates, "vm_open_net": vm_open_net}
+    im_rate = st.ccp.im_per_face * 100.0 / st.markets.futures_settle
+    return ob, st, {"repo_rate": rates, "vm_open_net": vm_open_net, "im_rate": im_rate}
 
 
 def fund_window(
@@ -273,10 +303,11 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         + inv.cash
         + bs.cash
         + st.issuer.cash
+        + st.fed.cash
     )
     return {
         "cash_total": cash,
-        "bonds_total": fu.bonds.sum(1) + inv.bonds,
+        "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds,
         "bills_total": fu.bills.sum() + inv.bills,
         "other_total": fu.other_assets.sum() + inv.other_assets,
         "futures_imbalance": fu.futures_short.sum(1) - st.asset_managers.futures_long,
@@ -317,6 +348,21 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "ccp_losses": st.ccp.losses,
         "backstop_losses": st.backstop.losses,
         "realised_pnl": (eq - fu.equity0).sum(),
+        "bonds_held_funds": fu.bonds.sum(1),
+        "bonds_held_investors": st.investors.bonds,
+        "bonds_held_fed": st.fed.bonds,
+        "fed_reserves_created": -st.fed.cash,
+        "fed_balance_sheet": -st.fed.cash + st.backstop.claims,
+        # the other players' balance sheets (USD bn; bonds and futures face)
+        "lender_cash": st.lenders.cash,
+        "lender_repo_lent": st.lenders.claims,
+        "ccp_cash": st.ccp.cash,
+        "am_cash": st.asset_managers.cash,
+        "am_futures_long": st.asset_managers.futures_long,
+        "investor_cash": st.investors.cash,
+        "investor_bills": st.investors.bills,
+        "backstop_cash": st.backstop.cash,
+        "issuer_cash": st.issuer.cash,
     }
     if static.record_distribution:
         lev = jnp.where(fu.alive > 0, v / jnp.maximum(eq, _TINY), 0.0)
@@ -324,6 +370,32 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         out["cash_ratio_q"] = jnp.quantile(fu.cash / fu.equity0, _Q)
         out["leverage_q"] = jnp.quantile(lev, _Q)
     return out
+
+
+def fed_stress_bp(params: Params, mk: Markets) -> jax.Array:
+    """The stress measure the Fed's levers watch (bp): the largest cheapening of cash Treasuries
+    beyond the fundamental yield, ``max_k 1e4 (ic_k + xd_k) / Dmod_k`` (dysfunction of the cash
+    market, the Fed's stated reason for its March 2020 purchases)."""
+    return jnp.max(1e4 * (mk.impact_cash + mk.dislocation) / params.market.dmod)
+
+
+def fed_levers(params: Params, st: State, window: int) -> tuple[State, Params, jax.Array]:
+    """The Fed observes the stress at this window (0 morning, 1 end of day), starts the clock of
+    each enabled lever at or above its threshold, and acts once ``trigger + delay`` hours have
+    passed (:func:`basislab.sim.fed.observe` / :func:`~basislab.sim.fed.active`): the window's
+    purchase capacity is set in the state, and the lender of last resort lends in this window
+    only when active (the returned parameters carry ``backstop.on`` for the window)."""
+    fp, fed = params.fed, st.fed
+    now = 24.0 * st.markets.day + (fp.morning_hour if window == 0 else fp.eod_hour)
+    hit = (fp.enabled > 0) & (fed_stress_bp(params, st.markets) >= fp.threshold_bp)
+    trig = jnp.minimum(fed.triggered_at, jnp.where(hit, now, NOT_YET))
+    act = ((fp.enabled > 0) & (now >= trig + fp.delay_hours)).astype(jnp.float64)
+    share = fp.morning_share if window == 0 else 1.0 - fp.morning_share
+    st = st._replace(
+        fed=fed._replace(triggered_at=trig, window_capacity=act[0] * share * fp.purchase_capacity)
+    )
+    p = params._replace(backstop=params.backstop._replace(on=params.backstop.on * act[1]))
+    return st, p, act
 
 
 def step(
@@ -336,25 +408,35 @@ def step(
     t = st.markets.day
     s_am, s_pm = t + 0.5, t + 1.0
     st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am, n_steps)
+    st, p_am, act_am = fed_levers(params, st, 0)
     ob, st, info_am = morning_obligations(params, st, pr)
-    st, pr, fl_am = settlement_window(params, st, pr, ob, s_am, static, any_in_batch)
+    st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
     st, pr = markets.market_move(
         params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm, n_steps
     )
     f_settle = pr.f
-    ob, st, info_pm = eod_obligations(params, st, pr)
-    st, pr, fl_pm = settlement_window(params, st, pr, ob, s_pm, static, any_in_batch)
+    st, p_pm, act_pm = fed_levers(params, st, 1)
+    ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
+    st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
     st, repaid = repay_backstop(st)
-    st = st._replace(markets=ccp.update_volatility(params, st.markets, f_settle)._replace(day=t + 1.0))
+    mk = ccp.update_volatility(params, st.markets, f_settle)
+    st = st._replace(markets=mk._replace(day=t + 1.0, cash_close=pr.p))
     out = record(params, st, pr, static)
     out.update(
         haircut=info_am["haircut"],
         repo_refusal=info_am["refusal"],
-        im_rate=info_am["im_rate"],
+        im_rate=info_pm["im_rate"],
         repo_rate=info_pm["repo_rate"],
-        vm_net=info_pm["vm_open_net"],
+        vm_net=jnp.abs(info_am["vm_open_net"]) + jnp.abs(info_pm["vm_open_net"]),
+        intraday_vm=info_am["intraday_vm"],
+        fed_purchases_on=jnp.maximum(act_am[0], act_pm[0]),
+        fed_lolr_on=jnp.maximum(act_am[1], act_pm[1]) * params.backstop.on,
+        fed_stress_bp=fed_stress_bp(params, st.markets),
+        repo_margin_paid=info_am["repo_due"].sum(-1),
         stress=markets.stress_index(params, st.markets),
         sold_unwind=fl_am.sold_unwind + fl_pm.sold_unwind,
+        sold_derisk=fl_am.sold_derisk + fl_pm.sold_derisk,
+        sold_to_fed=fl_am.sold_to_fed + fl_pm.sold_to_fed,
         sold_default=fl_am.sold_default + fl_pm.sold_default,
         futures_bought=fl_am.fut_bought + fl_pm.fut_bought,
         bills_sold=fl_am.bills_sold + fl_pm.bills_sold,

@@ -46,6 +46,8 @@ class Static(NamedTuple):
     #: cash, bills and the backstop; no price moves) with only the kernels that run there (same
     #: numbers; see :func:`basislab.sim.window.settlement_window`)
     skip_quiet_windows: bool = True
+    #: settlement returns in the clearing house's look-back VaR window (CME SPAN review, W)
+    im_window: int = 60
 
 
 # ----------------------------------------------------------------------------------------------
@@ -70,6 +72,8 @@ class Funds(NamedTuple):
     cash_target: jax.Array  # [N] cash kept before repaying the backstop
     equity0: jax.Array  # [N] initial equity (E0)
     pnl: jax.Array  # [N] cumulative P&L from flows (revaluation, coupons, interest, forgiveness)
+    repo_pending: jax.Array  # [S,N] repo margin called, due at a later end of day (settlement lag)
+    position0: jax.Array  # [N] initial face of cash Treasuries (the stop-loss cuts relative to it)
 
 
 class RepoLenders(NamedTuple):
@@ -79,6 +83,8 @@ class RepoLenders(NamedTuple):
     claims: jax.Array  # [S] the lenders' own ledger of repo claims on the funds
     losses: jax.Array  # [S] cumulative write-offs
     interest: jax.Array  # [S] cumulative interest income
+    haircut: jax.Array  # [S] haircut in force (a level of the segment's schedule, h)
+    refusal: jax.Array  # [S] share of repo not rolled, in force (r)
 
 
 class ClearingHouse(NamedTuple):
@@ -86,6 +92,11 @@ class ClearingHouse(NamedTuple):
 
     cash: jax.Array  # [] IM received + default fund
     losses: jax.Array  # [] cumulative default losses
+    im_per_face: jax.Array  # [K] initial margin in force, USD per USD of futures face (CME's $/contract)
+    im_announced: jax.Array  # [K] announced IM rate (fraction of notional), not yet effective
+    im_has_pending: jax.Array  # [K] 1.0 while an announced change waits for its effective day
+    im_countdown: jax.Array  # [K] end-of-days until the announced change takes effect
+    returns: jax.Array  # [K,W] settlement-to-settlement futures log returns, oldest first
 
 
 class AssetManagers(NamedTuple):
@@ -115,6 +126,17 @@ class Backstop(NamedTuple):
     interest: jax.Array  # []
 
 
+class Fed(NamedTuple):
+    """The Federal Reserve's outright purchases (:mod:`basislab.sim.fed`): a clearing participant
+    that buys cash Treasuries offered in a window up to its capacity, paying in reserves it
+    creates (``cash`` starts at zero and goes negative: ``-cash`` = reserves created)."""
+
+    bonds: jax.Array  # [K] face bought
+    cash: jax.Array  # [] minus the reserves created by purchases
+    triggered_at: jax.Array  # [2] hours when each lever (purchases, LOLR) was triggered (1e12: not yet)
+    window_capacity: jax.Array  # [K] USD bn the Fed buys in the current window if offered
+
+
 class Issuer(NamedTuple):
     """The Treasury: pays coupons from the TGA."""
 
@@ -133,6 +155,7 @@ class Markets(NamedTuple):
     variance: jax.Array  # [K] EWMA variance of daily futures log returns
     futures_settle: jax.Array  # [K] last settlement price of futures (f_last)
     futures_eod: jax.Array  # [K] previous end-of-day futures price, for the EWMA
+    cash_close: jax.Array  # [K] previous end-of-day cash price (repo lenders mark collateral on it)
     day: jax.Array  # [] day index
 
 
@@ -147,6 +170,7 @@ class State(NamedTuple):
     backstop: Backstop
     issuer: Issuer
     markets: Markets
+    fed: Fed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,15 +206,22 @@ class ClearingParams(NamedTuple):
     im_mpor: jax.Array  # [] margin period of risk (days)
     im_floor: jax.Array  # [K] IM rate floor (fraction of notional)
     default_fund: jax.Array  # [] the clearing house's own resources
+    intraday_sd: jax.Array  # [] extra intraday VM cycle when a move reaches this many daily sd
+    band_up: jax.Array  # [] IM raised when the look-back VaR exceeds it by this share
+    band_down: jax.Array  # [] IM lowered when the VaR is below it by this share
+    down_share: jax.Array  # [] a cut goes this share of the way to the VaR
+    notice_days: jax.Array  # [] end-of-days between announcement and effect
+    im_review_days: jax.Array  # [] the IM is reviewed every this many business days
 
 
 class RepoParams(NamedTuple):
-    h0: jax.Array  # [S] base haircut
-    h_price: jax.Array  # [S] haircut rise per unit of price fall
-    h_vol: jax.Array  # [S] haircut rise per unit of stress above 1
-    h_max: jax.Array  # [S] haircut cap
-    refuse_slope: jax.Array  # [S] share of repo not rolled per unit of stress above 1
-    refuse_max: jax.Array  # [S] cap of that share
+    haircut_levels: jax.Array  # [S,B] haircut schedule: level per stress band (Kruttli et al. 2021)
+    refusal_levels: jax.Array  # [S,B] share of repo not rolled per stress band
+    stress_bands: jax.Array  # [B-1] upper edges of the stress bands (vol / calm vol)
+    review_days: jax.Array  # [] lenders review haircuts every this many business days
+    threshold: jax.Array  # [] margin threshold per fund and segment (USD bn; GMRA Annex I)
+    min_transfer: jax.Array  # [] minimum transfer amount (USD bn)
+    settle_lag: jax.Array  # [] 0.0: the morning call settles that end of day; 1.0: the next
     spread: jax.Array  # [S] repo rate spread over SOFR (decimal)
     stress_spread: jax.Array  # [] repo rate rise per unit of stress above 1 (decimal)
     sofr: jax.Array  # [] SOFR (decimal)
@@ -212,10 +243,13 @@ class FundParams(NamedTuple):
     lev_limit_mult: jax.Array  # [] leverage limit as a multiple of initial leverage
     lev_target_ratio: jax.Array  # [] deleverage to this fraction of the limit (Cont-Schaanning)
     oversell: jax.Array  # [] extra cash raised above the gap when selling
+    cash_ratio: jax.Array  # [] unencumbered cash / gross assets (OFR hf_cash_ratio_def)
+    stop_loss: jax.Array  # [] drawdown of NAV at which a fund starts cutting the trade by choice
+    stop_cut: jax.Array  # [] share of the initial position cut at twice the stop-loss drawdown
 
 
 class BackstopParams(NamedTuple):
-    on: jax.Array  # [] 1.0 when the backstop lends, 0.0 otherwise
+    on: jax.Array  # [] 1.0 when the backstop lends (once triggered and after its delay), 0.0 never
     ltv: jax.Array  # [] max loan as a share of the fund's cash Treasuries at market
     rate: jax.Array  # [] lending rate (decimal)
     cash: jax.Array  # [] cash available to the backstop
@@ -229,6 +263,19 @@ class InvestorParams(NamedTuple):
     cash: jax.Array  # []
     bills: jax.Array  # []
     other_assets: jax.Array  # [] units of other risky assets
+
+
+class FedParams(NamedTuple):
+    """The Fed's levers (LEVERS order: purchases, lender of last resort), each with a trigger on the
+    cash market's dislocation (bp of yield) and a delay in hours (:mod:`basislab.sim.fed`)."""
+
+    enabled: jax.Array  # [2] 1.0 when the lever may act
+    threshold_bp: jax.Array  # [2] stress (bp) at or above which the lever is triggered
+    delay_hours: jax.Array  # [2] hours from trigger to action
+    purchase_capacity: jax.Array  # [K] USD bn a day by bucket (fed_purchase_pace_peak split)
+    morning_share: jax.Array  # [] share of the day's purchases offered in the morning window
+    morning_hour: jax.Array  # [] clock time of the morning window
+    eod_hour: jax.Array  # [] clock time of the end-of-day window
 
 
 class IssuerParams(NamedTuple):
@@ -246,3 +293,4 @@ class Params(NamedTuple):
     asset_managers: AssetManagerParams
     investors: InvestorParams
     issuer: IssuerParams
+    fed: FedParams

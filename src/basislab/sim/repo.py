@@ -1,16 +1,22 @@
-"""Repo lenders: haircuts, refusal to roll, repo rates and the morning re-marking of collateral.
+"""Repo lenders: haircut schedules, refusal to roll, repo rates and margin calls as practised.
 
-Haircut (INET "resilience" rule after Bookstaber et al.; Brunnermeier & Pedersen 2009 VaR
-margins), per segment ``s``::
+Haircuts and refusal shares are *schedules* (Kruttli, Monin, Petrasek & Watugala 2021, FEDS
+2021-038: hedge funds' repo haircuts relatively unchanged in March 2020; tri-party "at or near 2%
+regardless of market conditions"): a level per band of the stress index (vol / calm vol), chosen
+at the lenders' periodic reviews, never a continuous function of price (:mod:`basislab.sim.margins`)::
 
-    h_s = min(h_max_s, h0_s + a_s max(0, 1 - sum_k mix_k P_k / P0_k) + b_s max(0, stress - 1))
+    h_s = levels_s[band(stress)]   on a review day, else unchanged
 
-refused-roll share ``r_s = min(r_max_s, slope_s max(0, stress - 1))``, repo rate
-``SOFR + spread_s + stress_spread max(0, stress - 1)``, and the morning call on fund ``i``::
+Margin (GMRA 2011 para 4; :func:`basislab.sim.margins.bilateral_call`): each morning the lender
+marks the fund's collateral at the *previous close* (the close at which the futures settled, so a
+hedged fund's call is met from the VM it received that evening), nets it across the fund's repo
+with that segment, and calls what exceeds the threshold if at least the minimum transfer amount::
 
-    D*_is = (1 - h_s)(1 - r_s) w_is V_i,   call_is = D_is - D*_is   (negative: margin returned)
+    x_is = D_is - (1 - h_s)(1 - r_s) w_is V_i(close) - pending_is
+    call_is = sign(x)(|x| - threshold)  if |.| >= MTA, else 0   (negative: margin returned)
 
-with ``V_i = sum_k Q_ik P_k / 100`` (docs/model.md section 3).
+settled at the end of that day (``settle_lag`` 0) or of the next (1). The repo rate is
+``SOFR + spread_s + stress_spread max(0, stress - 1)`` (docs/model.md section 3).
 """
 
 from __future__ import annotations
@@ -20,26 +26,33 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from basislab.sim.markets import Prices, _mv, stress_excess
-from basislab.sim.players import Funds, Markets, Params
+from basislab.sim.markets import _mv, stress_excess, stress_index
+from basislab.sim.players import Funds, Markets, Params, RepoLenders
 
 
 class RepoCall(NamedTuple):
-    call: jax.Array  # [S,N] fund -> lender s (negative: the lender returns margin)
+    due: jax.Array  # [S,N] fund -> lender s at this end of day (negative: margin returned)
+    pending: jax.Array  # [S,N] called today, due at the next end of day
     haircut: jax.Array  # [S]
     refusal: jax.Array  # [S]
 
 
-def haircuts(params: Params, mk: Markets, pr: Prices) -> jax.Array:
-    """[S] haircut per segment (decimal)."""
-    r, m = params.repo, params.market
-    fall = jnp.maximum(0.0, 1.0 - jnp.sum(params.funds.mix * pr.p / m.p0))
-    return jnp.minimum(r.h_max, r.h0 + r.h_price * fall + r.h_vol * stress_excess(params, mk))
+def review_terms(params: Params, lenders: RepoLenders, mk: Markets) -> RepoLenders:
+    """On a review day (``day mod review_days == 0``) each segment sets its haircut and refusal
+    share to the level of the stress band it is in; on other days they stay as they are."""
+    r = params.repo
+    band = jnp.sum(stress_index(params, mk) >= r.stress_bands)
+    review = jnp.mod(mk.day, r.review_days) == 0
+    pick = lambda lv: jnp.take(lv, band, axis=1)  # noqa: E731
+    return lenders._replace(
+        haircut=jnp.where(review, pick(r.haircut_levels), lenders.haircut),
+        refusal=jnp.where(review, pick(r.refusal_levels), lenders.refusal),
+    )
 
 
-def refusal(params: Params, mk: Markets) -> jax.Array:
-    """[S] share of repo that each segment's lenders refuse to roll."""
-    return jnp.minimum(params.repo.refuse_max, params.repo.refuse_slope * stress_excess(params, mk))
+def haircuts(params: Params, lenders: RepoLenders) -> jax.Array:
+    """[S] haircut per segment in force (decimal)."""
+    return lenders.haircut
 
 
 def repo_rates(params: Params, mk: Markets) -> jax.Array:
@@ -48,10 +61,15 @@ def repo_rates(params: Params, mk: Markets) -> jax.Array:
     return r.sofr + r.spread + r.stress_spread * stress_excess(params, mk)
 
 
-def repo_margin_call(params: Params, funds: Funds, mk: Markets, pr: Prices) -> RepoCall:
-    """The lenders re-mark each live fund's collateral at ``pr`` (morning window)."""
-    h = haircuts(params, mk, pr)
-    ref = refusal(params, mk)
-    v = _mv(funds.bonds, pr.p) / 100.0
-    target = ((1.0 - h) * (1.0 - ref))[:, None] * funds.repo_share * v
-    return RepoCall((funds.repo_debt - target) * funds.alive, h, ref)
+def repo_margin_call(params: Params, funds: Funds, lenders: RepoLenders, mk: Markets) -> RepoCall:
+    """The lenders mark each live fund's collateral at the previous close and call margin (morning
+    window); the call is due at this end of day or the next (``settle_lag``)."""
+    r = params.repo
+    v = _mv(funds.bonds, mk.cash_close) / 100.0
+    target = ((1.0 - lenders.haircut) * (1.0 - lenders.refusal))[:, None] * funds.repo_share * v
+    x = funds.repo_debt - target - funds.repo_pending
+    call = jnp.sign(x) * jnp.maximum(jnp.abs(x) - r.threshold, 0.0)
+    call = jnp.where(jnp.abs(call) >= r.min_transfer, call, 0.0) * funds.alive
+    lag = r.settle_lag
+    due = funds.repo_pending * funds.alive + (1.0 - lag) * call
+    return RepoCall(due, lag * call, lenders.haircut, lenders.refusal)

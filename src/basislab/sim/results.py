@@ -27,6 +27,15 @@ _DIMS = {
     "im_rate": ("bucket",),
     "repo_rate": ("segment",),
     "sold_unwind": ("bucket",),
+    "sold_derisk": ("bucket",),
+    "bonds_held_funds": ("bucket",),
+    "bonds_held_investors": ("bucket",),
+    "bonds_held_fed": ("bucket",),
+    "sold_to_fed": ("bucket",),
+    "lender_cash": ("segment",),
+    "lender_repo_lent": ("segment",),
+    "am_futures_long": ("bucket",),
+    "repo_margin_paid": ("segment",),
     "sold_default": ("bucket",),
     "futures_bought": ("bucket",),
     "equity_ratio_q": ("quantile",),
@@ -77,7 +86,8 @@ class SimResult:
         drop = (1.0 - o["cash_price"] / p0).max(1) * 100.0
         widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max(1)
         per_bucket = lambda a: {b: round(float(v), 6) for b, v in zip(BUCKETS, a.mean(0), strict=True)}  # noqa: E731
-        sales = o["sold_unwind"].sum((1, 2)) + o["sold_default"].sum((1, 2))
+        derisk = o["sold_derisk"].sum((1, 2))
+        sales = o["sold_unwind"].sum((1, 2)) - derisk + o["sold_default"].sum((1, 2))
         mean = lambda a: round(float(np.mean(a)), 6)  # noqa: E731
         return {
             "scenario": self.scenario.name,
@@ -94,12 +104,45 @@ class SimResult:
             "ccp_losses_usd_bn": mean(o["ccp_losses"][:, -1]),
             "backstop_peak_usd_bn": mean(o["backstop_outstanding"].max(1)),
             "forced_sales_by_seller_usd_bn": {
-                "funds_unwinding": mean(o["sold_unwind"].sum((1, 2))),
+                "funds_unwinding": mean(o["sold_unwind"].sum((1, 2)) - derisk),
                 "lenders_liquidating_defaulters": mean(o["sold_default"].sum((1, 2))),
             },
+            "derisk_sales_usd_bn": mean(derisk),
+            "fed_balance_sheet_expansion_usd_bn": {
+                "peak": mean(o["fed_balance_sheet"].max(1)),
+                "end": mean(o["fed_balance_sheet"][:, -1]),
+                "purchases": mean(o["fed_reserves_created"][:, -1]),
+            },
+            "bonds_held_end_usd_bn_face": {
+                who: mean(o[f"bonds_held_{who}"][:, -1].sum(-1)) for who in ("funds", "investors", "fed")
+            },
+            "flows_usd_bn": {f"{a} -> {b}: {what}": v for a, b, what, v in self.flows()},
             "fund_defaults_p95": round(float(np.percentile(o["new_defaults"].sum(1), 95)), 6),
             "seed": self.seed,
         }
+
+    def flows(self) -> list[tuple[str, str, str, float]]:
+        """Flows between players over the run, mean over paths (USD bn at market): who sold to
+        whom and who lent to whom, as (from, to, what, amount)."""
+        o = self.raw.outputs
+        tot = lambda name: round(float(o[name].reshape(o[name].shape[0], -1).sum(1).mean()), 6) + 0.0  # noqa: E731
+        sold = tot("sold_unwind") + tot("sold_default")
+        return [
+            ("funds", "end investors", "cash Treasuries", round(sold - tot("sold_to_fed"), 6)),
+            ("funds", "fed", "cash Treasuries", tot("sold_to_fed")),
+            ("fed", "funds", "reserves for Treasuries", tot("sold_to_fed")),
+            ("asset managers", "funds", "futures bought back (notional)", tot("futures_bought")),
+            ("funds", "end investors", "bills", tot("bills_sold")),
+            ("funds", "end investors", "other assets", tot("other_sold")),
+            ("funds", "repo lenders", "repo margin (net of returns)", tot("repo_margin_paid")),
+            ("backstop (Fed LOLR)", "funds", "loans drawn", tot("backstop_drawn")),
+            ("funds", "backstop (Fed LOLR)", "loans repaid", tot("backstop_repaid")),
+        ]
+
+    def flows_table(self) -> pd.DataFrame:
+        """:meth:`flows` as a table (variant, from, to, what, usd_bn)."""
+        rows = [(self.variant, *r) for r in self.flows()]
+        return pd.DataFrame(rows, columns=["variant", "from", "to", "what", "usd_bn"])
 
     # -- time series -----------------------------------------------------------------------------
     def to_xarray(self) -> xr.Dataset:

@@ -192,6 +192,18 @@ class FundsConfig(_Model):
     )
     deleverage_target_ratio: float = _f(0.95, "cs_market_depth_example (lambda_target_ratio)", gt=0, le=1)
     oversell: float = _f(0.05, "assumption (safety margin when raising cash)", ge=0, le=1)
+    unencumbered_cash_pct: float = _f(
+        5.0,
+        "hf_cash_ratio_def (OFR unencumbered cash / gross assets); value assumption pending FPF-ALLQHF_CASHRATIO",
+        ge=0,
+        lt=100,
+    )
+    stop_loss_pct: float = _f(
+        5.0, "assumption: drawdown of NAV at which a fund starts cutting (3-10%)", gt=0, le=100
+    )
+    stop_loss_cut: float = _f(
+        0.5, "assumption: share of the position cut at twice the stop-loss drawdown", ge=0, le=1
+    )
 
     @model_validator(mode="after")
     def _mix(self) -> FundsConfig:
@@ -204,18 +216,18 @@ class FundsConfig(_Model):
 
 
 class SegmentConfig(_Model):
-    haircut_pct: float = Field(ge=-2.0, le=50.0, description="base haircut; floor -2% (nccbr_haircut_dist)")
-    haircut_price_slope: float = Field(
-        ge=0, le=100, description="haircut rise per unit price fall (INET h0 + a(1-p/p0))"
+    """A repo segment's terms. Haircuts and refusal shares are a *schedule*: one level per band of
+    the stress index (calm, stressed, extreme; bands in :class:`RepoConfig`), set at the lenders'
+    reviews (Kruttli, Monin, Petrasek & Watugala 2021: hedge funds' haircuts relatively unchanged
+    in March 2020). Levels are made non-decreasing (each at least the one below)."""
+
+    haircut_pct: float = Field(
+        ge=-2.0, le=50.0, description="haircut in calm markets; floor -2% (nccbr_haircut_dist)"
     )
-    haircut_vol_slope_pct: float = Field(
-        ge=0, le=50, description="haircut rise (pp) per unit of stress above 1"
-    )
-    haircut_max_pct: float = Field(ge=0, le=100)
-    refusal_slope: float = Field(
-        ge=0, le=1, description="share of repo not rolled per unit of stress above 1"
-    )
-    refusal_max: float = Field(ge=0, lt=1)
+    haircut_mid_pct: float = Field(ge=-2.0, le=50.0, description="haircut in the stressed band")
+    haircut_max_pct: float = Field(ge=0, le=100, description="haircut in the extreme band")
+    refusal_mid: float = Field(ge=0, lt=1, description="share of repo not rolled in the stressed band")
+    refusal_max: float = Field(ge=0, lt=1, description="share of repo not rolled in the extreme band")
     spread_bp: float = Field(ge=-100, le=1000, description="repo rate over SOFR")
     source: str = "assumption"
 
@@ -224,32 +236,57 @@ class RepoConfig(_Model):
     bilateral: SegmentConfig = _f(
         SegmentConfig(
             haircut_pct=0.0,
-            haircut_price_slope=0.5,
-            haircut_vol_slope_pct=0.5,
-            haircut_max_pct=5.0,
-            refusal_slope=0.01,
-            refusal_max=0.2,
+            haircut_mid_pct=1.0,
+            haircut_max_pct=2.0,
+            refusal_mid=0.0,
+            refusal_max=0.1,
             spread_bp=5.0,
-            source="nccbr_haircut_dist, zero_haircut_share_pf; slopes: INET resilience haircut rule (assumption)",
+            source="zero_haircut_share_pf, nccbr_haircut_dist; unchanged at March-2020 stress (Kruttli et al. 2021); "
+            "steps and refusal assumption",
         ),
         "nccbr_haircut_dist",
     )
     triparty: SegmentConfig = _f(
         SegmentConfig(
             haircut_pct=2.0,
-            haircut_price_slope=1.0,
-            haircut_vol_slope_pct=1.0,
-            haircut_max_pct=10.0,
-            refusal_slope=0.005,
-            refusal_max=0.1,
+            haircut_mid_pct=2.0,
+            haircut_max_pct=2.0,
+            refusal_mid=0.0,
+            refusal_max=0.05,
             spread_bp=0.0,
-            source="triparty_haircut; slopes: Brunnermeier & Pedersen (2009) VaR margins (assumption)",
+            source="triparty_haircut, triparty_haircut_sticky (2% regardless of conditions); refusal assumption",
         ),
         "triparty_haircut",
+    )
+    stress_bands: tuple[float, float] = _f(
+        (5.0, 8.0),
+        "Kruttli et al. (2021): no change at March 2020's ~4x calm vol; edges beyond it assumption",
+    )
+    review_days: int = _f(
+        5, "assumption: lenders review terms weekly (sensitivity in docs/model.md)", ge=1, le=250
+    )
+    threshold_usd_bn: float = _f(
+        0.0, "GMRA 2011: no threshold unless agreed in Annex I (assumption: none)", ge=0, le=1e3
+    )
+    min_transfer_usd_bn: float = _f(
+        0.001, "assumption: USD 1m (ICMA repo margining practice; value not published)", ge=0, le=1e3
+    )
+    settle_lag_days: int = _f(
+        0,
+        "GMRA 2011 para 4(g): a call on the previous close settles that day (assumption: same day)",
+        ge=0,
+        le=1,
     )
     stress_spread_bp: float = _f(
         5.0, "sofr_sep2019 (spikes of hundreds of bp under stress; assumption per unit stress)", ge=0, le=5000
     )
+
+    @model_validator(mode="after")
+    def _bands(self) -> RepoConfig:
+        lo, hi = self.stress_bands
+        if not 0 < lo <= hi:
+            raise ValueError(f"stress_bands must be increasing and positive, got {list(self.stress_bands)}")
+        return self
 
 
 class ClearingConfig(_Model):
@@ -261,6 +298,29 @@ class ClearingConfig(_Model):
     default_fund_usd_bn: float = _f(
         10.0, "assumption (CME Base guaranty fund order of magnitude)", ge=0, le=1e5
     )
+    intraday_vm_sd: float = _f(
+        2.0,
+        "assumption: extra intraday VM cycle when a move reaches 2 daily sd (CME, March 2020)",
+        gt=0,
+        le=100,
+    )
+    im_band_up: float = _f(
+        0.10, "assumption: IM raised when the look-back VaR exceeds it by 10%", ge=0, le=10
+    )
+    im_band_down: float = _f(
+        0.25, "cme_margin_setting_asym: lowered slowly (assumption: 25% band)", ge=0, lt=1
+    )
+    im_down_share: float = _f(
+        0.5, "cme_margin_setting_asym: cut half way to the VaR (assumption)", gt=0, le=1
+    )
+    im_notice_days: int = _f(
+        1, "cme_mar2020_advisory: announced 9 Mar, effective after the close of 10 Mar 2020", ge=0, le=20
+    )
+    im_review_days: int = _f(
+        1,
+        "CME may issue advisories any business day (20-085's 9/10 Mar 2020 dates; docs/mechanisms.md)",
+        ge=1,
+    )
 
 
 class BackstopConfig(_Model):
@@ -270,6 +330,62 @@ class BackstopConfig(_Model):
     capacity_usd_bn: float = _f(
         500.0, "fed_purchases_mar15_31 (order of the Fed's 2020 response)", ge=0, le=1e6
     )
+    trigger_bp: float | None = _f(
+        None,
+        "assumption: the Fed's lender of last resort acts once cash cheapens this many bp of yield "
+        "beyond fundamentals (None: standing from the start, the seed counterfactual)",
+        ge=-1e4,
+        le=1e4,
+    )
+    delay_hours: float = _f(
+        0.0,
+        "assumption: hours from trigger to lending (the seeds: the Fed must act within hours)",
+        ge=0,
+        le=1e5,
+    )
+
+
+class PurchasesConfig(_Model):
+    """The Fed's outright purchases of cash Treasuries (March 2020: up to USD 75bn a day)."""
+
+    enabled: bool = _f(False, "a policy lever (off unless a scenario turns it on)")
+    trigger_bp: float = _f(
+        25.0,
+        "assumption: cash cheapening (bp of yield beyond fundamentals) that triggers purchases",
+        ge=-1e4,
+        le=1e4,
+    )
+    delay_hours: float = _f(
+        24.0,
+        "assumption: 2020 timeline (purchases announced 15 Mar, raised to 75bn/day by 19 Mar)",
+        ge=0,
+        le=1e5,
+    )
+    capacity_usd_bn_per_day: float = _f(
+        75.0, "fed_purchase_pace_peak: USD 75bn a day, 19 Mar-1 Apr 2020", ge=0
+    )
+    split: dict[str, float] = _f(
+        {"2y": 25.0, "5y": 28.0, "10y": 6.0, "long": 9.0}, "fed_purch_mar19_2020 (ex TIPS) onto the buckets"
+    )
+    morning_share: float = _f(
+        0.5, "assumption: operations ran late morning and early afternoon; half each window", ge=0, le=1
+    )
+
+    @model_validator(mode="after")
+    def _keys(self) -> PurchasesConfig:
+        _require_bucket_keys("split", self.split)
+        if any(v < 0 for v in self.split.values()) or sum(self.split.values()) <= 0:
+            raise ValueError("split must be >= 0 and not all zero")
+        return self
+
+
+class FedConfig(_Model):
+    """The Fed's levers wired into the engine (docs/model.md, "The Fed"); the lender of last resort
+    is the ``backstop`` section with its own trigger and delay."""
+
+    purchases: PurchasesConfig = Field(default_factory=PurchasesConfig)
+    morning_hour: float = _f(9.0, "docs/model.md section 3: morning repo / margin window", ge=0, lt=24)
+    eod_hour: float = _f(16.0, "docs/model.md section 3: end-of-day settlement window", ge=0, lt=24)
 
 
 class ShockConfig(_Model):
@@ -341,6 +457,7 @@ class Scenario(_Model):
     repo: RepoConfig = Field(default_factory=RepoConfig)
     clearing: ClearingConfig = Field(default_factory=ClearingConfig)
     backstop: BackstopConfig = Field(default_factory=BackstopConfig)
+    fed: FedConfig = Field(default_factory=FedConfig)
     shock: ShockConfig = Field(default_factory=ShockConfig)
     players: PlayersConfig = Field(default_factory=PlayersConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
@@ -578,6 +695,7 @@ def to_engine(sc: Scenario):
         AssetManagerParams,
         BackstopParams,
         ClearingParams,
+        FedParams,
         FundParams,
         InvestorParams,
         IssuerParams,
@@ -615,6 +733,8 @@ def to_engine(sc: Scenario):
     dother = per_day * math.log1p(sh.other_assets_pct / 100)
     volmult = np.where(days > 0, sh.vol_multiplier, 1.0)
     mix = np.array([sc.funds.bucket_mix[k] for k in BUCKET_NAMES])
+    pu, bsc = sc.fed.purchases, sc.backstop
+    split = np.array([pu.split[k] for k in BUCKET_NAMES], dtype=np.float64)
 
     f = np.float64
     params = Params(
@@ -646,14 +766,25 @@ def to_engine(sc: Scenario):
             im_mpor=f(sc.clearing.mpor_days),
             im_floor=floors,
             default_fund=f(sc.clearing.default_fund_usd_bn),
+            intraday_sd=f(sc.clearing.intraday_vm_sd),
+            band_up=f(sc.clearing.im_band_up),
+            band_down=f(sc.clearing.im_band_down),
+            down_share=f(sc.clearing.im_down_share),
+            notice_days=f(sc.clearing.im_notice_days),
+            im_review_days=f(sc.clearing.im_review_days),
         ),
         repo=RepoParams(
-            h0=np.array([s.haircut_pct for s in segs]) / 100,
-            h_price=np.array([s.haircut_price_slope for s in segs], dtype=f),
-            h_vol=np.array([s.haircut_vol_slope_pct for s in segs]) / 100,
-            h_max=np.array([s.haircut_max_pct for s in segs]) / 100,
-            refuse_slope=np.array([s.refusal_slope for s in segs], dtype=f),
-            refuse_max=np.array([s.refusal_max for s in segs], dtype=f),
+            haircut_levels=np.maximum.accumulate(
+                np.array([[x.haircut_pct, x.haircut_mid_pct, x.haircut_max_pct] for x in segs]) / 100, axis=1
+            ),
+            refusal_levels=np.maximum.accumulate(
+                np.array([[0.0, x.refusal_mid, x.refusal_max] for x in segs], dtype=f), axis=1
+            ),
+            stress_bands=np.array(sc.repo.stress_bands, dtype=f),
+            review_days=f(sc.repo.review_days),
+            threshold=f(sc.repo.threshold_usd_bn),
+            min_transfer=f(sc.repo.min_transfer_usd_bn),
+            settle_lag=f(sc.repo.settle_lag_days),
             spread=spreads,
             stress_spread=f(sc.repo.stress_spread_bp / 1e4),
             sofr=f(sofr),
@@ -676,6 +807,9 @@ def to_engine(sc: Scenario):
             lev_limit_mult=f(sc.funds.leverage_limit_multiple),
             lev_target_ratio=f(sc.funds.deleverage_target_ratio),
             oversell=f(sc.funds.oversell),
+            cash_ratio=f(sc.funds.unencumbered_cash_pct / 100),
+            stop_loss=f(sc.funds.stop_loss_pct / 100),
+            stop_cut=f(sc.funds.stop_loss_cut),
         ),
         backstop=BackstopParams(
             on=f(1.0 if sc.backstop.enabled else 0.0),
@@ -690,6 +824,15 @@ def to_engine(sc: Scenario):
             other_assets=f(sc.players.investor_other_usd_bn),
         ),
         issuer=IssuerParams(cash=f(sc.players.issuer_cash_usd_bn)),
+        fed=FedParams(
+            enabled=np.array([1.0 if pu.enabled else 0.0, 1.0]),
+            threshold_bp=np.array([pu.trigger_bp, -1e9 if bsc.trigger_bp is None else bsc.trigger_bp]),
+            delay_hours=np.array([pu.delay_hours, bsc.delay_hours], dtype=f),
+            purchase_capacity=pu.capacity_usd_bn_per_day * split / split.sum(),
+            morning_share=f(pu.morning_share),
+            morning_hour=f(sc.fed.morning_hour),
+            eod_hour=f(sc.fed.eod_hour),
+        ),
     )
     static = Static(
         n_funds=sc.funds.count,

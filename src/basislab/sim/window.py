@@ -56,6 +56,8 @@ class WindowFlows(NamedTuple):
     """Flows of one window, summed over funds (per path)."""
 
     sold_unwind: jax.Array  # [K] cash Treasuries sold by funds unwinding (USD bn, at market)
+    sold_derisk: jax.Array  # [K] the part of it sold by choice (risk limit, stop-loss), not forced
+    sold_to_fed: jax.Array  # [K] cash Treasuries (all sellers) bought by the Fed, USD bn at market
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
     bills_sold: jax.Array  # []
@@ -81,12 +83,17 @@ class Taker(NamedTuple):
     other: bk.Account | None
 
 
-def takers(params: Params) -> list[Taker]:
-    """Today's takers: end investors (cash Treasuries, other assets) and asset managers (futures).
-    Dealers within their balance-sheet capacity, the Fed and foreign buyers join this list."""
+def takers(params: Params, st: State) -> list[Taker]:
+    """The takers: end investors (cash Treasuries, other assets), asset managers (futures) and the
+    Fed (cash Treasuries up to its window capacity, zero until its purchases lever acts)."""
     inv = bk.INVESTOR_CASH, bk.INVESTOR_BONDS, None, None, bk.INVESTOR_OTHER
     am = bk.AM_CASH, None, bk.AM_FUTURES, bk.AM_PENDING, None
-    return [Taker(investor_depth(params), *inv), Taker(asset_manager_depth(params), *am)]
+    fed = Depth(None, None, None, st.fed.window_capacity)
+    return [
+        Taker(investor_depth(params), *inv),
+        Taker(asset_manager_depth(params), *am),
+        Taker(fed, bk.FED_CASH, bk.FED_BONDS, None, None, None),
+    ]
 
 
 def sellers(funds: Funds, plan: Plan, pre: Prices) -> list[Supply]:
@@ -105,7 +112,11 @@ def sellers(funds: Funds, plan: Plan, pre: Prices) -> list[Supply]:
 
 
 def _share(x: jax.Array, share: jax.Array | None) -> jax.Array:
-    return x if share is None else x * share
+    """A taker's share of ``x``: a per-bucket share ``[K]`` of a per-fund ``[K, N]`` amount applies
+    along the bucket axis."""
+    if share is None:
+        return x
+    return x * share.reshape(share.shape + (1,) * (x.ndim - share.ndim))
 
 
 def pay_obligations(st: State, ob: Obligations, payers: jax.Array) -> State:
@@ -172,18 +183,23 @@ def unwind(st: State, ob: Obligations, plan: Plan, post: Prices, shares, tk: lis
     return bk.book(st, flows)
 
 
-def _flows(st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True) -> WindowFlows:
+def _flows(
+    st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True, fed_share=None
+) -> WindowFlows:
     fu = st.funds
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
+    derisk = (fu.bonds * ((plan.unwind - plan.forced) * plan.survive)).sum(-1)
     sold_all = (fu.bonds * plan.unwind).sum(-1)
     return WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
+        sold_derisk=derisk * post.p / 100.0,
+        sold_to_fed=sold_all * post.p / 100.0 * (0.0 if fed_share is None else fed_share),
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
@@ -206,7 +222,7 @@ def settlement_window(
     liq = cash_position(st.funds, ob)
     f_last = st.markets.futures_settle
     plan_at = lambda est: with_defaults(liquidity_plan(params, st.funds, f_last, ob, liq, est), st.funds)  # noqa: E731
-    tk = takers(params)
+    tk = takers(params, st)
 
     def clear_at(plan: Plan):
         mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre), [t.depth for t in tk])
@@ -234,7 +250,7 @@ def settlement_window(
             lambda: (out, no_losses(out)),
         )
         out = out._replace(funds=out.funds._replace(alive=plan.survive))
-        return out, post, _flows(st, plan, liq, post, losses)
+        return out, post, _flows(st, plan, liq, post, losses, fed_share=shares[-1].cash)
 
     def quiet_window():
         plan = quiet(raw, st.funds)
