@@ -27,9 +27,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from basislab.conventions import BUCKETS
+
 #: a gap is a step longer than this multiple of the series' median spacing
 GAP_FACTOR = 2.5
-BUCKETS = ("2y", "5y", "10y", "long")
 COLORS = {"without_backstop": "#c0392b", "with_backstop": "#1f77b4", "run": "#1f4e79"}
 LABELS = {"without_backstop": "without backstop", "with_backstop": "with backstop", "run": "run"}
 PALETTE = ("#1f4e79", "#c0392b", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf")
