@@ -22,14 +22,16 @@ def test_calm_step_costs_fewer_flops_than_the_full_step():
 
 
 def test_state_bytes_per_fund_counts_every_per_fund_field():
-    # q, fut [4]; debt, wshare [2]; im, cash, bills, other, bs_loan, pend, alive, lev_limit,
-    # cash_target, e0, pnl: 23 float64 fields
-    assert bench_sim.state_bytes_per_fund() == 23 * 8
+    # q, fut [4]; debt, wshare, repo_pending [2]; im, cash, bills, other, bs_loan, pend, alive,
+    # lev_limit, cash_target, e0, pnl, position0: 26 float64 fields (issue 10 added 3)
+    assert bench_sim.state_bytes_per_fund() == 26 * 8
 
 
-def test_baseline_engine_gives_the_same_numbers_as_the_new_one():
+def test_baseline_engine_runs_the_same_inputs_as_the_new_one():
     """The side-by-side benchmark times the engine before the per-player books (issue 9) on the
-    same inputs; both must compute the same run (to round-off: flows are summed in another order)."""
+    same inputs. Issue 9 kept the numbers identical (checked at 8f5bcbf); issue 10 changed the
+    model (margins as practised, the Fed), so the old engine must now run the same inputs to the
+    same shapes, finite, with its own accounting intact."""
     from _baseline_sim import engine as old_engine
     from _baseline_sim import old_inputs
     from basislab import sim
@@ -39,6 +41,8 @@ def test_baseline_engine_gives_the_same_numbers_as_the_new_one():
         p, s = sim.to_engine(sim.with_backstop(bench_sim._scenario(12, steps=24), backstop))
         new = run_batch(p, s, 3, 6)
         old = old_engine.run_batch(*old_inputs(p, s), 3, 6)
-        assert np.array_equal(new.outputs["new_defaults"], old.outputs["new_defaults"])
         for k, v in old.outputs.items():
-            np.testing.assert_allclose(new.outputs[k], v, rtol=1e-9, atol=1e-9, err_msg=k)
+            if k in new.outputs:
+                assert np.shape(new.outputs[k]) == np.shape(v), k
+            assert np.all(np.isfinite(v)), k
+        assert np.max(np.abs(old.outputs["cash_price"][:, 0] - new.outputs["cash_price"][:, 0])) < 0.5

@@ -14,7 +14,7 @@ _NAMES = {
     ).split()},
     **{k: ("ccp", k) for k in ("ewma_lambda", "im_z", "im_mpor", "im_floor")},
     "ccp_default_fund": ("ccp", "default_fund"),
-    **{k: ("repo", k) for k in ("h0", "h_price", "h_vol", "h_max", "refuse_slope", "refuse_max", "sofr")},
+    "sofr": ("repo", "sofr"),
     "repo_spread": ("repo", "spread"),
     "repo_stress_spread": ("repo", "stress_spread"),
     "lender_cash": ("repo", "cash"),
@@ -37,4 +37,14 @@ _NAMES = {
 def old_inputs(params, static):
     """The old engine's flat ``Params`` and ``Static`` holding the same numbers as the new ones."""
     flat = {k: getattr(getattr(params, g), f) for k, (g, f) in _NAMES.items()}
-    return _model.Params(**{k: flat[k] for k in _model.Params._fields}), _model.Static(**static._asdict())
+    # issue 10 replaced the continuous haircut rule by stepped schedules: the old engine gets the
+    # calm level and the extreme level as its cap, with no slopes (same shapes, same work)
+    r = params.repo
+    zs = r.haircut_levels[:, 0] * 0.0
+    flat.update(
+        h0=r.haircut_levels[:, 0], h_price=zs, h_vol=zs, h_max=r.haircut_levels[:, -1],
+        refuse_slope=zs, refuse_max=r.refusal_levels[:, -1],
+    )  # fmt: skip
+    return _model.Params(**{k: flat[k] for k in _model.Params._fields}), _model.Static(
+        **{k: v for k, v in static._asdict().items() if k in _model.Static._fields}
+    )
