@@ -28,6 +28,7 @@ os.environ.update(
         "JAX_COMPILATION_CACHE_DIR": str(_JAX_CACHE),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
         "RAY_USAGE_STATS_ENABLED": "0",
+        "BASISLAB_CALIBRATE": "0",  # the engine's block calibration (basislab.sim.tuning) is off in tests
     }
 )
 os.environ.pop("BASISLAB_HOME", None)

@@ -35,8 +35,37 @@ def _enable_compile_cache() -> None:
         pass
 
 
+def enable_host_devices() -> None:
+    """Split the simulator's paths over the CPU's cores: ask XLA for ``os.cpu_count()`` host
+    devices (at most 8; ``BASISLAB_DEVICES=N`` sets the count, ``1`` turns the split off). Must
+    run before JAX is imported; adds to an existing ``XLA_FLAGS``, never replaces it, and keeps a
+    device count already named there (basislab.sim.tuning)."""
+    import sys
+
+    flag = "--xla_force_host_platform_device_count"
+    flags = os.environ.get("XLA_FLAGS", "")
+    env = os.environ.get("BASISLAB_DEVICES", "").strip()
+    n = int(env) if env.isdigit() and int(env) >= 1 else min(os.cpu_count() or 1, 8)
+    if "jax" in sys.modules or flag in flags or n <= 1:
+        return
+    os.environ["XLA_FLAGS"] = f"{flags} {flag}={min(n, 64)}".strip()
+
+
 #: seeds are unsigned 32-bit (JAX's ``PRNGKey`` takes the seed as uint32 by default)
 MAX_SEED = 2**32 - 1
+
+
+def _compile_expected(sc) -> bool:
+    """True when the engine for this scenario's shapes has not yet run on this machine."""
+    from basislab.sim import to_engine
+    from basislab.sim.engine import compile_expected
+
+    return compile_expected(to_engine(sc)[1])
+
+
+def _advance(progress, task, label: str, k: int) -> None:
+    """Advance the bar and drop the "compiling" note (the first chunk is done)."""
+    progress.update(task, advance=k, description=label)
 
 
 def _check_run_args(paths: int | None, seed: int | None) -> None:
@@ -74,6 +103,7 @@ def simulate(
 ) -> None:
     """Simulate a scenario: funds, repo lenders, the clearing house and asset managers through a
     shock; print the spiral's metrics and store the time series (DuckDB, Parquet with --out)."""
+    enable_host_devices()  # before anything imports JAX
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from basislab.jsonio import dumps
@@ -107,9 +137,14 @@ def simulate(
         transient=as_json,
     ) as progress:
         for v in variants:
-            task = progress.add_task(f"{sc.name}: {v.replace('_', ' ')}", total=n)
+            label = f"{sc.name}: {v.replace('_', ' ')}"
             cfg = with_backstop(sc, v == "with_backstop") if sc.compare_backstop else sc
-            runs[v] = run_one(cfg, n, seed, v, progress=partial(progress.advance, task))
+            first = _compile_expected(cfg)
+            task = progress.add_task(
+                f"{label}: compiling (first run on this machine)..." if first else label, total=n
+            )
+            step = partial(_advance, progress, task, label)
+            runs[v] = run_one(cfg, n, seed, v, progress=step)
     metrics = {v: r.metrics() for v, r in runs.items()}
     run_id = None
     if not no_save:

@@ -47,32 +47,91 @@ PATH_BLOCK = 32
 PATH_AXIS = "paths"
 
 
-def _paths(p: Params, keys: jax.Array, static: Static):
-    """Blocks of ``PATH_BLOCK`` paths, each block one ``vmap`` (named ``PATH_AXIS``), walked by
+def _paths(p: Params, keys: jax.Array, static: Static, block: int = PATH_BLOCK):
+    """Blocks of ``block`` paths, each block one ``vmap`` (named ``PATH_AXIS``), walked by
     ``lax.map``; a remainder block is vmapped on its own. Every path's numbers are the same
     whatever block it lands in."""
     n = keys.shape[0]
-    blk = min(PATH_BLOCK, n)
-    block = jax.vmap(lambda k: simulate_path(p, k, static, any_in_block), axis_name=PATH_AXIS)
+    blk = min(block, n)
+    one = jax.vmap(lambda k: simulate_path(p, k, static, any_in_block), axis_name=PATH_AXIS)
     full = n - n % blk
-    out = jax.lax.map(block, keys[:full].reshape(full // blk, blk, *keys.shape[1:]))
+    out = jax.lax.map(one, keys[:full].reshape(full // blk, blk, *keys.shape[1:]))
     out = jax.tree_util.tree_map(lambda x: x.reshape(full, *x.shape[2:]), out)
     if full == n:
         return out
-    rest = block(keys[full:])
+    rest = one(keys[full:])
     return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), out, rest)
 
 
+#: name of the mesh axis over host devices (paths are split along it)
+DEVICE_AXIS = "devices"
+
+
+def _split(p: Params, keys: jax.Array, static: Static, block: int, devs: tuple):
+    """Paths split evenly over ``devs`` (``shard_map``; params replicated): the path count is
+    padded to a multiple of the device count with copies of the last key, and the padding is
+    dropped after. A path's numbers do not depend on its neighbours, so they match one device's
+    run up to the last bits of XLA's per-device code (docs/model.md, "The engine on both cores")."""
+    n, d = keys.shape[0], len(devs)
+    pad = -n % d
+    if pad:
+        keys = jnp.concatenate([keys, jnp.repeat(keys[-1:], pad, axis=0)])
+    mesh = jax.sharding.Mesh(np.asarray(devs), (DEVICE_AXIS,))
+    spec = jax.sharding.PartitionSpec(DEVICE_AXIS)
+    run = jax.shard_map(
+        lambda pp, kk: _paths(pp, kk, static, block),
+        mesh=mesh,
+        in_specs=(jax.sharding.PartitionSpec(), spec),
+        out_specs=spec,
+        check_vma=False,
+    )
+    out = run(p, keys)
+    return jax.tree_util.tree_map(lambda x: x[:n], out) if pad else out
+
+
+def _resolve(static: Static, block: int | None, n_devices: int | None) -> tuple[int, tuple]:
+    from basislab.sim import tuning
+
+    devs = tuning.devices()
+    devs = tuple(devs[: max(1, min(n_devices, len(devs)))] if n_devices else devs)
+    blk = block or tuning.path_block(static.n_funds, len(devs))
+    return int(blk), devs
+
+
+def compile_expected(static: Static) -> bool:
+    """True when the next :func:`run_batch` with the default block and devices will compile (not
+    yet run on this machine: :func:`basislab.sim.tuning.compile_expected`)."""
+    from basislab.sim import tuning
+
+    blk, devs = _resolve(static, None, None)
+    return tuning.compile_expected(static, blk, len(devs))
+
+
+def compiled_runner(static: Static, block: int | None = None, n_devices: int | None = None):
+    """``jit`` of the vectorised run over a batch of keys (paths), cached per static config,
+    block and device set. Defaults: the tuned block (:func:`basislab.sim.tuning.path_block`) and
+    every host device the engine may use (:func:`basislab.sim.tuning.devices`)."""
+    blk, devs = _resolve(static, block, n_devices)
+    return _runner(static, blk, devs)
+
+
 @lru_cache(maxsize=32)
-def compiled_runner(static: Static):
-    """``jit`` of the vectorised run over a batch of keys (paths), cached per static config."""
-    return jax.jit(lambda p, k: _paths(p, k, static))
+def _runner(static: Static, block: int, devs: tuple):
+    if len(devs) == 1:
+        return jax.jit(lambda p, k: _paths(p, k, static, block))
+    return jax.jit(lambda p, k: _split(p, k, static, block, devs))
 
 
 @lru_cache(maxsize=8)
 def compiled_scenario_batch(static: Static):
-    """``jit(vmap(vmap(...)))``: a batch of parameter sets (scenarios) x a batch of keys."""
+    """``jit(vmap(vmap(...)))``: a batch of parameter sets (scenarios) x a batch of keys (one
+    device, the default block)."""
     return jax.jit(jax.vmap(lambda p, k: _paths(p, k, static), in_axes=(0, None)))
+
+
+def block_until_ready(tree: Any) -> Any:
+    """Wait for every array of ``tree`` (timing helpers)."""
+    return jax.block_until_ready(tree)
 
 
 def path_keys(seed: int, paths: int, offset: int = 0) -> jax.Array:
@@ -115,10 +174,22 @@ def check_finite(outputs: dict[str, np.ndarray], final: dict[str, np.ndarray]) -
             raise SimulationError(f"non-finite value in final state field '{name}'")
 
 
-def run_batch(params: Params, static: Static, seed: int, paths: int, offset: int = 0) -> RawRun:
-    """Run ``paths`` paths of one parameter set and return numpy arrays (checked finite)."""
-    fn = compiled_runner(static)
-    led0, outs, st_t = fn(params, path_keys(seed, paths, offset))
+def run_batch(
+    params: Params,
+    static: Static,
+    seed: int,
+    paths: int,
+    offset: int = 0,
+    block: int | None = None,
+    n_devices: int | None = None,
+) -> RawRun:
+    """Run ``paths`` paths of one parameter set and return numpy arrays (checked finite); the
+    block and devices as in :func:`compiled_runner`."""
+    from basislab.sim import tuning
+
+    blk, devs = _resolve(static, block, n_devices)
+    led0, outs, st_t = _runner(static, blk, devs)(params, path_keys(seed, paths, offset))
+    tuning.mark_compiled(static, blk, len(devs))
     outs = _to_numpy(outs)
     audit_steps = outs.pop("audit")
     final = {f"{g}.{k}": np.asarray(v) for g, grp in st_t._asdict().items() for k, v in grp._asdict().items()}

@@ -1,0 +1,153 @@
+"""How the engine uses this machine: host CPU devices to split paths over, and the path block.
+
+=========================  ====================================================================
+environment variable       effect
+=========================  ====================================================================
+``BASISLAB_DEVICES``       host CPU devices to split paths over (``1``: one device, no split);
+                           default ``os.cpu_count()`` capped at 8 (set by the CLI)
+``BASISLAB_PATH_BLOCK``    paths vectorised together in one block (skips the calibration)
+``BASISLAB_CALIBRATE``     ``0``: no calibration, the block is :data:`DEFAULT_BLOCK`
+=========================  ====================================================================
+
+Host devices exist only if ``XLA_FLAGS`` asks for them before JAX is imported, so the CLI's
+simulator commands call ``basislab.app.cli_sim.enable_host_devices`` first: it adds
+``--xla_force_host_platform_device_count`` to an existing ``XLA_FLAGS`` (never replacing it) and
+does nothing once JAX is loaded. A Python user sets ``XLA_FLAGS`` before importing basislab.
+
+The block is chosen per (machine, fund-count bucket) by :func:`calibrate`: a few block sizes
+timed on a short horizon, the fastest kept in ``cache_dir()/engine-tuning.json`` (atomic write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from typing import Any
+
+#: block used when the calibration is off (``BASISLAB_CALIBRATE=0``) or fails
+DEFAULT_BLOCK = 32
+#: block sizes timed by the calibration
+CANDIDATES = (2, 4, 8, 16, 32)
+#: fund-count buckets (a calibration serves every fund count up to its bucket's bound)
+FUND_BUCKETS = (16, 64, 256, 1024, 4096)
+
+
+def devices() -> list[Any]:
+    """CPU devices the engine splits paths over (one when JAX runs elsewhere or
+    ``BASISLAB_DEVICES=1``)."""
+    import jax
+
+    devs = jax.devices()
+    if devs[0].platform != "cpu":
+        return devs[:1]
+    env = os.environ.get("BASISLAB_DEVICES", "").strip()
+    cap = int(env) if env.isdigit() and int(env) >= 1 else len(devs)
+    return devs[: max(1, min(cap, len(devs)))]
+
+
+def fund_bucket(n_funds: int) -> int:
+    """Smallest bucket bound at or above ``n_funds`` (the last bucket beyond)."""
+    return next((b for b in FUND_BUCKETS if n_funds <= b), FUND_BUCKETS[-1])
+
+
+def _machine() -> str:
+    return f"{platform.machine()}-{os.cpu_count()}cpu-{platform.node()}"
+
+
+def _store():
+    from basislab.paths import cache_dir
+
+    return cache_dir() / "engine-tuning.json"
+
+
+def _read() -> dict[str, int]:
+    try:
+        data = json.loads(_store().read_text(encoding="utf-8"))
+        return {k: int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _save(key: str, block: int) -> None:
+    from basislab.paths import atomic_write_text
+
+    path = _store()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _read()  # merge with what another process may have written meanwhile
+        data[key] = block
+        atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True))
+    except OSError:  # pragma: no cover - a cache only
+        pass
+
+
+def path_block(n_funds: int, n_devices: int) -> int:
+    """Block for ``n_funds`` funds split over ``n_devices`` devices: ``BASISLAB_PATH_BLOCK``, else
+    the cached calibration, else a fresh :func:`calibrate` (``BASISLAB_CALIBRATE=0``: the default)."""
+    env = os.environ.get("BASISLAB_PATH_BLOCK", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    if os.environ.get("BASISLAB_CALIBRATE", "1") == "0":
+        return DEFAULT_BLOCK
+    key = f"{_machine()}|funds<={fund_bucket(n_funds)}|devices={n_devices}"
+    cached = _read().get(key)
+    if cached:
+        return cached
+    try:
+        block = calibrate(fund_bucket(n_funds), n_devices)
+    except Exception:  # noqa: BLE001 - a failed calibration must not stop a run
+        return DEFAULT_BLOCK
+    _save(key, block)
+    return block
+
+
+def calibrate(n_funds: int, n_devices: int, days: int = 6, rounds: int = 2) -> int:
+    """Fastest of :data:`CANDIDATES` on seed-thesis with ``n_funds`` funds, ``days`` days and 64
+    paths per device (each block compiled once, timed ``rounds`` times, best kept). Seconds."""
+    from basislab import sim
+    from basislab.sim import engine
+
+    sc = sim.load_scenario("seed-thesis", [f"funds.count={n_funds}", f"horizon_days={days}"])
+    params, static = sim.to_engine(sc)
+    keys = engine.path_keys(0, 64 * n_devices)
+    best, best_t = DEFAULT_BLOCK, float("inf")
+    for block in CANDIDATES:
+        fn = engine.compiled_runner(static, block=block, n_devices=n_devices)
+        engine.block_until_ready(fn(params, keys))
+        t = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            engine.block_until_ready(fn(params, keys))
+            t = min(t, time.perf_counter() - t0)
+        if t < best_t:
+            best, best_t = block, t
+    return best
+
+
+def _compiled_marker(static: Any, block: int, n_devices: int):
+    import hashlib
+
+    from basislab.paths import cache_dir
+
+    tag = hashlib.sha256(f"{static!r}|{block}|{n_devices}".encode()).hexdigest()[:24]
+    return cache_dir() / "engine-compiled" / tag
+
+
+def compile_expected(static: Any, block: int, n_devices: int) -> bool:
+    """True when this machine has not yet run the engine for this static config, block and device
+    count (so the next run compiles rather than loads from the JAX cache)."""
+    return not _compiled_marker(static, block, n_devices).exists()
+
+
+def mark_compiled(static: Any, block: int, n_devices: int) -> None:
+    """Record that the engine for this config has run here (an empty marker file)."""
+    path = _compiled_marker(static, block, n_devices)
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:  # pragma: no cover - a hint only
+        pass
