@@ -147,25 +147,27 @@ def clear(
     net = supplies[0]
     for s in supplies[1:]:
         net = Supply(*(a + b for a, b in zip(net, s, strict=True)))
-    moved, shares = [], [[None] * 3 for _ in depths]
-    capped = [i for i, d in enumerate(depths) if d.cash_cap is not None]
+    moved: list[jax.Array] = []
+    shares: list[list[jax.Array | None]] = [[None] * 3 for _ in depths]
+    caps = {i: d.cash_cap for i, d in enumerate(depths) if d.cash_cap is not None}
     rest = jnp.ones_like(net.cash_sold)
     absorbed = jnp.zeros_like(net.cash_sold)
-    if capped:
-        cap = sum((depths[i].cash_cap for i in capped[1:]), depths[capped[0]].cash_cap)
+    if caps:
+        cap = sum(list(caps.values())[1:], next(iter(caps.values())))
         absorbed = jnp.minimum(cap, jnp.maximum(net.cash_sold, 0.0))
         frac = jnp.where(net.cash_sold > 0, absorbed / jnp.maximum(net.cash_sold, 1e-300), 0.0)
         rest = 1.0 - frac
-        for i in capped:
-            shares[i][0] = frac * depths[i].cash_cap / jnp.maximum(cap, 1e-300)
+        for i, c in caps.items():
+            shares[i][0] = frac * c / jnp.maximum(cap, 1e-300)
     for j, (impact, sold) in enumerate(
         zip((mk.impact_cash, mk.impact_futures, mk.impact_other), net, strict=True)
     ):
-        idx = [i for i, d in enumerate(depths) if d[j] is not None]
+        slopes = {i: x for i, d in enumerate(depths) if (x := d[j]) is not None}
+        idx = list(slopes)
         if not idx:
             raise ValueError(f"no participant takes the other side of market {Depth._fields[j]!r}")
-        slope, sh = _combine([depths[i][j] for i in idx])
-        if j == 0 and capped:
+        slope, sh = _combine(list(slopes.values()))
+        if j == 0 and caps:
             sh = [rest if x is None else x * rest for x in sh]
             sold = sold - absorbed
         for i, x in zip(idx, sh, strict=True):

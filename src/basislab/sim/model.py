@@ -421,7 +421,8 @@ def step(
     st, repaid = repay_backstop(st)
     mk = ccp.update_volatility(params, st.markets, f_settle)
     st = st._replace(markets=mk._replace(day=t + 1.0, cash_close=pr.p))
-    out = record(params, st, pr, static)
+    # the day's observables, plus the ledger aggregates the audit checks (a nested dict)
+    out: dict[str, jax.Array | dict[str, jax.Array]] = dict(record(params, st, pr, static))
     out.update(
         haircut=info_am["haircut"],
         repo_refusal=info_am["refusal"],

@@ -76,7 +76,7 @@ class Taker(NamedTuple):
     for a market it does not trade)."""
 
     depth: Depth
-    cash: bk.Account | None
+    cash: bk.Account  # every taker pays for what it takes
     bonds: bk.Account | None
     futures: bk.Account | None
     pending: bk.Account | None
@@ -176,6 +176,7 @@ def unwind(st: State, ob: Obligations, plan: Plan, post: Prices, shares, tk: lis
                 bk.flow(t.cash, bk.FUND_CASH, q * post.p[:, None] / 100),
             ]
         if t.futures is not None:
+            assert t.pending is not None, "a futures taker settles VM through its pending account"
             flows += [
                 bk.flow(t.futures, bk.FUND_FUTURES, _share(closed, sh.futures)),
                 bk.flow(bk.FUND_PENDING, t.pending, _share(realised, sh.futures)),
