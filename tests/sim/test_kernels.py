@@ -42,29 +42,153 @@ def _fund(st, **fields):
     return st._replace(funds=fu._replace(**new))
 
 
+def _lenders(st, haircut, refusal):
+    return st.lenders._replace(haircut=jnp.asarray(haircut), refusal=jnp.asarray(refusal))
+
+
 def test_haircut_and_refusal(world):
-    # h_s = min(h_max, h0 + a max(0, 1 - sum mix P/P0) + b max(0, stress - 1))
-    # mix 0.4/0.3/0.2/0.1, P/P0 0.99/0.98/0.97/0.95: sum = 0.396 + 0.294 + 0.194 + 0.095 = 0.979,
-    # fall = 0.021; variance 2.25 x calm in every bucket: stress = sqrt(2.25) = 1.5, excess 0.5.
-    # bilateral: 0 + 0.5 x 0.021 + 0.01 x 0.5 = 0.0155, capped at 0.01
-    # tri-party: 0.02 + 1.0 x 0.021 + 0.02 x 0.5 = 0.051 (cap 0.10)
-    # refusal r_s = min(r_max, slope x 0.5): min(0.2, 0.25) = 0.2; min(0.5, 0.125) = 0.125
+    # docs/model.md section 11: h_s, r_s = levels_s[band(stress)] on a review day (day mod
+    # review_days = 0), else unchanged; band = number of edges (5, 8) at or below the stress index
+    # stress = mean_k sqrt(var_k / var0_k) (calm < 5, stressed 5-8, extreme > 8).
+    # schedules: bilateral h 0 / 1 / 2%, r 0 / 0 / 10%; tri-party h 2 / 2 / 2%, r 0 / 0 / 5%.
+    # (a) variance ratios 1, 4, 49, 121: sqrt 1, 2, 7, 11, mean 21 / 4 = 5.25 -> band 1 (stressed);
+    #     day 0 is a review day: h = (0.01, 0.02), r = (0, 0)
+    # (b) ratio 100 everywhere: stress 10 -> band 2 (extreme), but day 3 is no review day
+    #     (3 mod 5 = 3): the terms stay (0.01, 0.02), (0, 0)
+    # (c) same stress on day 5 (review): h = (0.02, 0.02), r = (0.10, 0.05)
+    # (d) ratio 16 (stress 4 < 5, calm band) on day 10: back to h = (0, 0.02), r = (0, 0)
     p, st = world
     p = p._replace(
-        funds=p.funds._replace(mix=jnp.array([0.4, 0.3, 0.2, 0.1])),
         repo=p.repo._replace(
-            h0=jnp.array([0.0, 0.02]),
-            h_price=jnp.array([0.5, 1.0]),
-            h_vol=jnp.array([0.01, 0.02]),
-            h_max=jnp.array([0.01, 0.10]),
-            refuse_slope=jnp.array([0.5, 0.25]),
-            refuse_max=jnp.array([0.2, 0.5]),
-        ),
+            haircut_levels=jnp.array([[0.0, 0.01, 0.02], [0.02, 0.02, 0.02]]),
+            refusal_levels=jnp.array([[0.0, 0.0, 0.10], [0.0, 0.0, 0.05]]),
+            stress_bands=jnp.array([5.0, 8.0]),
+            review_days=jnp.asarray(5.0),
+        )
     )
-    mk = st.markets._replace(variance=_calm_var(p, 2.25))
-    pr = Prices(100.0 * jnp.array([0.99, 0.98, 0.97, 0.95]), P100, jnp.ones(()))
-    np.testing.assert_allclose(repo.haircuts(p, mk, pr), [0.01, 0.051], rtol=1e-12)
-    np.testing.assert_allclose(repo.refusal(p, mk), [0.2, 0.125], rtol=1e-12)
+    lenders = _lenders(st, [0.0, 0.02], [0.0, 0.0])
+    var0 = _calm_var(p)
+
+    def review(ratio, day, lenders):
+        mk = st.markets._replace(variance=var0 * jnp.asarray(ratio), day=jnp.asarray(float(day)))
+        return repo.review_terms(p, lenders, mk)
+
+    a = review([1.0, 4.0, 49.0, 121.0], 0, lenders)
+    np.testing.assert_allclose(a.haircut, [0.01, 0.02], atol=1e-15)
+    np.testing.assert_allclose(a.refusal, [0.0, 0.0], atol=1e-15)
+    np.testing.assert_allclose(repo.haircuts(p, a), [0.01, 0.02], atol=1e-15)
+    b = review(100.0, 3, a)
+    np.testing.assert_allclose(b.haircut, [0.01, 0.02], atol=1e-15)
+    np.testing.assert_allclose(b.refusal, [0.0, 0.0], atol=1e-15)
+    c = review(100.0, 5, b)
+    np.testing.assert_allclose(c.haircut, [0.02, 0.02], atol=1e-15)
+    np.testing.assert_allclose(c.refusal, [0.10, 0.05], atol=1e-15)
+    d = review(16.0, 10, c)
+    np.testing.assert_allclose(d.haircut, [0.0, 0.02], atol=1e-15)
+    np.testing.assert_allclose(d.refusal, [0.0, 0.0], atol=1e-15)
+
+
+def test_lookback_initial_margin(world):
+    # docs/model.md section 11: VaR_k = max(floor, z sqrt(mean_W(r^2) MPOR)); raised to the VaR when
+    # VaR > rate (1 + band_up), cut to rate + down_share (VaR - rate) when VaR < rate (1 - band_down),
+    # announced at the end of day, effective notice_days (1) end-of-days later in dollars per
+    # contract: im_per_face = rate x f_settle / 100 on the effective day.
+    # z 2.33, MPOR 2, floor 0, bands +10% / -25%, down_share 0.5, daily review.
+    # Day 1: window of 60 returns of 0.01, settlement 100 -> 100 e^0.01 (r = 0.01 enters, one 0.01
+    # leaves): mean r^2 = 1e-4, VaR = 2.33 sqrt(2e-4) = 2.33 x 0.0141421356 = 0.0329511760.
+    # rates in force (per_face / 100 x 100): 0.025, 0.031, 0.025, 0.05
+    #   bucket 0, 2: 0.03295 > 0.025 x 1.1 = 0.0275 -> announce 0.0329511760
+    #   bucket 1: 0.031 x 0.75 = 0.02325 < 0.03295 < 0.031 x 1.1 = 0.0341 -> inside the band, nothing
+    #   bucket 3: 0.03295 < 0.05 x 0.75 = 0.0375 -> announce 0.05 + 0.5 (0.0329511760 - 0.05)
+    #             = 0.05 - 0.0085244120 = 0.0414755880
+    # Nothing takes effect on day 1: the fund (200 face of the 10y short, IM posted 5) is called
+    # 200 x 0.025 - 5 = 0.
+    # Day 2: settlement unchanged at 100 e^0.01 = 101.0050167084 (r = 0). The notice has run:
+    #   bucket 2 per face = 0.0329511760 x 1.0100501671 = 0.0329511760 + 0.0003311648 = 0.0332823408
+    #   bucket 3 per face = 0.0414755880 x 1.0100501671 = 0.0414755880 + 0.0004168367 = 0.0418924247
+    #   IM call = 200 x 0.0332823408 - 5 = 6.6564682 - 5 = 1.6564682
+    # Day-2 VaR = 2.33 sqrt(2 x 59/60 x 1e-4) = 2.33 x 0.0140237893 = 0.0326754291: inside the band of
+    # every new rate (0.0329512: 0.0247 .. 0.0362; 0.0414756 x 0.75 = 0.0311067 < 0.0326754), so
+    # nothing more is announced.
+    p, st = world
+    c = p.ccp._replace(
+        im_z=jnp.asarray(2.33), im_mpor=jnp.asarray(2.0), im_floor=jnp.zeros(4),
+        band_up=jnp.asarray(0.10), band_down=jnp.asarray(0.25), down_share=jnp.asarray(0.5),
+        notice_days=jnp.asarray(1.0), im_review_days=jnp.asarray(1.0),
+    )  # fmt: skip
+    p = p._replace(ccp=c)
+    w = st.ccp.returns.shape[1]
+    assert w == 60
+    st = st._replace(
+        ccp=st.ccp._replace(
+            im_per_face=jnp.array([0.025, 0.031, 0.025, 0.05]),
+            im_announced=jnp.zeros(4),
+            im_has_pending=jnp.zeros(4),
+            im_countdown=jnp.zeros(4),
+            returns=jnp.full((4, w), 0.01),
+        ),
+        markets=st.markets._replace(futures_settle=P100, day=jnp.asarray(0.0)),
+    )
+    st = _fund(st, futures_short=jnp.array([0.0, 0.0, 200.0, 0.0]), initial_margin=5.0)
+    f1 = jnp.full(4, 100.0 * math.exp(0.01))
+    d1 = ccp.review_margin(p, st, f1)
+    np.testing.assert_allclose(d1.ccp.im_per_face, [0.025, 0.031, 0.025, 0.05], rtol=1e-15)
+    np.testing.assert_allclose(d1.ccp.im_has_pending, [1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_allclose(
+        d1.ccp.im_announced, [0.0329511760, 0.0, 0.0329511760, 0.0414755880], atol=1e-10
+    )
+    _, call1 = ccp.initial_margin_call(p, d1)
+    assert float(call1[0]) == pytest.approx(0.0, abs=1e-12)
+    # the engine's variation margin resets the settlement price; the day moves on
+    d1 = d1._replace(markets=d1.markets._replace(futures_settle=f1, day=jnp.asarray(1.0)))
+    d2 = ccp.review_margin(p, d1, f1)
+    assert float(d2.ccp.im_per_face[2]) == pytest.approx(0.0332823408, abs=1e-10)
+    assert float(d2.ccp.im_per_face[3]) == pytest.approx(0.0418924246, abs=1e-10)
+    assert float(d2.ccp.im_per_face[1]) == pytest.approx(0.031, rel=1e-15)
+    np.testing.assert_allclose(d2.ccp.im_has_pending, 0.0)
+    _, call2 = ccp.initial_margin_call(p, d2)
+    assert float(call2[0]) == pytest.approx(1.6564682, abs=1e-7)
+    # the VaR itself
+    assert float(ccp.lookback_var(p, d2.ccp.returns)[2]) == pytest.approx(0.0326754291, abs=1e-9)
+
+
+def test_repo_margin_call(world):
+    # docs/model.md section 11: x_is = D_is - (1 - h_s)(1 - r_s) w_is V_i(P_close) - pending_is,
+    # call = sign(x)(|x| - threshold) if |call| >= MTA; due at this end of day (lag 0) or the next.
+    # Fund: 95 face of the 10y; previous close 98 (today's price 90 plays no part): V = 93.1;
+    # w = (0.6, 0.4); D = (60, 33.9); haircuts in force (1%, 2%), refusal (0, 5%); threshold 0.5.
+    # bilateral: 0.99 x 1 x 0.6 x 93.1 = 55.3014; x = 60 - 55.3014 = 4.6986 -> call 4.1986
+    # tri-party: 0.98 x 0.95 x 0.4 x 93.1 = 34.67044; x = 33.9 - 34.67044 = -0.77044
+    #            -> call -(0.77044 - 0.5) = -0.27044 (margin comes back to the fund)
+    # (a) MTA 0.1, lag 0: due (4.1986, -0.27044), nothing pending
+    # (b) MTA 0.3: the tri-party return 0.27044 < 0.3 is not made: due (4.1986, 0)
+    # (c) lag 1, 0.2 called yesterday on the bilateral repo: x = 4.6986 - 0.2 = 4.4986 -> call
+    #     3.9986 pending for tomorrow; due today = yesterday's 0.2 (tri-party: 0 under MTA 0.3)
+    p, st = world
+    p = p._replace(
+        repo=p.repo._replace(
+            threshold=jnp.asarray(0.5), min_transfer=jnp.asarray(0.1), settle_lag=jnp.asarray(0.0)
+        )
+    )
+    st = _fund(
+        st, bonds=jnp.array([0.0, 0.0, 95.0, 0.0]), repo_share=jnp.array([0.6, 0.4]),
+        repo_pending=jnp.zeros(2),
+    )  # fmt: skip
+    st = _fund(st, repo_debt=jnp.array([60.0, 33.9]))
+    close = jnp.array([100.0, 100.0, 98.0, 100.0])
+    mk = st.markets._replace(cash_close=close)
+    lenders = _lenders(st, [0.01, 0.02], [0.0, 0.05])
+    a = repo.repo_margin_call(p, st.funds, lenders, mk)
+    np.testing.assert_allclose(a.due[:, 0], [4.1986, -0.27044], atol=1e-12)
+    np.testing.assert_allclose(a.pending[:, 0], [0.0, 0.0], atol=1e-15)
+    p_b = p._replace(repo=p.repo._replace(min_transfer=jnp.asarray(0.3)))
+    b = repo.repo_margin_call(p_b, st.funds, lenders, mk)
+    np.testing.assert_allclose(b.due[:, 0], [4.1986, 0.0], atol=1e-12)
+    p_c = p_b._replace(repo=p_b.repo._replace(settle_lag=jnp.asarray(1.0)))
+    st_c = _fund(st, repo_pending=jnp.array([0.2, 0.0]))
+    c = repo.repo_margin_call(p_c, st_c.funds, lenders, mk)
+    np.testing.assert_allclose(c.due[:, 0], [0.2, 0.0], atol=1e-12)
+    np.testing.assert_allclose(c.pending[:, 0], [3.9986, 0.0], atol=1e-12)
 
 
 def test_ewma_initial_margin(world):
@@ -82,20 +206,6 @@ def test_ewma_initial_margin(world):
     assert float(ccp.im_rates(p, mk)[2]) == pytest.approx(0.0357226, rel=1e-5)
     floored = p._replace(ccp=p.ccp._replace(im_floor=jnp.full(4, 0.04)))
     assert float(ccp.im_rates(floored, mk)[2]) == 0.04
-
-
-def test_morning_repo_call(world):
-    # D*_is = (1 - h_s)(1 - r_s) w_is V_i; call = D - D*. Calm (no fall, stress 1): h = h0 = (0, 2%),
-    # r = 0. Fund: 95 face of the 10y at 100 -> V = 95; w = (0.6, 0.4); D = (60, 35):
-    # bilateral 60 - 0.6 x 95 = 3 (fund pays); tri-party 35 - 0.98 x 0.4 x 95 = 35 - 37.24 = -2.24
-    # (the lender lends more)
-    p, st = world
-    p = p._replace(repo=p.repo._replace(h0=jnp.array([0.0, 0.02])))
-    st = _fund(st, bonds=jnp.array([0.0, 0.0, 95.0, 0.0]), repo_share=jnp.array([0.6, 0.4]))
-    st = _fund(st, repo_debt=jnp.array([60.0, 35.0]))
-    mk = st.markets._replace(variance=_calm_var(p))
-    call = repo.repo_margin_call(p, st.funds, mk, Prices(P100, P100, jnp.ones(())))
-    np.testing.assert_allclose(call.call[:, 0], [3.0, -2.24], atol=1e-12)
 
 
 def test_end_of_day_variation_margin(world):
@@ -148,24 +258,53 @@ def _obligations(st, call_fund0):
 
 
 def test_pecking_order(world):
-    # fund: cash 1, bills 2, other assets 3 (price 1), 100 face of the 10y at 100 (V = 100),
-    # repo debt 106 bilateral, IM 4; a repo call of 10: cash after = 1 - 10 = -9, gap 9 (no oversell)
-    # bills 2 -> 7 left; backstop off; other assets 3 -> 4 left; unwind: each unit frees
-    # e = V - D_post + M_post = 100 - 96 + 4 = 8, so u = 4 / 8 = 0.5; equity
-    # 100 + (-9) + 2 + 3 + 4 - 96 = 4 > 0: no default.
+    # docs/model.md section 3 and 11. Fund: cash 1, bills 2, other assets 3 (price 1), 100 face of
+    # the 10y at 100 (V = 100), repo debt 106 bilateral, IM 4; a repo call of 10: cash after
+    # 1 - 10 = -9, gap 9 (no oversell): bills 2 -> 7 left; backstop off; other assets 3 -> 4 left;
+    # unwind: each unit frees e = V - D_post + M_post = 100 - 96 + 4 = 8, so u_cash = 4 / 8 = 0.5
+    # (all forced); equity E = 100 + (-9) + 2 + 3 + 4 - 96 = 4 > 0: no default.
+    # De-risking by choice is off here: E0 = 4 (drawdown 0), initial face 100, no leverage limit.
+    # Stop-loss: E0 = 5 -> dd = 1 - 4/5 = 0.2; with sl = 0.08: clip((0.2 - 0.08)/0.08, 0, 1) = 1,
+    # cut = stop_cut = 0.6 -> u_stop = 1 - (1 - 0.6) x 100/100 = 0.6 > 0.5: u = 0.6, of which
+    # forced min(0.5, 0.6) = 0.5 and 0.1 by choice. With sl = 0.16: (0.2 - 0.16)/0.16 = 0.25,
+    # cut = 0.15, u_stop = 0.15 < 0.5: u = 0.5, all forced.
+    # Leverage limit 20 (E0 = 4 again): V/E = 100/4 = 25 > 20 -> u_lev = 1 - 0.8 x 20/25 = 0.36 < 0.5.
     # The same fund with no bills or other assets: capacity max(e, 0) = 8 < gap 9 -> default.
     p, st = world
-    p = p._replace(funds=p.funds._replace(oversell=0.0), backstop=p.backstop._replace(on=0.0))
+    p = p._replace(
+        funds=p.funds._replace(
+            oversell=jnp.asarray(0.0), stop_loss=jnp.asarray(0.08), stop_cut=jnp.asarray(0.6),
+            lev_target_ratio=jnp.asarray(0.8),
+        ),
+        backstop=p.backstop._replace(on=jnp.asarray(0.0)),
+    )  # fmt: skip
     st = _window_fund(st, 1.0, 2.0, 3.0, [106.0, 0.0], 4.0)
+    st = _fund(st, equity0=4.0, position0=100.0)
     est = Prices(P100, st.markets.futures_settle, jnp.ones(()))
     ob = _obligations(st, 10.0)
     liq = liquidity.cash_position(st.funds, ob)
-    plan = liquidity.liquidity_plan(p, st.funds, st.markets.futures_settle, ob, liq, est)
+
+    def plan_of(fund_st, params=p):
+        pl = liquidity.liquidity_plan(params, fund_st.funds, st.markets.futures_settle, ob, liq, est)
+        fields = (pl.bills_sold, pl.backstop_draw, pl.other_sold, pl.unwind, pl.forced, pl.default)
+        return [float(x[0]) for x in fields]
+
     assert float(liq.gap[0]) == pytest.approx(9.0)
-    got = [
-        float(x[0]) for x in (plan.bills_sold, plan.backstop_draw, plan.other_sold, plan.unwind, plan.default)
-    ]
-    assert got == pytest.approx([2.0, 0.0, 3.0, 0.5, 0.0], abs=1e-12)
+    assert plan_of(st) == pytest.approx([2.0, 0.0, 3.0, 0.5, 0.5, 0.0], abs=1e-12)
+    stopped = _fund(st, equity0=5.0)
+    assert plan_of(stopped) == pytest.approx([2.0, 0.0, 3.0, 0.6, 0.5, 0.0], abs=1e-12)
+    mild = p._replace(funds=p.funds._replace(stop_loss=jnp.asarray(0.16)))
+    assert plan_of(stopped, mild) == pytest.approx([2.0, 0.0, 3.0, 0.5, 0.5, 0.0], abs=1e-12)
+    levered = _fund(st, leverage_limit=20.0)
+    assert plan_of(levered) == pytest.approx([2.0, 0.0, 3.0, 0.5, 0.5, 0.0], abs=1e-12)
+    # de-risking by choice alone, with no cash gap (cash after 1, gap 0): E = 100 + 1 + 2 + 3 + 4
+    # - 96 = 14, V/E = 100/14 = 7.14; leverage limit 5: u_lev = 1 - 0.8 x 5 / 7.14 = 1 - 0.8 x 0.7
+    # = 0.44, nothing forced, no bills sold
+    no_gap = liquidity.Liquidity(liq.cash_after.at[0].set(1.0), liq.pay_out, liq.gap.at[0].set(0.0))
+    tight = _fund(st, leverage_limit=5.0)
+    pl = liquidity.liquidity_plan(p, tight.funds, st.markets.futures_settle, ob, no_gap, est)
+    assert float(pl.unwind[0]) == pytest.approx(0.44, abs=1e-12)
+    assert float(pl.forced[0]) == 0.0 and float(pl.bills_sold[0]) == 0.0
     broke = _window_fund(st, 1.0, 0.0, 0.0, [106.0, 0.0], 4.0)
     plan = liquidity.liquidity_plan(p, broke.funds, st.markets.futures_settle, ob, liq, est)
     assert float(plan.default[0]) == 1.0
