@@ -92,3 +92,17 @@ def test_block_override_and_buckets(monkeypatch):
     monkeypatch.setenv("BASISLAB_CALIBRATE", "0")
     assert tuning.path_block(1000, 2) == tuning.DEFAULT_BLOCK
     assert [tuning.fund_bucket(n) for n in (1, 16, 17, 1000, 10**6)] == [16, 16, 64, 1024, 4096]
+
+
+def test_calibrated_block_is_cached_per_machine_and_bucket(monkeypatch, tmp_path):
+    monkeypatch.setenv("BASISLAB_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("BASISLAB_PATH_BLOCK", raising=False)
+    monkeypatch.setenv("BASISLAB_CALIBRATE", "1")
+    calls = []
+    monkeypatch.setattr(tuning, "calibrate", lambda n, d: calls.append((n, d)) or 8)
+    assert tuning.path_block(1000, 2) == 8
+    assert tuning.path_block(900, 2) == 8  # same bucket (<= 1024 funds): read from the cache
+    assert calls == [(1024, 2)]
+    assert list(json.loads((tmp_path / "engine-tuning.json").read_text()).values()) == [8]
+    monkeypatch.setattr(tuning, "calibrate", lambda n, d: 1 / 0)  # a failed calibration: default
+    assert tuning.path_block(10, 2) == tuning.DEFAULT_BLOCK
