@@ -100,9 +100,15 @@ def test_calibrated_block_is_cached_per_machine_and_bucket(monkeypatch, tmp_path
     monkeypatch.setenv("BASISLAB_CALIBRATE", "1")
     calls = []
     monkeypatch.setattr(tuning, "calibrate", lambda n, d: calls.append((n, d)) or 8)
+    monkeypatch.setenv("BASISLAB_CALIBRATE", "")
+    assert tuning.path_block(1000, 2) == tuning.DEFAULT_BLOCK  # not asked: no calibration
+    monkeypatch.setenv("BASISLAB_CALIBRATE", "1")
     assert tuning.path_block(1000, 2) == 8
     assert tuning.path_block(900, 2) == 8  # same bucket (<= 1024 funds): read from the cache
     assert calls == [(1024, 2)]
+    monkeypatch.setenv("BASISLAB_CALIBRATE", "")
+    assert tuning.path_block(1000, 2) == 8  # once cached, used without asking
     assert list(json.loads((tmp_path / "engine-tuning.json").read_text()).values()) == [8]
+    monkeypatch.setenv("BASISLAB_CALIBRATE", "1")
     monkeypatch.setattr(tuning, "calibrate", lambda n, d: 1 / 0)  # a failed calibration: default
     assert tuning.path_block(10, 2) == tuning.DEFAULT_BLOCK

@@ -6,7 +6,8 @@ environment variable       effect
 ``BASISLAB_DEVICES``       host CPU devices to split paths over (``1``: one device, no split);
                            default ``os.cpu_count()`` capped at 8 (set by the CLI)
 ``BASISLAB_PATH_BLOCK``    paths vectorised together in one block (skips the calibration)
-``BASISLAB_CALIBRATE``     ``0``: no calibration, the block is :data:`DEFAULT_BLOCK`
+``BASISLAB_CALIBRATE``     ``1``: calibrate on first use per (machine, fund bucket, devices);
+                           ``0``: ignore the cached calibration (block :data:`DEFAULT_BLOCK`)
 =========================  ====================================================================
 
 Host devices exist only if ``XLA_FLAGS`` asks for them before JAX is imported, so the CLI's
@@ -14,8 +15,10 @@ simulator commands call ``basislab.app.cli_sim.enable_host_devices`` first: it a
 ``--xla_force_host_platform_device_count`` to an existing ``XLA_FLAGS`` (never replacing it) and
 does nothing once JAX is loaded. A Python user sets ``XLA_FLAGS`` before importing basislab.
 
-The block is chosen per (machine, fund-count bucket) by :func:`calibrate`: a few block sizes
-timed on a short horizon, the fastest kept in ``cache_dir()/engine-tuning.json`` (atomic write).
+The block is chosen per (machine, fund-count bucket, device count) by :func:`calibrate`: a few
+block sizes timed on a short horizon, the fastest kept in ``cache_dir()/engine-tuning.json``
+(atomic write, merged with what another process wrote). Each candidate is one compile, so the
+calibration runs only when asked (``BASISLAB_CALIBRATE=1``) and is then reused.
 """
 
 from __future__ import annotations
@@ -85,16 +88,22 @@ def _save(key: str, block: int) -> None:
 
 def path_block(n_funds: int, n_devices: int) -> int:
     """Block for ``n_funds`` funds split over ``n_devices`` devices: ``BASISLAB_PATH_BLOCK``, else
-    the cached calibration, else a fresh :func:`calibrate` (``BASISLAB_CALIBRATE=0``: the default)."""
+    this machine's cached calibration for the fund bucket, else :data:`DEFAULT_BLOCK`.
+    ``BASISLAB_CALIBRATE=1`` runs :func:`calibrate` when nothing is cached (it compiles the engine
+    once per candidate: about 100 s on a loaded 2-core machine, so it is not run unasked);
+    ``BASISLAB_CALIBRATE=0`` ignores the cache."""
     env = os.environ.get("BASISLAB_PATH_BLOCK", "").strip()
     if env.isdigit() and int(env) >= 1:
         return int(env)
-    if os.environ.get("BASISLAB_CALIBRATE", "1") == "0":
+    mode = os.environ.get("BASISLAB_CALIBRATE", "").strip()
+    if mode == "0":
         return DEFAULT_BLOCK
     key = f"{_machine()}|funds<={fund_bucket(n_funds)}|devices={n_devices}"
     cached = _read().get(key)
     if cached:
         return cached
+    if mode != "1":
+        return DEFAULT_BLOCK
     try:
         block = calibrate(fund_bucket(n_funds), n_devices)
     except Exception:  # noqa: BLE001 - a failed calibration must not stop a run
