@@ -92,8 +92,8 @@ def _split(p: Params, keys: jax.Array, static: Static, block: int, devs: tuple):
 def _resolve(static: Static, block: int | None, n_devices: int | None) -> tuple[int, tuple]:
     from basislab.sim import tuning
 
-    devs = tuning.devices()
-    devs = tuple(devs[: max(1, min(n_devices, len(devs)))] if n_devices else devs)
+    avail = tuning.devices()
+    devs = tuple(avail[: max(1, min(n_devices, len(avail)))] if n_devices else avail)
     blk = block or tuning.path_block(static.n_funds, len(devs))
     return int(blk), devs
 
