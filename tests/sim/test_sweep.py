@@ -59,6 +59,7 @@ def test_local_sweep_rows_and_effect(local_table):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("ray")  # one worker runs the Ray tests in turn (no cluster seen by both)
 def test_ray_sweep_gives_the_same_table(local_table, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes ~/.ray: keep it in the test's folder
     # resume=False: the local sweep's stored points must not stand in for the Ray run
@@ -171,6 +172,7 @@ def test_unreachable_ray_address_is_refused_quickly(address, tmp_path):
     assert time.monotonic() - t0 < 30
 
 
+@pytest.mark.xdist_group("ray")
 def test_ray_auto_without_a_cluster_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes ~/.ray
     monkeypatch.delenv("RAY_ADDRESS", raising=False)

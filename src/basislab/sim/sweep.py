@@ -247,7 +247,16 @@ def check_ray_address(address: str | None) -> None:
     if address == "auto":
         if os.environ.get("RAY_ADDRESS"):
             return check_ray_address(os.environ["RAY_ADDRESS"])
-        return  # ray.init(address="auto") fails fast when no local cluster is running
+        # Ray's own lookup of a cluster on this machine (a running GCS or the last cluster's
+        # address file); ray.init would wait minutes on an address whose cluster has gone
+        from ray._private import services
+
+        found = services.find_bootstrap_address(None) or next(iter(services.find_gcs_addresses()), None)
+        if found is None:
+            raise ScenarioError(
+                "--ray auto: no Ray cluster runs on this machine; start one (ray start --head)"
+            )
+        return check_ray_address(found)
     hostport = address.split("://", 1)[-1]
     host, sep, port = hostport.rpartition(":")
     if not sep or not port.isdigit():
