@@ -220,3 +220,20 @@ def test_store_and_report_round_trip(delay_map, tmp_path):
         load_policy_map(mid, tmp_path)
     html = write_policy_report(delay_map, tmp_path / "map.html").read_text()
     assert html.count("plotly-graph-div") >= 4 and "fed_delay_h" in html
+
+
+def test_dashboard_policy_page_shows_the_newest_stored_map(delay_map, tmp_path):
+    from types import SimpleNamespace
+
+    from basislab.sim.policy import dashboard_layout
+    from basislab.sim.policy_store import save_policy_map
+
+    ctx = SimpleNamespace(runs_dir=str(tmp_path))
+    empty = str(dashboard_layout(ctx))
+    assert "no survival map is stored yet" in empty and "Graph" not in empty
+    mid = save_policy_map(delay_map, tmp_path)
+    page = str(dashboard_layout(ctx))
+    # one heatmap per measure of the map (defaults, forced sales, basis peak, backstop peak...)
+    assert page.count("Graph(") >= 4 and mid in page and "fed_delay_h" in page
+    (tmp_path / "policy" / mid / "map.json").write_text("{}")
+    assert "damaged" in str(dashboard_layout(ctx)) or "incomplete" in str(dashboard_layout(ctx))

@@ -762,3 +762,41 @@ def standard_map(scenario: Any, grid: str = "survival", **kw: Any) -> PolicyMap:
     opts = {"paths": g["paths"], "funds": g["funds"], "steps": g["steps"]}
     opts.update({k: v for k, v in kw.items() if v is not None})
     return policy_map(scenario, g["x"], g["y"], **opts)
+
+
+def dashboard_layout(ctx):
+    """The dashboard's Policy page (``basislab serve``): the newest stored survival map (one
+    heatmap per measure) and the list of stored maps. A map runs for about a minute, so it is made
+    by ``basislab policy`` (stored with the runs), not started from the page."""
+    from dash import html
+
+    from basislab.dashboard.ui import graph, message
+    from basislab.report.policy_report import PANELS, heatmap
+    from basislab.sim.policy_store import list_policy_maps, load_policy_map
+
+    head = [
+        html.H2("Policy"),
+        html.P(
+            "Survival maps: the spiral's outcome on a grid of two policy levers (shock size, the Fed's "
+            "delay in hours, haircut floors, IM buffers, a clearing mandate, a leverage cap), batched in "
+            "one compilation (docs/policy.md). Make one with "
+        ),
+        html.Code("basislab policy seed-thesis --grid survival"),
+    ]
+    try:
+        ids = list_policy_maps(ctx.runs_dir)
+        if not ids:
+            return html.Div([*head, message("no survival map is stored yet: run the command above")])
+        pm = load_policy_map("latest", ctx.runs_dir)
+    except BasislabError as exc:
+        return html.Div([*head, message(str(exc), "error")])
+    shown = [m for m in PANELS if m in METRIC_UNITS]
+    return html.Div(
+        [
+            *head,
+            html.H3(f"{ids[-1]}: {pm.scenario}, {pm.y} against {pm.x}"),
+            *[graph(heatmap(pm, m), f"policy-{m}") for m in shown],
+            html.H3("Stored maps"),
+            html.Ul([html.Li(i) for i in reversed(ids)]),
+        ]
+    )
