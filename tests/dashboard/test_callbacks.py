@@ -45,9 +45,9 @@ def test_overview_flags_stale_series_and_shows_zscores(ctx):
     assert "Stale series" in out and "Latest data dates" in out
 
 
-def test_hook_pages_say_not_available(ctx):
-    for p in ("/policy",):
-        assert "not available yet" in text_of(dapp.page_for(ctx, p))
+def test_policy_page_without_maps_says_how_to_make_one(ctx):
+    out = text_of(dapp.page_for(ctx, "/policy"))
+    assert "no survival map is stored yet" in out and "basislab policy seed-thesis --grid survival" in out
 
 
 def test_episodes_page_lists_the_replays(ctx):
