@@ -153,7 +153,8 @@ def clear(
     rest = jnp.ones_like(net.cash_sold)
     absorbed = jnp.zeros_like(net.cash_sold)
     if caps:
-        cap = sum(list(caps.values())[1:], next(iter(caps.values())))
+        first, *others = caps.values()
+        cap = sum(others, first)
         absorbed = jnp.minimum(cap, jnp.maximum(net.cash_sold, 0.0))
         frac = jnp.where(net.cash_sold > 0, absorbed / jnp.maximum(net.cash_sold, 1e-300), 0.0)
         rest = 1.0 - frac
