@@ -11,46 +11,73 @@ from basislab.conventions import BUCKETS, CODE_TO_ROOT, CONTRACTS, CORE_CONTRACT
 
 @dataclass(frozen=True)
 class Episode:
-    """A funding or Treasury-market stress episode, marked on the monitor's charts."""
+    """A funding or Treasury-market episode: its replay window (``basislab simulate EPISODE``,
+    :mod:`basislab.data.episodes`) and, where it was a stress, the stress days marked on the
+    monitor's charts (``start`` .. ``end``)."""
 
     key: str
     label: str
-    start: dt.date
+    start: dt.date  # stress marked on the charts (the window itself where unmarked)
     end: dt.date
     note: str
+    window_start: dt.date
+    window_end: dt.date
+    marked: bool = True
 
 
-# Dates and facts from ../shared/reference/system-facts.md (ids in brackets).
-EPISODES = (
+# The one table of episodes. Dates and facts from ../shared/reference/system-facts.md (ids in
+# brackets); replay windows from issue 11. EPISODES (chart markers) and
+# basislab.data.episodes.EPISODES (replays) are both derived from it.
+EPISODE_TABLE = (
     Episode(
-        "sep2019",
+        "calm-2019h1",
+        "Calm first half of 2019",
+        dt.date(2019, 1, 2),
+        dt.date(2019, 6, 28),
+        "A calm market: a replay must not produce a crisis",
+        dt.date(2019, 1, 2),
+        dt.date(2019, 6, 28),
+        marked=False,
+    ),
+    Episode(
+        "sep-2019",
         "Sep 2019 repo spike",
         dt.date(2019, 9, 16),
         dt.date(2019, 9, 20),
         "SOFR 5.25% on 2019-09-17 vs a 2.00-2.25% target range; Fed repo operations resume [sofr_sep2019]",
+        dt.date(2019, 9, 9),
+        dt.date(2019, 9, 30),
     ),
     Episode(
-        "mar2020",
+        "mar-2020",
         "Mar 2020 dash for cash",
         dt.date(2020, 3, 9),
         dt.date(2020, 3, 31),
         "10y yield +64bp 9-18 March; Fed buys $775bn of Treasuries 15-31 March [ust10y_rise_mar9_18]",
+        dt.date(2020, 3, 2),
+        dt.date(2020, 3, 31),
     ),
     Episode(
-        "apr2025",
+        "apr-2025",
         "Apr 2025 tariff sell-off",
         dt.date(2025, 4, 3),
         dt.date(2025, 4, 11),
         "10y and 30y yields ~+50bp in a week [ust10y_apr2025]",
+        dt.date(2025, 4, 1),
+        dt.date(2025, 4, 30),
     ),
     Episode(
-        "oct2025",
+        "late-2025",
         "Oct 2025 repo pressure",
         dt.date(2025, 10, 20),
         dt.date(2025, 10, 31),
         "SOFR 32bp over IORB and record $50bn Standing Repo Facility use on 2025-10-31 [sofr_iorb_oct31_2025]",
+        dt.date(2025, 10, 1),
+        dt.date(2025, 12, 31),
     ),
 )
+#: Stress episodes marked on the monitor's charts (derived from :data:`EPISODE_TABLE`).
+EPISODES = tuple(e for e in EPISODE_TABLE if e.marked)
 
 
 @dataclass(frozen=True)

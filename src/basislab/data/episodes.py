@@ -8,13 +8,15 @@ business days before it, so that a 20-day baseline precedes the window. :func:`l
   the end of that day (point in time; its ``warnings`` say every fallback);
 - ``inputs``: exogenous paths from the run start to the window end. News: daily changes of the
   Treasury par curve (2y, 5y, 10y, 30y, bp) and, where given, equity moves; the Fed's actions as
-  they happened (weekly change of its Treasury holdings, H.4.1; its repo operations, NY Fed);
-  funding-market flows: reserves, the TGA, tax dates and Treasury coupon settlements (issue dates
-  and amounts of notes and bonds from the auctions tables);
+  they happened (weekly change of its Treasury holdings, H.4.1; its repo operations, NY Fed; the
+  administered rates IORB/IOER and ON RRP); funding-market flows: reserves, the TGA, ON RRP
+  take-up, tax dates and Treasury coupon settlements (issue dates and amounts of notes and bonds
+  from the auctions tables). :mod:`basislab.sim.episode_inputs` turns them into the engine's
+  per-day arrays;
 - ``observed``: series for validation: front-month futures closes (TU, FV, TY, US; raw and
   back-adjusted, with roll flags), SOFR minus IORB (IOER before 2021-07-29) in bp, the week-to-week
-  change of leveraged funds' futures shorts per contract, ON RRP take-up and, where not an input,
-  the Fed's Treasury holdings;
+  change of leveraged funds' futures shorts per contract and, where not an input, the Fed's
+  Treasury holdings (ON RRP take-up is an input: money funds' moves drive the funding market);
 - ``missing``: what the episode would use but the store lacks, in words (never silently dropped).
 
 Inputs and outputs are disjoint by construction (:func:`check_disjoint`). The par-curve changes are
@@ -55,13 +57,15 @@ INPUT_DOC = {
     "tga_usd_bn": "Treasury General Account: DTS daily close, else H.4.1 weekly level, USD bn",
     "tax_dates": "federal tax dates (corporate and individual estimated taxes, April returns)",
     "coupon_settlements": "notes and bonds settling (issue date): count and USD bn where amounts are stored",
+    "administered_rates": "IORB (IOER before 2021-07-29) and the ON RRP rate in force, % (FRB, FRBNY)",
+    "onrrp_takeup_usd_bn": "ON RRP take-up (RRPONTSYD), USD bn: its daily change is money funds' move into "
+    "or out of the facility, an input of the funding market (basislab.sim.episode_inputs)",
 }
 #: Observed (validation) names, documented.
 OBSERVED_DOC = {
     "futures_front_month": "Yahoo front-month closes TU/FV/TY/US: close, close_adj, contract, roll, in_delivery",
     "sofr_minus_iorb_bp": "SOFR minus IORB (IOER before 2021-07-29), bp; FRBNY SOFR, FRB IORB/IOER",
     "lev_short_change_contracts": "week-to-week change of leveraged funds' futures shorts per contract",
-    "onrrp_takeup_usd_bn": "ON RRP take-up (RRPONTSYD), USD bn",
     "fed_treasury_holdings_usd_bn": "Fed Treasury holdings (H.4.1 TREAST, Wednesday level), USD bn",
 }
 
@@ -87,83 +91,83 @@ class EpisodeSpec:
         return advance(self.window_start, -RUN_LEAD_BUSINESS_DAYS)
 
 
-_FUNDING = ("reserves_usd_bn", "tga_usd_bn", "tax_dates", "coupon_settlements")
-_OBS = ("futures_front_month", "sofr_minus_iorb_bp", "lev_short_change_contracts", "onrrp_takeup_usd_bn")
+_FUNDING = (
+    "administered_rates",
+    "reserves_usd_bn",
+    "tga_usd_bn",
+    "onrrp_takeup_usd_bn",
+    "tax_dates",
+    "coupon_settlements",
+)
+_OBS = ("futures_front_month", "sofr_minus_iorb_bp", "lev_short_change_contracts")
 
-EPISODES: dict[str, EpisodeSpec] = {
-    e.key: e
-    for e in (
-        EpisodeSpec(
-            "calm-2019h1",
-            "Calm first half of 2019",
-            dt.date(2019, 1, 2),
-            dt.date(2019, 6, 28),
-            ("par_curve_change_bp", *_FUNDING),
-            (*_OBS, "fed_treasury_holdings_usd_bn"),
-            "A calm market: the model must not produce a crisis. The Fed ran its holdings off (a passive, "
-            "pre-announced cap): observed, not an input, so a model Fed that buys would show.",
+#: Per replay: (inputs, observed, note, constants). Keys, labels and windows come from the one
+#: episode table, :data:`basislab.data.catalog.EPISODE_TABLE`.
+_REPLAYS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, dict]] = {
+    "calm-2019h1": (
+        ("par_curve_change_bp", *_FUNDING),
+        (*_OBS, "fed_treasury_holdings_usd_bn"),
+        "A calm market: the model must not produce a crisis. The Fed ran its holdings off (a passive, "
+        "pre-announced cap): observed, not an input, so a model Fed that buys would show.",
+        {},
+    ),
+    "sep-2019": (
+        ("par_curve_change_bp", "fed_repo_operations_usd_bn", *_FUNDING),
+        (*_OBS, "fed_treasury_holdings_usd_bn"),
+        "The corporate tax date and a coupon settlement on 2019-09-16 drain reserves; SOFR 5.25% on "
+        "2019-09-17 (FRBNY; Anbil, Anderson & Senyuz 2020) vs IOER 2.10%: +315bp. The Fed's repo "
+        "operations from 2019-09-17 are an input; its Treasury holdings (no outright purchases until "
+        "2019-10-15) are observed.",
+        {},
+    ),
+    "mar-2020": (
+        (
+            "par_curve_change_bp",
+            "equity_move",
+            "fed_treasury_holdings_change_usd_bn",
+            "fed_repo_operations_usd_bn",
+            *_FUNDING,
         ),
-        EpisodeSpec(
-            "sep-2019",
-            "September 2019 repo spike",
-            dt.date(2019, 9, 9),
-            dt.date(2019, 9, 30),
-            ("par_curve_change_bp", "fed_repo_operations_usd_bn", *_FUNDING),
-            (*_OBS, "fed_treasury_holdings_usd_bn"),
-            "The corporate tax date and a coupon settlement on 2019-09-16 drain reserves; SOFR 5.25% on "
-            "2019-09-17 (FRBNY; Anbil, Anderson & Senyuz 2020) vs IOER 2.10%: +315bp. The Fed's repo "
-            "operations from 2019-09-17 are an input; its Treasury holdings (no outright purchases until "
-            "2019-10-15) are observed.",
-        ),
-        EpisodeSpec(
-            "mar-2020",
-            "March 2020 dash for cash",
-            dt.date(2020, 3, 2),
-            dt.date(2020, 3, 31),
-            (
-                "par_curve_change_bp",
-                "equity_move",
-                "fed_treasury_holdings_change_usd_bn",
-                "fed_repo_operations_usd_bn",
-                *_FUNDING,
-            ),
-            _OBS,
-            "Foreign and fund selling of Treasuries; the Fed bought about USD 775bn of Treasuries 15-31 March "
-            "(Fleming & Ruela 2020; its weekly holdings change is an input, as happened). Equity: S&P 500 "
-            "-12.7% from the 9 March to the 18 March close (2,746.56 to 2,398.10), a documented constant "
-            "(no equity series shipped).",
-            {
-                "equity_move": {
-                    "index": "S&P 500",
-                    "from": "2020-03-09",
-                    "to": "2020-03-18",
-                    "change_pct": -12.7,
-                }
-            },
-        ),
-        EpisodeSpec(
-            "apr-2025",
-            "April 2025 tariff sell-off",
-            dt.date(2025, 4, 1),
-            dt.date(2025, 4, 30),
-            ("par_curve_change_bp", *_FUNDING),
-            _OBS,
-            "10y and 30y yields up about 50bp in the week after 2 April. The Fed did not act; its balance "
-            "sheet after 2025-01-24 is not in the store (listed as missing).",
-        ),
-        EpisodeSpec(
-            "late-2025",
-            "Late 2025 repo pressure",
-            dt.date(2025, 10, 1),
-            dt.date(2025, 12, 31),
-            ("par_curve_change_bp", *_FUNDING),
-            _OBS,
-            "Reserves falling toward scarcity; SOFR 32bp over IORB on 2025-10-31 (4.22% vs 3.90%) with record "
-            "Standing Repo Facility use. The par curve ends 2025-07-11 in the store and CFTC positions other "
-            "than TY are missing May-Dec 2025 (listed as missing).",
-        ),
-    )
+        _OBS,
+        "Foreign and fund selling of Treasuries; the Fed bought about USD 775bn of Treasuries 15-31 March "
+        "(Fleming & Ruela 2020; its weekly holdings change is an input, as happened). Equity: S&P 500 "
+        "-12.7% from the 9 March to the 18 March close (2,746.56 to 2,398.10), a documented constant "
+        "(no equity series shipped).",
+        {"equity_move": {"index": "S&P 500", "from": "2020-03-09", "to": "2020-03-18", "change_pct": -12.7}},
+    ),
+    "apr-2025": (
+        ("par_curve_change_bp", *_FUNDING),
+        _OBS,
+        "10y and 30y yields up about 50bp in the week after 2 April. The Fed did not act; its balance "
+        "sheet after 2025-01-24 is not in the store (listed as missing).",
+        {},
+    ),
+    "late-2025": (
+        ("par_curve_change_bp", *_FUNDING),
+        _OBS,
+        "Reserves falling toward scarcity; SOFR 32bp over IORB on 2025-10-31 (4.22% vs 3.90%) with record "
+        "Standing Repo Facility use (a model output: the SRF is the model's). The par curve ends "
+        "2025-07-11 in the store and CFTC positions other than TY are missing May-Dec 2025 (listed as "
+        "missing).",
+        {},
+    ),
 }
+
+
+def _specs() -> dict[str, EpisodeSpec]:
+    from basislab.data.catalog import EPISODE_TABLE
+
+    out = {}
+    for e in EPISODE_TABLE:
+        inputs, observed, note, constants = _REPLAYS[e.key]
+        out[e.key] = EpisodeSpec(
+            e.key, e.label, e.window_start, e.window_end, inputs, observed, note, constants
+        )
+    return out
+
+
+#: The replays, derived from :data:`basislab.data.catalog.EPISODE_TABLE` (windows, labels).
+EPISODES: dict[str, EpisodeSpec] = _specs()
 
 
 @dataclass
@@ -350,6 +354,13 @@ def load(key: str, con: duckdb.DuckDBPyConnection | None = None, db: str | Path 
                 v = _tga_path(con, start, end)
             elif name == "tax_dates":
                 v = tax_dates(start, end)
+            elif name == "onrrp_takeup_usd_bn":
+                v = _span(_series(con, "RRPONTSYD"), start, end)
+            elif name == "administered_rates":
+                v = pd.DataFrame(
+                    {k: _series(con, k).loc[: pd.Timestamp(end)] for k in ("IORB", "ONRRP_RATE")}
+                ).ffill()
+                v = _span(v, start, end)
             elif name == "coupon_settlements":
                 v = coupon_settlements(con, start, end)
                 if len(v) and (v["with_amounts"] < v["securities"]).any():
@@ -370,8 +381,6 @@ def load(key: str, con: duckdb.DuckDBPyConnection | None = None, db: str | Path 
                 v = sofr_minus_iorb_bp(con, start, end)
             elif name == "lev_short_change_contracts":
                 v = _lev_short_change(con, start, end)
-            elif name == "onrrp_takeup_usd_bn":
-                v = _span(_series(con, "RRPONTSYD"), start, end)
             elif name == "fed_treasury_holdings_usd_bn":
                 v = _span(_series(con, "TREAST"), start, end)
             else:  # pragma: no cover

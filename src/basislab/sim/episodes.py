@@ -71,6 +71,8 @@ INPUT_STATUS = {
     "tga_usd_bn": "carried: TGA path for the funding market (needs issue 10)",
     "tax_dates": "carried: reserve drains on tax dates (needs issue 10)",
     "coupon_settlements": "carried: reserve drains on settlement dates (needs issue 10)",
+    "administered_rates": "carried: IORB/IOER, ON RRP and SRF rates for the funding market (needs issue 10)",
+    "onrrp_takeup_usd_bn": "carried: money funds' moves into and out of the ON RRP (needs issue 10)",
 }
 #: Model outputs of a replay (never inputs).
 OUTPUTS = {
