@@ -194,3 +194,14 @@ def test_funding_market_on_these_inputs_tightens_on_the_tax_date(built):
     _, out = jax.lax.scan(lambda s, d: (F.step(params, s, d)[0], F.step(params, s, d)[2]), st, days)
     sp = np.asarray(out.spread_bp)
     assert sp[_at(dates, dt.date(2019, 9, 17))] > sp[_at(dates, dt.date(2019, 9, 13))] + 3
+
+
+def test_late2025_states_the_curve_fallback(con):
+    """shared/data has no par curve after 2025-07-11 (SOURCES.md): no yield news in late 2025, and
+    the stale curve behind the CTD prices is said, never silently used."""
+    from basislab.sim import episodes as E
+
+    er = E.build("late-2025", con=con)
+    assert not any(v.any() for v in er.news_bp.values())
+    assert any("2025-07-11 (54 days older)" in w for w in er.warnings)
+    assert any("no yield news" in w for w in er.warnings)

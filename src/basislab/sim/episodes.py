@@ -306,10 +306,20 @@ def build(
         delivery_month = f"{dates[-1].year:04d}-{dates[-1].month:02d}"
         ctd = _ctd_proxy(con, run_start, delivery_month)
         vol = _calm_vol_bp(con, run_start)
+        curve_date = con.execute(
+            "SELECT max(date) FROM par_yield_curve WHERE date <= ?", [run_start]
+        ).fetchone()[0]
     finally:
         if own:
             con.close()
     notes = list(ep.warnings)
+    if curve_date is not None and (run_start - curve_date).days > 7:
+        notes.append(
+            f"par curve: the latest curve in the store before the run start {run_start} is {curve_date} "
+            f"({(run_start - curve_date).days} days older): the CTD proxies are priced and the calm "
+            "volatility measured on it (stated fallback; shared/data has no Treasury par curve after "
+            "2025-07-11, and the futures closes that run on are observed outputs, never inputs)"
+        )
     ic = ep.initial_conditions
     sc0 = scn.scenario_from_initial_conditions(ic)
     data = sc0.model_dump(mode="json")
