@@ -205,3 +205,15 @@ def test_late2025_states_the_curve_fallback(con):
     assert not any(v.any() for v in er.news_bp.values())
     assert any("2025-07-11 (54 days older)" in w for w in er.warnings)
     assert any("no yield news" in w for w in er.warnings)
+
+
+def test_reserve_flows_left_out_are_measured_and_said(built):
+    """The Fed's other assets (H.4.1 WALCL - TREAST - RPONTSYD) moved reserves outside the engine's
+    inputs: the 2019 H1 runoff (WALCL 4,097 -> 3,827bn, 28 Nov 2018 to 26 Jun 2019, of which Treasuries
+    -143bn) is a drain."""
+    dates, fund, _, notes = built["calm-2019h1"]
+    w = np.array([d <= dt.date(2019, 6, 28) for d in dates])
+    other = fund.extra["fed_other_assets_change"] * 1000
+    assert -200 < other[w].sum() < -50
+    assert any("other assets" in n for n in notes)
+    assert not built["late-2025"][1].extra["fed_other_assets_change"].any()  # WALCL ends 2025-01 in the store

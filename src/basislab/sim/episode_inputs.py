@@ -132,6 +132,12 @@ class EpisodeFunding:
     source_dates: dict[str, np.ndarray]  # name -> [T] datetime64[D]
     opening_sources: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    #: Reserve flows the engine's FundingDay has no field for (USD tn a day, not passed on):
+    #: ``fed_other_assets_change``, the week's change of the Fed's assets other than Treasuries and
+    #: overnight repo (H.4.1 WALCL - TREAST - RPONTSYD: MBS runoff or purchases, term repo, swap
+    #: lines, facilities) placed evenly over the week, a source of reserves (QT runoff a drain)
+    #: left out of the run.
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def config(self):
         """The funding curve of the regime (:meth:`basislab.sim.funding.FundingConfig.preset`)."""
@@ -357,6 +363,17 @@ def _fed_repo(raw: RawFunding, run_start: dt.date, dates: list[dt.date], notes: 
     return out, src
 
 
+def _other_fed_assets(raw: RawFunding, dates: list[dt.date]) -> tuple[np.ndarray, np.ndarray]:
+    """USD bn a day: the weekly change of WALCL - TREAST - RPONTSYD (Wednesday levels) spread over
+    the week's days."""
+    wk = raw.fed_assets.dropna()
+    if wk.empty:
+        return np.zeros(len(dates)), _dt64([None] * len(dates))
+    tr = raw.treasuries.reindex(wk.index).ffill()
+    repo = raw.repo_overnight.reindex(wk.index).fillna(0.0)
+    return allocate_weekly((wk - tr - repo).dropna(), dates)
+
+
 def _opening_reserves(raw: RawFunding, run_start: dt.date, notes: list[str]) -> tuple[float, str]:
     """Reserves at the run start (USD bn), from data published by then, net of the Fed's repo."""
     wk = _known("WRESBAL", raw.reserves_weekly, run_start)
@@ -497,6 +514,13 @@ def funding_inputs(
     days["onrrp_change"] = rrp_flow / 1000.0
     repo, src["fed_repo"] = _fed_repo(raw, run_start, dates, notes)
     days["fed_repo"] = repo / 1000.0
+    other, _ = _other_fed_assets(raw, dates)
+    if dates[0] < SRF_START and np.abs(other).sum() > 0:
+        notes.append(
+            f"reserves: the Fed's other assets (MBS, swap lines, facilities; H.4.1 WALCL - TREAST - repo) moved "
+            f"{other.sum():+,.0f}bn over the run, a reserve flow the funding market does not take as an input "
+            "(EpisodeFunding.extra['fed_other_assets_change'])"
+        )
     flags = reporting_flags(dates)
     days.update(flags)
     src.update(dict.fromkeys(flags, _dt64(dates)))
@@ -521,6 +545,7 @@ def funding_inputs(
         {k: src[k] for k in DAY_FIELDS},
         opening,
         notes,
+        {"fed_other_assets_change": other / 1000.0},
     )
 
 
