@@ -11,7 +11,7 @@ import numpy as np
 #: identity -> how its residual is formed from the ledger aggregates of ``model.ledger``
 IDENTITIES = {
     "cash_conserved": ("cash_total", "change"),  # cash moves between players, never created
-    "bonds_conserved": ("bonds_total", "change"),  # per bucket: funds + end investors
+    "bonds_conserved": ("bonds_total", "change"),  # per bucket: funds + end investors + Fed + dealers
     "bills_conserved": ("bills_total", "change"),
     "other_assets_conserved": ("other_total", "change"),
     "futures_longs_equal_shorts": ("futures_imbalance", "level"),  # per bucket
@@ -22,6 +22,10 @@ IDENTITIES = {
     "lender_balance_sheets_balance": ("lender_worth", "change"),  # equity = E0 + interest - losses
     "ccp_balance_sheet_balances": ("ccp_worth", "change"),  # equity = E0 - default losses
     "backstop_balance_sheet_balances": ("backstop_worth", "change"),
+    "dealer_repo_equals_money_fund_claims": ("dealer_repo_gap", "level"),
+    "money_fund_balance_sheet_balances": ("money_fund_worth", "change"),
+    # reserves + ON RRP + TGA move only by the Fed's loans and the reserves it creates (USD bn)
+    "reserves_accounted": ("reserves_accounted", "change"),
 }
 
 

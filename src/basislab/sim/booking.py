@@ -29,6 +29,7 @@ from basislab.sim.players import State
 CASH, BONDS, BILLS, OTHER = "cash", "bonds", "bills", "other_assets"
 FUTURES, REPO, BACKSTOP_LOAN = "futures", "repo_claim", "backstop_loan"
 MARGIN, PENDING_VM, INCOME = "initial_margin", "pending_vm", "income"
+DEALER_REPO_CLAIM = "dealer_repo"
 
 
 class Account(NamedTuple):
@@ -126,6 +127,13 @@ BACKSTOP_LOSSES = Account("backstop", "losses", INCOME, -1.0)
 
 FED_CASH = Account("fed", "cash", CASH)  # goes negative: reserves created
 FED_BONDS = Account("fed", "bonds", BONDS)
+
+DEALER_CASH = Account("dealers", "cash", CASH)
+DEALER_BONDS = Account("dealers", "bonds", BONDS)
+DEALER_REPO = Account("dealers", "repo_funding", DEALER_REPO_CLAIM, -1.0)
+
+MMF_CASH = Account("money_funds", "cash", CASH)
+MMF_CLAIMS = Account("money_funds", "claims", DEALER_REPO_CLAIM)
 
 ISSUER_CASH = Account("issuer", "cash", CASH)
 ISSUER_INCOME = Account("issuer", None, INCOME)  # the Treasury's P&L is not tracked

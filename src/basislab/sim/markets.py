@@ -52,6 +52,9 @@ class Depth(NamedTuple):
     #: Fed's purchases: a reverse auction taking offers at the market); it fills first, up to
     #: this capacity, and the price moves only on what is left for the depth takers
     cash_cap: jax.Array | None = None
+    #: [] the most (USD bn at market, all buckets together) a linear cash taker can absorb in the
+    #: window (the dealers' SLR headroom): beyond it the price moves along the other takers' depth
+    cash_limit: jax.Array | None = None
 
 
 def prices(params: Params, mk: Markets, s: jax.Array, n_steps: int) -> Prices:
@@ -131,9 +134,30 @@ def _combine(slopes: list[jax.Array]) -> tuple[jax.Array, list[jax.Array | None]
     ``(1 / lambda_j) / sum(1 / lambda)``; a sole taker keeps its slope and takes all (``None``)."""
     if len(slopes) == 1:
         return slopes[0], [None]
-    inv = [1.0 / x for x in slopes]
+    inv = [1.0 / jnp.maximum(x, 1e-200) for x in slopes]  # a zero slope (no impact) takes all
     tot = sum(inv[1:], inv[0])
     return 1.0 / tot, [x / tot for x in inv]
+
+
+def _limited(slopes: dict, sh: list, sold: jax.Array, pos: int, limit: jax.Array):
+    """Shares and log-price step of a market with one capped linear taker (at ``pos``): where its
+    linear take ``share x sold`` exceeds its limit (spread over the buckets sold in proportion to
+    their value), it takes the limit and the rest moves the price along the others' depth."""
+    vals = list(slopes.values())
+    others = vals[:pos] + vals[pos + 1 :]
+    slope_o, sh_o = _combine(others)
+    pos_sold = jnp.maximum(sold, 0.0)
+    lim_k = limit * pos_sold / jnp.maximum(pos_sold.sum(), 1e-300)
+    mine = sh[pos]
+    over = mine * sold > lim_k
+    mine_new = jnp.where(over, lim_k / jnp.maximum(sold, 1e-300), mine)
+    full = [jnp.ones_like(sold) if x is None else x for x in sh_o]
+    rest = [
+        jnp.where(over, o * (1.0 - mine_new), x) for o, x in zip(full, sh[:pos] + sh[pos + 1 :], strict=True)
+    ]
+    slope, _ = _combine(vals)
+    step = jnp.where(over, slope_o * (sold - lim_k), slope * sold)
+    return rest[:pos] + [mine_new] + rest[pos:], step
 
 
 def clear(
@@ -168,11 +192,20 @@ def clear(
         if not idx:
             raise ValueError(f"no participant takes the other side of market {Depth._fields[j]!r}")
         slope, sh = _combine(list(slopes.values()))
-        if j == 0 and caps:
-            sh = [rest if x is None else x * rest for x in sh]
+        if j == 0:
             sold = sold - absorbed
+            step = slope * sold
+            lim = [i for i in idx if depths[i].cash_limit is not None]
+            if lim:
+                limit = depths[lim[0]].cash_limit
+                assert limit is not None and len(idx) > 1, "a capped taker needs another taker beside it"
+                sh, step = _limited(slopes, sh, sold, idx.index(lim[0]), limit)
+            if caps:
+                sh = [rest if x is None else x * rest for x in sh]
+        else:
+            step = slope * sold
         for i, x in zip(idx, sh, strict=True):
             shares[i][j] = x
-        moved.append(impact + mult * slope * sold)
+        moved.append(impact + mult * step)
     mk = mk._replace(impact_cash=moved[0], impact_futures=moved[1], impact_other=moved[2])
     return mk, [Depth(*x) for x in shares]

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
-from basislab.sim import ccp, markets, repo, sampling
+from basislab.sim import ccp, dealing, markets, repo, repo_market, sampling
 from basislab.sim.backstop import repay_backstop
 from basislab.sim.liquidity import Obligations
 from basislab.sim.markets import Prices, _mv
@@ -39,11 +39,13 @@ from basislab.sim.players import (
     AssetManagers,
     Backstop,
     ClearingHouse,
+    Dealers,
     EndInvestors,
     Fed,
     Funds,
     Issuer,
     Markets,
+    MoneyFunds,
     Params,
     RepoLenders,
     State,
@@ -75,6 +77,8 @@ __all__ = [
 DAYS_PER_YEAR = 252.0
 #: the trigger clock of a Fed lever not yet triggered (hours; finite so the state stays finite)
 NOT_YET = 1e12
+#: the Fed's levers with a trigger and a delay, in the order of ``FedParams`` arrays
+FED_LEVERS = ("purchases", "lender_of_last_resort", "repo_operations")
 _TINY = 1e-12
 
 
@@ -186,7 +190,10 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         backstop=Backstop(params.backstop.cash + z, z, z, z),
         issuer=Issuer(params.issuer.cash + z),
         markets=Markets(zk, zk, zk, zk, z, z, var0, f0, f0, m.p0, z),
-        fed=Fed(zk, z, jnp.full(2, NOT_YET), zk),
+        fed=Fed(zk, z, jnp.full(len(FED_LEVERS), NOT_YET), zk),
+        dealers=Dealers(zk, z, z, jnp.zeros_like(params.dealers.tier1), debt[0].sum()),
+        money_funds=MoneyFunds(params.money_funds.cash + z, z),
+        funding=repo_market.init(params, debt.sum()),
     )
     pr = prices(params, st, z, static.n_steps)
     return st._replace(funds=funds._replace(equity0=fund_equity(st, pr)))
@@ -250,14 +257,14 @@ def eod_obligations(
     params: Params, st: State, pr: Prices, repo_due: jax.Array
 ) -> tuple[Obligations, State, dict]:
     """End-of-day settlement: coupons, the repo margin due, futures VM through the clearing house,
-    the IM in force (a change CME announced takes effect), repo and backstop interest (repo at
-    ``SOFR + spread_s + stress_spread max(0, stress - 1)``)."""
+    the IM in force (a change CME announced takes effect), repo and backstop interest (repo at the
+    day's SOFR plus the segment's and the dealers' spreads: :func:`basislab.sim.repo.repo_rates`)."""
     st = pay_coupons(params, st)
     st = ccp.review_margin(params, st, pr.f)
     st, im_call = ccp.initial_margin_call(params, st)
     st, ccp_vm, vm_open_net = ccp.variation_margin(st, pr)
     fu, dt = st.funds, 1.0 / DAYS_PER_YEAR
-    rates = repo.repo_rates(params, st.markets)
+    rates = repo.repo_rates(params, st.markets, st.funding.sofr_pct / 100.0, dealing.repo_spread(params, st))
     ob = Obligations(
         repo_due,
         fu.repo_debt - repo_due,
@@ -304,10 +311,12 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         + bs.cash
         + st.issuer.cash
         + st.fed.cash
+        + st.dealers.cash
+        + st.money_funds.cash
     )
     return {
         "cash_total": cash,
-        "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds,
+        "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds + st.dealers.bonds,
         "bills_total": fu.bills.sum() + inv.bills,
         "other_total": fu.other_assets.sum() + inv.other_assets,
         "futures_imbalance": fu.futures_short.sum(1) - st.asset_managers.futures_long,
@@ -317,6 +326,9 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         "ccp_worth": ccp_worth(st, pr) + st.ccp.losses,
         "backstop_worth": bs.cash + bs.claims - bs.interest + bs.losses,
         "fund_sfc_gap": jnp.max(jnp.abs(eq - fu.equity0 - fu.pnl)),
+        "dealer_repo_gap": st.money_funds.claims - st.dealers.repo_funding,
+        "money_fund_worth": st.money_funds.cash + st.money_funds.claims,
+        "reserves_accounted": 1000.0 * repo_market.funding_worth_tn(st),
         "scale": fu.bonds.sum(1) @ pr.p / 100.0 + params.funds.total_position,
     }
 
@@ -324,11 +336,27 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
 _Q = jnp.array([0.1, 0.5, 0.9])
 
 
+def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static) -> jax.Array:
+    """[K] the futures implied repo rate of each bucket's CTD minus the day's SOFR (bp).
+
+    With the model's prices (:mod:`basislab.sim.markets`) the log gross basis at window time
+    ``s`` is ``w (rho - ic - xd - if)``, ``w = 1 - s/T``, over ``T/252`` years to delivery, so the
+    implied repo (Burghardt & Belton, *The Treasury Bond Basis*, ch. 2: current yield less the
+    gross basis per year, the carry that makes the basis vanish at delivery) is
+    ``cy - rho / (T/252) + (ic + xd + if) / (T/252)``: cash cheapening against futures raises it."""
+    m, mk = params.market, st.markets
+    years = static.n_steps / DAYS_PER_YEAR
+    cy = m.coupon * 100.0 / m.p0
+    irr = cy - m.rho / years + (mk.impact_cash + mk.dislocation + mk.impact_futures) / years
+    return 1e4 * (irr - st.funding.sofr_pct / 100.0)
+
+
 def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, jax.Array]:
     """End-of-day observables of one path."""
     fu, mk, m = st.funds, st.markets, params.market
     eq = fund_equity(st, pr)
     v = _mv(fu.bonds, pr.p) / 100.0
+    day = repo_market.day_inputs(params, mk.day - 1.0)
     out = {
         "cash_price": pr.p,
         "futures_price": pr.f,
@@ -352,7 +380,19 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "bonds_held_investors": st.investors.bonds,
         "bonds_held_fed": st.fed.bonds,
         "fed_reserves_created": -st.fed.cash,
-        "fed_balance_sheet": -st.fed.cash + st.backstop.claims,
+        "fed_balance_sheet": -st.fed.cash + st.backstop.claims + 1000.0 * st.funding.srf_loans,
+        # the funding market (docs/mechanisms.md section 1) and the dealers (section 2)
+        "sofr_pct": st.funding.sofr_pct,
+        "iorb_pct": day.iorb_pct,
+        "sofr_minus_iorb_bp": st.funding.spread_bp,
+        "srf_takeup_usd_bn": 1000.0 * st.funding.srf_loans,
+        "fed_repo_outstanding": 1000.0 * (st.funding.srf_loans + day.fed_repo),
+        "reserves_usd_bn": 1000.0 * st.funding.reserves,
+        "implied_repo_minus_sofr_bp": implied_repo_minus_sofr_bp(params, st, static),
+        "dealer_slr_utilisation": jnp.max(dealing.utilisation(params, st)),
+        "dealer_inventory": st.dealers.bonds @ pr.p / 100.0,
+        "bonds_held_dealers": st.dealers.bonds,
+        "money_fund_cash": st.money_funds.cash,
         # the other players' balance sheets (USD bn; bonds and futures face)
         "lender_cash": st.lenders.cash,
         "lender_repo_lent": st.lenders.claims,
@@ -381,13 +421,17 @@ def fed_stress_bp(params: Params, mk: Markets) -> jax.Array:
 
 def fed_levers(params: Params, st: State, window: int) -> tuple[State, Params, jax.Array]:
     """The Fed observes the stress at this window (0 morning, 1 end of day), starts the clock of
-    each enabled lever at or above its threshold, and acts once ``trigger + delay`` hours have
-    passed (:func:`basislab.sim.fed.observe` / :func:`~basislab.sim.fed.active`): the window's
-    purchase capacity is set in the state, and the lender of last resort lends in this window
-    only when active (the returned parameters carry ``backstop.on`` for the window)."""
+    each enabled lever (:data:`FED_LEVERS`) at or above its threshold, and acts once ``trigger +
+    delay`` hours have passed (:func:`basislab.sim.fed.observe` / :func:`~basislab.sim.fed.active`).
+    Purchases and the lender of last resort watch the cash market's dislocation
+    (:func:`fed_stress_bp`), repo operations the last SOFR - IORB. The window's purchase capacity
+    is set in the state, and the lender of last resort lends in this window only when active (the
+    returned parameters carry ``backstop.on`` for the window)."""
     fp, fed = params.fed, st.fed
     now = 24.0 * st.markets.day + (fp.morning_hour if window == 0 else fp.eod_hour)
-    hit = (fp.enabled > 0) & (fed_stress_bp(params, st.markets) >= fp.threshold_bp)
+    dislocation = fed_stress_bp(params, st.markets)
+    stress = jnp.stack([dislocation, dislocation, st.funding.spread_bp])
+    hit = (fp.enabled > 0) & (stress >= fp.threshold_bp)
     trig = jnp.minimum(fed.triggered_at, jnp.where(hit, now, NOT_YET))
     act = ((fp.enabled > 0) & (now >= trig + fp.delay_hours)).astype(jnp.float64)
     share = fp.morning_share if window == 0 else 1.0 - fp.morning_share
@@ -396,6 +440,26 @@ def fed_levers(params: Params, st: State, window: int) -> tuple[State, Params, j
     )
     p = params._replace(backstop=params.backstop._replace(on=params.backstop.on * act[1]))
     return st, p, act
+
+
+def scheduled_purchases(
+    params: Params, st: State, pr: Prices, s: jax.Array, n_steps: int
+) -> tuple[State, Prices]:
+    """The Fed's outright purchases as they happened (an input, USD bn a day by bucket), bought at
+    the end of day from end investors at the market: they pay in created reserves and push the
+    price up along the market's depth (every holder revalued)."""
+    t = jnp.clip(st.markets.day.astype(jnp.int32), 0, params.fed.scheduled_purchases.shape[0] - 1)
+    face = jnp.minimum(100.0 * params.fed.scheduled_purchases[t] / pr.p, st.investors.bonds)
+    value = face * pr.p / 100.0
+    mult = 1.0 + params.market.impact_stress * markets.stress_excess(params, st.markets)
+    mk = st.markets._replace(impact_cash=st.markets.impact_cash - mult * params.market.impact_cash * value)
+    st = bk.book(
+        st._replace(markets=mk),
+        [bk.flow(bk.INVESTOR_BONDS, bk.FED_BONDS, face), bk.flow(bk.FED_CASH, bk.INVESTOR_CASH, value)],
+    )
+    new = prices(params, st, s, n_steps)
+    st = bk.book(st, [bk.flow(bk.MARKET_INCOME, bk.FUND_PNL, markets.revaluation(st.funds, pr, new))])
+    return st, new
 
 
 def step(
@@ -409,16 +473,22 @@ def step(
     s_am, s_pm = t + 0.5, t + 1.0
     st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am, n_steps)
     st, p_am, act_am = fed_levers(params, st, 0)
+    st = repo_market.morning(params, st, act_am[2])
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
     st, pr = markets.market_move(
         params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm, n_steps
     )
-    f_settle = pr.f
     st, p_pm, act_pm = fed_levers(params, st, 1)
+    fed_bonds0 = st.fed.bonds
+    st, pr = scheduled_purchases(params, st, pr, s_pm, n_steps)
+    scheduled = (st.fed.bonds - fed_bonds0) * pr.p / 100.0
+    f_settle = pr.f
     ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
     st, repaid = repay_backstop(st)
+    st = dealing.lay_off(params, st, pr.p)
+    st = repo_market.afternoon(params, st)
     mk = ccp.update_volatility(params, st.markets, f_settle)
     st = st._replace(markets=mk._replace(day=t + 1.0, cash_close=pr.p))
     # the day's observables, plus the ledger aggregates the audit checks (a nested dict)
@@ -432,6 +502,9 @@ def step(
         intraday_vm=info_am["intraday_vm"],
         fed_purchases_on=jnp.maximum(act_am[0], act_pm[0]),
         fed_lolr_on=jnp.maximum(act_am[1], act_pm[1]) * params.backstop.on,
+        fed_repo_ops_on=act_am[2],
+        fed_treasury_purchases=scheduled + fl_am.sold_to_fed + fl_pm.sold_to_fed,
+        sold_to_dealers=fl_am.sold_to_dealers + fl_pm.sold_to_dealers,
         fed_stress_bp=fed_stress_bp(params, st.markets),
         repo_margin_paid=info_am["repo_due"].sum(-1),
         stress=markets.stress_index(params, st.markets),

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import jax
 
 from basislab import conventions
+from basislab.sim.funding import FundingDay, FundingParams
 
 #: Maturity buckets of cash Treasuries and their futures (TU, FV, TY, US/UB): the package's one
 #: list (:mod:`basislab.conventions`).
@@ -133,8 +134,42 @@ class Fed(NamedTuple):
 
     bonds: jax.Array  # [K] face bought
     cash: jax.Array  # [] minus the reserves created by purchases
-    triggered_at: jax.Array  # [2] hours when each lever (purchases, LOLR) was triggered (1e12: not yet)
+    triggered_at: jax.Array  # [3] hours each lever (purchases, LOLR, repo ops) was triggered (1e12: not yet)
     window_capacity: jax.Array  # [K] USD bn the Fed buys in the current window if offered
+
+
+class Dealers(NamedTuple):
+    """Primary dealers under the SLR (:mod:`basislab.sim.dealers`): they take cash Treasuries in the
+    clearing up to their balance-sheet headroom, finance them in repo from money funds and lay
+    them off to end investors over the following days. ``D`` dealers share one book of bonds."""
+
+    bonds: jax.Array  # [K] face bought in the run and not yet distributed (the sector's)
+    cash: jax.Array  # [] cash (purchases are paid from repo borrowing; P&L on the inventory)
+    repo_funding: jax.Array  # [] repo owed to money funds for the inventory (= their claim)
+    absorbed: jax.Array  # [D] leverage exposure added by the run's purchases (USD bn, at cost)
+    repo_lent0: jax.Array  # [] the funds' bilateral repo at the start (dealers' reverse repo to them)
+
+
+class MoneyFunds(NamedTuple):
+    """Government money funds: the cash that finances dealers' new inventory in tri-party repo."""
+
+    cash: jax.Array  # []
+    claims: jax.Array  # [] repo lent to dealers (their own ledger of ``Dealers.repo_funding``)
+
+
+class FundingMarket(NamedTuple):
+    """The overnight funding market (:mod:`basislab.sim.funding`; USD tn, rates in percent):
+    the stocks behind the reserve demand curve and the day's SOFR."""
+
+    reserves: jax.Array  # [] bank reserves at the Fed
+    onrrp: jax.Array  # [] money funds' cash at the ON RRP
+    tga: jax.Array  # [] Treasury General Account
+    settle_inventory: jax.Array  # [] new coupon issues dealers still finance in repo
+    srf_loans: jax.Array  # [] SRF and Fed repo-operation loans outstanding (overnight)
+    sofr_pct: jax.Array  # [] today's SOFR
+    spread_bp: jax.Array  # [] today's SOFR - IORB
+    fed_created: jax.Array  # [] reserves the Fed created by purchases and LOLR lending, booked (USD tn)
+    fund_repo0: jax.Array  # [] the funds' repo at the start (USD tn)
 
 
 class Issuer(NamedTuple):
@@ -171,6 +206,9 @@ class State(NamedTuple):
     issuer: Issuer
     markets: Markets
     fed: Fed
+    dealers: Dealers
+    money_funds: MoneyFunds
+    funding: FundingMarket
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,16 +304,52 @@ class InvestorParams(NamedTuple):
 
 
 class FedParams(NamedTuple):
-    """The Fed's levers (LEVERS order: purchases, lender of last resort), each with a trigger on the
-    cash market's dislocation (bp of yield) and a delay in hours (:mod:`basislab.sim.fed`)."""
+    """The Fed's levers (:data:`basislab.sim.model.FED_LEVERS` order: purchases, lender of last
+    resort, repo operations), each with a trigger and a delay in hours (:mod:`basislab.sim.fed`):
+    purchases and the lender of last resort watch the cash market's dislocation (bp of yield),
+    repo operations watch SOFR - IORB (bp). The Fed's actions as they happened are inputs."""
 
-    enabled: jax.Array  # [2] 1.0 when the lever may act
-    threshold_bp: jax.Array  # [2] stress (bp) at or above which the lever is triggered
-    delay_hours: jax.Array  # [2] hours from trigger to action
+    enabled: jax.Array  # [3] 1.0 when the lever may act
+    threshold_bp: jax.Array  # [3] stress (bp) at or above which the lever is triggered
+    delay_hours: jax.Array  # [3] hours from trigger to action
     purchase_capacity: jax.Array  # [K] USD bn a day by bucket (fed_purchase_pace_peak split)
     morning_share: jax.Array  # [] share of the day's purchases offered in the morning window
     morning_hour: jax.Array  # [] clock time of the morning window
     eod_hour: jax.Array  # [] clock time of the end-of-day window
+    repo_ops_capacity: jax.Array  # [] USD tn a day of repo operations once the lever acts
+    repo_ops_spread_bp: jax.Array  # [] their rate over IORB (bp; full allotment at that rate)
+    scheduled_purchases: jax.Array  # [T,K] outright purchases as they happened (USD bn a day, input)
+
+
+class DealerEngineParams(NamedTuple):
+    """Dealers in the clearing (:mod:`basislab.sim.dealers`; ``[D]`` per dealer)."""
+
+    tier1: jax.Array  # [D] Tier 1 capital (USD bn)
+    exposure0: jax.Array  # [D] leverage exposure at the start
+    exempt_base: jax.Array  # [D] Treasuries and reserves in it (leave it under the SLR exemption)
+    slr_requirement: jax.Array  # [] 5% (3% + 2% eSLR)
+    slr_exempt: jax.Array  # [] lever: 1.0 once the exemption is in force
+    depth_share: jax.Array  # [] dealers' share of the market's calm depth
+    threshold: jax.Array  # [] utilisation above which their impact rises (u_bar)
+    capacity_slope: jax.Array  # [] rise of their slope per unit of utilisation above it (kappa / lambda0)
+    repo_spread_slope: jax.Array  # [] repo spread to funds per unit utilisation above u_bar (decimal)
+    distribute: jax.Array  # [] share of the inventory laid off to end investors each day
+    repo_weight: jax.Array  # [] dealers' share of funds' bilateral repo on their balance sheets
+
+
+class FundingInputs(NamedTuple):
+    """The funding market's curve, opening balances (USD tn) and day inputs (each field ``[T]``)."""
+
+    curve: FundingParams
+    days: FundingDay
+    reserves0: jax.Array  # []
+    onrrp0: jax.Array  # []
+    tga0: jax.Array  # []
+    repo_weight: jax.Array  # [] weight of the funds' and dealers' repo changes in free liquidity
+
+
+class MoneyFundParams(NamedTuple):
+    cash: jax.Array  # []
 
 
 class IssuerParams(NamedTuple):
@@ -294,3 +368,6 @@ class Params(NamedTuple):
     investors: InvestorParams
     issuer: IssuerParams
     fed: FedParams
+    dealers: DealerEngineParams
+    money_funds: MoneyFundParams
+    funding: FundingInputs

@@ -16,7 +16,8 @@ with that segment, and calls what exceeds the threshold if at least the minimum 
     call_is = sign(x)(|x| - threshold)  if |.| >= MTA, else 0   (negative: margin returned)
 
 settled at the end of that day (``settle_lag`` 0) or of the next (1). The repo rate is
-``SOFR + spread_s + stress_spread max(0, stress - 1)`` (docs/model.md section 3).
+``SOFR_t + spread_s + dealer spread (bilateral) + stress_spread max(0, stress - 1)`` (docs/model.md
+section 3), SOFR from the funding market.
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ def haircuts(params: Params, lenders: RepoLenders) -> jax.Array:
     return lenders.haircut
 
 
-def repo_rates(params: Params, mk: Markets) -> jax.Array:
-    """[S] repo rate per segment (decimal p.a.)."""
+def repo_rates(params: Params, mk: Markets, sofr: jax.Array, dealer_spread: jax.Array) -> jax.Array:
+    """[S] repo rate per segment (decimal p.a.): the day's SOFR from the funding market
+    (:mod:`basislab.sim.repo_market`) plus the segment's spread, the dealers' balance-sheet
+    spread on bilateral repo (:func:`basislab.sim.dealing.repo_spread`) and an optional stress
+    slope (zero by default: the funding market and the dealers now set the rate)."""
     r = params.repo
-    return r.sofr + r.spread + r.stress_spread * stress_excess(params, mk)
+    bilateral = jnp.zeros_like(r.spread).at[0].set(1.0)
+    return sofr + r.spread + bilateral * dealer_spread + r.stress_spread * stress_excess(params, mk)
 
 
 def repo_margin_call(params: Params, funds: Funds, lenders: RepoLenders, mk: Markets) -> RepoCall:

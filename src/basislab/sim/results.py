@@ -38,6 +38,10 @@ _DIMS = {
     "repo_margin_paid": ("segment",),
     "sold_default": ("bucket",),
     "futures_bought": ("bucket",),
+    "implied_repo_minus_sofr_bp": ("bucket",),
+    "bonds_held_dealers": ("bucket",),
+    "fed_treasury_purchases": ("bucket",),
+    "sold_to_dealers": ("bucket",),
     "equity_ratio_q": ("quantile",),
     "cash_ratio_q": ("quantile",),
     "leverage_q": ("quantile",),
@@ -57,6 +61,15 @@ _UNITS = {
     "funds_alive": "count",
     "new_defaults": "count",
     "other_price": "index",
+    "sofr_pct": "percent",
+    "iorb_pct": "percent",
+    "sofr_minus_iorb_bp": "bp",
+    "implied_repo_minus_sofr_bp": "bp",
+    "dealer_slr_utilisation": "leverage exposure / capacity (largest dealer)",
+    "fed_repo_ops_on": "flag",
+    "fed_purchases_on": "flag",
+    "fed_lolr_on": "flag",
+    "intraday_vm": "flag",
 }
 
 

@@ -278,7 +278,11 @@ class RepoConfig(_Model):
         le=1,
     )
     stress_spread_bp: float = _f(
-        5.0, "sofr_sep2019 (spikes of hundreds of bp under stress; assumption per unit stress)", ge=0, le=5000
+        0.0,
+        "assumption: extra repo spread per unit of stress above 1; zero since the funding market "
+        "(SOFR) and the dealers' balance sheets set the rate (docs/mechanisms.md sections 1-2)",
+        ge=0,
+        le=5000,
     )
 
     @model_validator(mode="after")
@@ -379,13 +383,91 @@ class PurchasesConfig(_Model):
         return self
 
 
+class RepoOperationsConfig(_Model):
+    """The Fed's repo operations (September 2019, March 2020): full allotment at a rate over IORB,
+    a lever triggered by SOFR - IORB with a delay."""
+
+    enabled: bool = _f(False, "a policy lever (off unless a scenario turns it on)")
+    trigger_bp: float = _f(
+        50.0,
+        "assumption: SOFR - IORB that triggers operations (Sep 2019: 315 bp on the 17th)",
+        ge=-1e4,
+        le=1e4,
+    )
+    delay_hours: float = _f(
+        4.0, "fed_repo_ops_sep2019: the first operation the morning after the 17 Sep 2019 spike", ge=0, le=1e5
+    )
+    capacity_usd_bn_per_day: float = _f(
+        75.0, "fed_repo_ops_sep2019: USD 75bn overnight operations (1tn a day offered in March 2020)", ge=0
+    )
+    spread_bp: float = _f(0.0, "fed_repo_ops_sep2019: minimum bid rate at IOER (2.10%)", ge=-100, le=1000)
+
+
 class FedConfig(_Model):
     """The Fed's levers wired into the engine (docs/model.md, "The Fed"); the lender of last resort
     is the ``backstop`` section with its own trigger and delay."""
 
     purchases: PurchasesConfig = Field(default_factory=PurchasesConfig)
+    repo_operations: RepoOperationsConfig = Field(default_factory=RepoOperationsConfig)
     morning_hour: float = _f(9.0, "docs/model.md section 3: morning repo / margin window", ge=0, lt=24)
     eod_hour: float = _f(16.0, "docs/model.md section 3: end-of-day settlement window", ge=0, lt=24)
+
+
+class FundingMarketConfig(_Model):
+    """The overnight funding market (docs/mechanisms.md section 1): the reserve demand curve of
+    a regime, the opening balances and the Standing Repo Facility."""
+
+    regime: Literal["2019", "2025"] = _f(
+        "2025", "funding.FundingConfig.preset: each regime's curve calibrated on its own calm window"
+    )
+    reserves_usd_bn: float = _f(
+        2809.5, "FRED WRESBAL + DTS daily deviations (funding.load_2025), 2025-10-31", ge=0, le=1e5
+    )
+    onrrp_usd_bn: float = _f(19.2, "FRED RRPONTSYD, 2025-10-31", ge=0, le=1e5)
+    tga_usd_bn: float = _f(950.0, "assumption: Daily Treasury Statement order, late 2025", ge=0, le=1e5)
+    srf_access: bool = _f(True, "srf_params_2021: standing since 28 July 2021 (a lever)")
+    srf_spread_bp: float = _f(
+        10.0, "srf_params_2025h1: minimum bid rate at the top of the range = IORB + 10 bp", ge=-100, le=1000
+    )
+    srf_capacity_usd_bn: float = _f(500.0, "srf_params_2021: USD 500bn aggregate limit", ge=0, le=1e5)
+    repo_weight: float = _f(
+        1.0,
+        "assumption: the run's own repo (dealers' new inventory, funds' repo repaid) draws on the same "
+        "cash one for one (sensitivity in docs/mechanisms.md)",
+        ge=0,
+        le=10,
+    )
+
+
+class DealersConfig(_Model):
+    """Primary dealers under the SLR (docs/mechanisms.md section 2); the balance sheets are
+    :class:`basislab.sim.dealers.DealerConfig`'s (JPMorgan and Morgan Stanley 10-Q figures)."""
+
+    depth_share: float = _f(
+        0.5, "assumption: dealers give half the calm depth, end investors the rest (sensitivity)", gt=0, lt=1
+    )
+    capacity_slope: float = _f(
+        83.3,
+        "dealers.DealerConfig: kappa / lambda0 = 10 / 0.12 per unit of utilisation (Duffie et al. 2023 form)",
+        ge=0,
+        le=1e4,
+    )
+    utilisation_threshold: float = _f(
+        0.85, "gsib_slr_levels_2016: normal u 0.71-0.83 (assumption above)", gt=0, lt=1
+    )
+    repo_spread_slope_bp: float = _f(
+        200.0, "assumption: bp per unit utilisation above the threshold (He, Nagel & Song 2022 form)", ge=0
+    )
+    distribute_per_day: float = _f(
+        0.2, "Fleming, Nguyen & Rosenberg (FRBNY SR 299): inventory laid off within about a week", ge=0, le=1
+    )
+    repo_weight: float = _f(
+        1.0, "assumption: funds' bilateral repo sits on the dealers' balance sheets", ge=0, le=10
+    )
+    slr_exempt: bool = _f(False, "slr_exemption_2020 (1 April 2020 - 31 March 2021): a lever")
+    money_fund_cash_usd_bn: float = _f(
+        2000.0, "assumption: government money funds' cash available for tri-party repo", ge=0, le=1e5
+    )
 
 
 class ShockConfig(_Model):
@@ -459,6 +541,8 @@ class Scenario(_Model):
     backstop: BackstopConfig = Field(default_factory=BackstopConfig)
     fed: FedConfig = Field(default_factory=FedConfig)
     shock: ShockConfig = Field(default_factory=ShockConfig)
+    funding: FundingMarketConfig = Field(default_factory=FundingMarketConfig)
+    dealers: DealersConfig = Field(default_factory=DealersConfig)
     players: PlayersConfig = Field(default_factory=PlayersConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     context: dict[str, Any] = Field(default_factory=dict, description="provenance of initial conditions")
@@ -689,6 +773,85 @@ def bucket_terms(sc: Scenario) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
+def dealer_params(sc: Scenario):
+    """The dealers' engine parameters: :class:`basislab.sim.dealers.DealerConfig`'s balance sheets
+    with the scenario's ``dealers`` section."""
+    from basislab.sim.dealers import DealerConfig
+    from basislab.sim.players import DealerEngineParams
+
+    cfg, d = DealerConfig(), sc.dealers
+    a = lambda v: np.asarray(v, dtype=np.float64) * cfg.sector_scale  # noqa: E731
+    f = np.float64
+    return DealerEngineParams(
+        tier1=a(cfg.tier1_bn),
+        exposure0=a(cfg.exposure_bn),
+        exempt_base=a(cfg.inventory_bn) + a(cfg.reserves_bn),
+        slr_requirement=f(cfg.slr_requirement_pct / 100.0),
+        slr_exempt=f(1.0 if d.slr_exempt else 0.0),
+        depth_share=f(d.depth_share),
+        threshold=f(d.utilisation_threshold),
+        capacity_slope=f(d.capacity_slope),
+        repo_spread_slope=f(d.repo_spread_slope_bp / 1e4),
+        distribute=f(d.distribute_per_day),
+        repo_weight=f(d.repo_weight),
+    )
+
+
+def funding_inputs(n_steps: int, sc: Scenario | None = None, **days: Any):
+    """The funding market's engine inputs (:class:`basislab.sim.players.FundingInputs`) for a run of
+    ``n_steps`` business days: the scenario's ``funding`` section (its regime's curve, opening
+    balances, SRF terms) and flat day inputs (IORB from ``market.iorb_pct``, no settlements, no
+    receipts, no Fed repo), each replaceable by an array of length ``n_steps`` passed by name
+    (a field of :class:`basislab.sim.funding.FundingDay`: ``iorb_pct``, ``onrrp_rate_pct``,
+    ``srf_rate_pct`` (``1e6``: no SRF), ``coupon_settlement``, ``treasury_net_receipts`` (all
+    autonomous drains of reserves, USD tn), ``onrrp_change``, ``fed_repo`` (the Fed's repo
+    operations as they happened, outstanding, USD tn), ``month_end``, ``quarter_end``,
+    ``year_end``) or an opening balance (``reserves0``, ``onrrp0``, ``tga0``, USD tn) or ``curve``
+    (a :class:`basislab.sim.funding.FundingConfig`)."""
+    from basislab.sim.funding import FundingConfig, FundingDay
+    from basislab.sim.players import FundingInputs
+
+    sc = sc or Scenario(name="funding")
+    fm = sc.funding
+    cfg = days.pop("curve", None) or FundingConfig.preset(fm.regime)
+    cfg = cfg.model_copy(update={"srf_capacity_tn": fm.srf_capacity_usd_bn / 1000.0})
+    iorb = sc.market.iorb_pct
+    flat = {
+        "iorb_pct": iorb,
+        "onrrp_rate_pct": iorb - 0.15,
+        "srf_rate_pct": iorb + fm.srf_spread_bp / 100.0 if fm.srf_access else 1e6,
+        "coupon_settlement": 0.0,
+        "treasury_net_receipts": 0.0,
+        "onrrp_change": 0.0,
+        "fed_repo": 0.0,
+        "month_end": 0.0,
+        "quarter_end": 0.0,
+        "year_end": 0.0,
+    }
+    opening = {k: days.pop(k, None) for k in ("reserves0", "onrrp0", "tga0")}
+    unknown = set(days) - set(flat)
+    if unknown:
+        raise ScenarioError(f"funding_inputs: unknown input(s) {sorted(unknown)}; expected {sorted(flat)}")
+    cols = {}
+    for k, v in flat.items():
+        arr = np.asarray(days.get(k, v), dtype=np.float64)
+        arr = np.full(n_steps, float(arr)) if arr.ndim == 0 else arr
+        if arr.shape != (n_steps,) or not np.all(np.isfinite(arr)):
+            raise ScenarioError(
+                f"funding_inputs: {k} must be {n_steps} finite numbers, got shape {arr.shape}"
+            )
+        cols[k] = arr
+    f = np.float64
+    return FundingInputs(
+        curve=cfg.params(),
+        days=FundingDay(**cols),
+        reserves0=f(fm.reserves_usd_bn / 1000.0 if opening["reserves0"] is None else opening["reserves0"]),
+        onrrp0=f(fm.onrrp_usd_bn / 1000.0 if opening["onrrp0"] is None else opening["onrrp0"]),
+        tga0=f(fm.tga_usd_bn / 1000.0 if opening["tga0"] is None else opening["tga0"]),
+        repo_weight=f(fm.repo_weight),
+    )
+
+
 def to_engine(sc: Scenario):
     """``(Params, Static)`` of a scenario."""
     from basislab.sim.players import (
@@ -700,6 +863,7 @@ def to_engine(sc: Scenario):
         InvestorParams,
         IssuerParams,
         MarketParams,
+        MoneyFundParams,
         Params,
         RepoParams,
         Static,
@@ -733,7 +897,7 @@ def to_engine(sc: Scenario):
     dother = per_day * math.log1p(sh.other_assets_pct / 100)
     volmult = np.where(days > 0, sh.vol_multiplier, 1.0)
     mix = np.array([sc.funds.bucket_mix[k] for k in BUCKET_NAMES])
-    pu, bsc = sc.fed.purchases, sc.backstop
+    pu, bsc, ro = sc.fed.purchases, sc.backstop, sc.fed.repo_operations
     split = np.array([pu.split[k] for k in BUCKET_NAMES], dtype=np.float64)
 
     f = np.float64
@@ -825,14 +989,22 @@ def to_engine(sc: Scenario):
         ),
         issuer=IssuerParams(cash=f(sc.players.issuer_cash_usd_bn)),
         fed=FedParams(
-            enabled=np.array([1.0 if pu.enabled else 0.0, 1.0]),
-            threshold_bp=np.array([pu.trigger_bp, -1e9 if bsc.trigger_bp is None else bsc.trigger_bp]),
-            delay_hours=np.array([pu.delay_hours, bsc.delay_hours], dtype=f),
+            enabled=np.array([1.0 if pu.enabled else 0.0, 1.0, 1.0 if ro.enabled else 0.0]),
+            threshold_bp=np.array(
+                [pu.trigger_bp, -1e9 if bsc.trigger_bp is None else bsc.trigger_bp, ro.trigger_bp]
+            ),
+            delay_hours=np.array([pu.delay_hours, bsc.delay_hours, ro.delay_hours], dtype=f),
             purchase_capacity=pu.capacity_usd_bn_per_day * split / split.sum(),
             morning_share=f(pu.morning_share),
             morning_hour=f(sc.fed.morning_hour),
             eod_hour=f(sc.fed.eod_hour),
+            repo_ops_capacity=f(ro.capacity_usd_bn_per_day / 1000.0),
+            repo_ops_spread_bp=f(ro.spread_bp),
+            scheduled_purchases=np.zeros((T, len(bks))),
         ),
+        dealers=dealer_params(sc),
+        money_funds=MoneyFundParams(cash=f(sc.dealers.money_fund_cash_usd_bn)),
+        funding=funding_inputs(T, sc),
     )
     static = Static(
         n_funds=sc.funds.count,

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
+from basislab.sim import dealing
 from basislab.sim.default import Losses, close_out, no_losses
 from basislab.sim.liquidity import (
     Liquidity,
@@ -35,7 +36,6 @@ from basislab.sim.markets import (
     _mv,
     asset_manager_depth,
     clear,
-    investor_depth,
     prices,
     revaluation,
 )
@@ -58,6 +58,7 @@ class WindowFlows(NamedTuple):
     sold_unwind: jax.Array  # [K] cash Treasuries sold by funds unwinding (USD bn, at market)
     sold_derisk: jax.Array  # [K] the part of it sold by choice (risk limit, stop-loss), not forced
     sold_to_fed: jax.Array  # [K] cash Treasuries (all sellers) bought by the Fed, USD bn at market
+    sold_to_dealers: jax.Array  # [K] cash Treasuries (all sellers) bought by dealers, USD bn at market
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
     bills_sold: jax.Array  # []
@@ -84,14 +85,18 @@ class Taker(NamedTuple):
 
 
 def takers(params: Params, st: State) -> list[Taker]:
-    """The takers: end investors (cash Treasuries, other assets), asset managers (futures) and the
-    Fed (cash Treasuries up to its window capacity, zero until its purchases lever acts)."""
+    """The takers: end investors (cash Treasuries, other assets), asset managers (futures),
+    dealers (cash Treasuries along their share of the depth, within their SLR headroom:
+    :mod:`basislab.sim.dealing`) and, last, the Fed (cash Treasuries up to its window capacity,
+    zero until its purchases lever acts)."""
     inv = bk.INVESTOR_CASH, bk.INVESTOR_BONDS, None, None, bk.INVESTOR_OTHER
     am = bk.AM_CASH, None, bk.AM_FUTURES, bk.AM_PENDING, None
+    dealers = Depth(dealing.slope(params, st), None, None, cash_limit=dealing.headroom(params, st))
     fed = Depth(None, None, None, st.fed.window_capacity)
     return [
-        Taker(investor_depth(params), *inv),
+        Taker(Depth(dealing.investor_slope(params), None, params.market.impact_other), *inv),
         Taker(asset_manager_depth(params), *am),
+        Taker(dealers, bk.DEALER_CASH, bk.DEALER_BONDS, None, None, None),
         Taker(fed, bk.FED_CASH, bk.FED_BONDS, None, None, None),
     ]
 
@@ -185,13 +190,13 @@ def unwind(st: State, ob: Obligations, plan: Plan, post: Prices, shares, tk: lis
 
 
 def _flows(
-    st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True, fed_share=None
+    st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True, shares=None
 ) -> WindowFlows:
     fu = st.funds
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
@@ -200,7 +205,8 @@ def _flows(
     return WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
         sold_derisk=derisk * post.p / 100.0,
-        sold_to_fed=sold_all * post.p / 100.0 * (0.0 if fed_share is None else fed_share),
+        sold_to_fed=sold_all * post.p / 100.0 * shares[-1].cash,
+        sold_to_dealers=sold_all * post.p / 100.0 * shares[-2].cash,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
@@ -251,7 +257,9 @@ def settlement_window(
             lambda: (out, no_losses(out)),
         )
         out = out._replace(funds=out.funds._replace(alive=plan.survive))
-        return out, post, _flows(st, plan, liq, post, losses, fed_share=shares[-1].cash)
+        fl = _flows(st, plan, liq, post, losses, shares=shares)
+        out = dealing.finance(dealing.record_purchases(params, out, fl.sold_to_dealers.sum()))
+        return out, post, fl
 
     def quiet_window():
         plan = quiet(raw, st.funds)

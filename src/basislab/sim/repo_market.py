@@ -1,0 +1,112 @@
+"""The funding market in the engine: the morning clearing that sets the day's SOFR and the
+afternoon flows of reserves (the engine side of :mod:`basislab.sim.funding`; docs/mechanisms.md
+section 1). USD tn and percent, as in :mod:`~basislab.sim.funding`.
+
+Morning (Copeland, Duffie & Yang 2021, FRBNY SR 974: overnight repo trades before the day's large
+payments): yesterday's SRF and repo-operation loans are repaid, today's coupon issues join the
+dealers' financing need, and the market clears on the opening balances::
+
+    x = R + w_rrp RRP + FedRepo_input - inv - drains - omega (MMF_dealers - (D_funds0 - D_funds)) / 1000
+
+``omega`` weighs the run's own repo: dealers' new inventory financed from money funds draws on the
+same cash, the funds' repo they repay releases it (both zero in a calm market). Above the SRF rate
+plus its wedge, eligible dealers borrow from the facility; once the Fed's repo-operations lever
+acts (:func:`basislab.sim.model.fed_levers`, trigger on SOFR - IORB) its capacity adds at
+``IORB + spread``, the lower of the two rates being the ceiling.
+
+Afternoon: the Treasury's net receipts move reserves into the TGA, money funds move cash to or
+from the ON RRP, and the reserves the Fed created in the day (outright purchases, lender of last
+resort) are added, so ``R + RRP + TGA - loans - created`` stays at its opening value (the audit).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from basislab.sim import funding
+from basislab.sim.players import FundingMarket, Params, State
+
+#: the SRF rate (percent) that stands for "no facility" (before 28 July 2021, or no access)
+NO_SRF_PCT = 1e6
+
+
+def day_inputs(params: Params, day: jax.Array) -> funding.FundingDay:
+    """The funding inputs of step ``day`` (rows of ``params.funding.days``)."""
+    days = params.funding.days
+    t = jnp.clip(day.astype(jnp.int32), 0, days.iorb_pct.shape[0] - 1)
+    return jax.tree_util.tree_map(lambda x: x[t], days)
+
+
+def run_repo_tn(st: State) -> jax.Array:
+    """The run's own net repo demand (USD tn): dealers' inventory financed from money funds minus
+    the funds' repo repaid since the start."""
+    repaid = st.funding.fund_repo0 - st.funds.repo_debt.sum() / 1000.0
+    return st.money_funds.claims / 1000.0 - repaid
+
+
+def morning(params: Params, st: State, ops_on: jax.Array) -> State:
+    """Repay yesterday's Fed loans, clear the overnight market, lend from the SRF / repo operations."""
+    fi, fm = params.funding, st.funding
+    day = day_inputs(params, st.markets.day)
+    fp = params.fed
+    ops_rate = jnp.where(ops_on > 0, day.iorb_pct + fp.repo_ops_spread_bp / 100.0, NO_SRF_PCT)
+    rate = jnp.minimum(day.srf_rate_pct, ops_rate)
+    srf_cap = jnp.where(day.srf_rate_pct < NO_SRF_PCT, fi.curve.srf_capacity_tn, 0.0)
+    curve = fi.curve._replace(srf_capacity_tn=srf_cap + ops_on * fp.repo_ops_capacity)
+    day = day._replace(srf_rate_pct=rate)
+    inventory = curve.settle_persistence * fm.settle_inventory + day.coupon_settlement
+    opening = funding.FundingState(
+        fm.reserves - fm.srf_loans,
+        fm.onrrp,
+        fm.tga,
+        inventory + fi.repo_weight * run_repo_tn(st),
+        fm.srf_loans,
+    )
+    bal = funding.balance(curve, opening, day)
+    out = funding.clear(curve, funding.free_liquidity(curve, opening, day), bal, day)
+    fm = fm._replace(
+        reserves=opening.reserves + out.srf_takeup,
+        settle_inventory=inventory,
+        srf_loans=out.srf_takeup,
+        sofr_pct=out.sofr_pct,
+        spread_bp=out.spread_bp,
+    )
+    return st._replace(funding=fm)
+
+
+def fed_created_tn(st: State) -> jax.Array:
+    """Reserves the Fed has created in the run (USD tn): outright purchases and LOLR loans."""
+    return (-st.fed.cash + st.backstop.claims) / 1000.0
+
+
+def afternoon(params: Params, st: State) -> State:
+    """Treasury receipts into the TGA, ON RRP moves, and the day's new Fed-created reserves."""
+    fm = st.funding
+    day = day_inputs(params, st.markets.day)
+    receipts = day.treasury_net_receipts
+    rrp = jnp.maximum(day.onrrp_change, -fm.onrrp)
+    created = fed_created_tn(st)
+    fm = fm._replace(
+        reserves=fm.reserves - receipts - rrp + (created - fm.fed_created),
+        onrrp=fm.onrrp + rrp,
+        tga=fm.tga + receipts,
+        fed_created=created,
+    )
+    return st._replace(funding=fm)
+
+
+def init(params: Params, fund_repo_bn: jax.Array) -> FundingMarket:
+    """Opening balances; SOFR and its spread are set by the first morning's clearing."""
+    fi = params.funding
+    z = jnp.zeros(())
+    day = day_inputs(params, z)
+    return FundingMarket(
+        fi.reserves0 + z, fi.onrrp0 + z, fi.tga0 + z, z, z, day.iorb_pct, z, z, fund_repo_bn / 1000.0
+    )
+
+
+def funding_worth_tn(st: State) -> jax.Array:
+    """``R + RRP + TGA - Fed loans - Fed-created reserves``: constant (the audit's identity)."""
+    fm = st.funding
+    return fm.reserves + fm.onrrp + fm.tga - fm.srf_loans - fm.fed_created
