@@ -31,13 +31,58 @@ def test_every_lever_names_units_range_and_source():
         assert pol.LEVERS[name].missing is None
 
 
-@pytest.mark.parametrize(
-    "name",
-    [n for n in ("srf_access", "srf_rate_bp", "slr_exemption", "fed_purchases") if pol.LEVERS[n].missing],
-)
-def test_levers_without_a_mechanism_are_refused_naming_it(name):
-    with pytest.raises(BasislabError, match="not available yet.*issue 10"):
-        pol.parse_axis(f"{name}=0,1")
+def test_issue10_levers_reach_the_engine():
+    """The SRF and SLR levers are live: each edits the scenario fields the engine reads."""
+    from basislab.sim import scenario as sc_mod
+
+    base = sc_mod.raw_scenario("seed-thesis")
+    for name, v, check in (
+        ("srf_rate_bp", 35.0, lambda s: s.funding.srf_access and s.funding.srf_spread_bp == 35.0),
+        ("slr_exemption", 1.0, lambda s: s.dealers.slr_exempt),
+        ("slr_exemption", 0.0, lambda s: not s.dealers.slr_exempt),
+        ("srf_access", 1.0, lambda s: s.backstop.enabled and s.backstop.trigger_bp is None),
+        ("srf_access", 0.0, lambda s: not s.backstop.enabled),
+    ):
+        lv = pol.LEVERS[name]
+        assert lv.missing is None and lv.scenario is not None
+        data = sc_mod.apply_overrides(base, [])
+        lv.scenario(data, v)
+        assert check(sc_mod.validate(data)), (name, v)
+
+
+def test_slr_exemption_lowers_dealer_utilisation_and_srf_rate_moves_the_ceiling():
+    """SLR exemption (slr_exemption_2020): Treasuries and reserves leave exposure, so utilisation
+    falls from the 10-Q level (JPM 3,404.5 / 4,296 = 0.79) by (60 + 300) / 4,296 = 0.084 for JPM
+    and by 80 / 1,384 = 0.058 for Morgan Stanley. A higher SRF rate raises the ceiling SOFR sits at in
+    late-2025 conditions (reserves 2,809.5bn: the 2025 curve is above the IORB + 10 + 10 bp ceiling)."""
+    off = sim.simulate(
+        sim.load_scenario(
+            "seed-thesis",
+            ["paths=2", "funds.count=8", "horizon_days=20", "shock.start_day=3", "shock.duration_days=5"],
+        )
+    )
+    on = sim.simulate(
+        sim.load_scenario(
+            "seed-thesis",
+            [
+                "paths=2",
+                "funds.count=8",
+                "horizon_days=20",
+                "shock.start_day=3",
+                "shock.duration_days=5",
+                "dealers.slr_exempt=true",
+                "funding.srf_spread_bp=30",
+            ],
+        )
+    )
+    u_off, u_on = off.raw.outputs["dealer_slr_utilisation"], on.raw.outputs["dealer_slr_utilisation"]
+    assert u_off[0, 0] == pytest.approx(3404.5 / (214.8 / 0.05), abs=2e-3)
+    # the largest is then Morgan Stanley's: (1,091.5 - 30 - 50) / (69.2 / 0.05) = 0.731 (JPM 0.709)
+    assert u_on[0, 0] == pytest.approx((1091.5 - 80.0) / (69.2 / 0.05), abs=2e-3)
+    s_off, s_on = off.raw.outputs["sofr_minus_iorb_bp"][0, 0], on.raw.outputs["sofr_minus_iorb_bp"][0, 0]
+    assert s_off == pytest.approx(20.0, abs=0.5)  # ceiling: SRF at IORB + 10 bp plus the 10 bp wedge
+    assert s_on == pytest.approx(40.0, abs=0.5) or s_on < 40.0  # the curve itself may sit below 40
+    assert s_on > s_off + 5.0
 
 
 @pytest.mark.parametrize(

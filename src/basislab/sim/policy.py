@@ -165,6 +165,28 @@ def _purchases(data: dict, v: float) -> None:
     pu["capacity_usd_bn_per_day"] = v
 
 
+def _srf_access(data: dict, v: float) -> None:
+    fm = data.setdefault("funding", {})
+    fm["srf_access"] = True
+    if v >= 0.5:
+        _backstop_on(data)
+        mk = data.get("market", {})
+        iorb, sofr = mk.get("iorb_pct", 3.90), mk.get("sofr_pct", 4.22)
+        data["backstop"].update(
+            trigger_bp=None, delay_hours=0.0, rate_spread_bp=(iorb - sofr) * 100 + fm.get("srf_spread_bp", 10.0)
+        )
+
+
+def _srf_rate(data: dict, v: float) -> None:
+    fm = data.setdefault("funding", {})
+    fm["srf_access"] = True
+    fm["srf_spread_bp"] = v
+
+
+def _slr_exemption(data: dict, v: float) -> None:
+    data.setdefault("dealers", {})["slr_exempt"] = v >= 0.5
+
+
 def _refused(what: str) -> str:
     return f"needs {what} in the engine (issue 10: the module exists but is not wired into the engine yet)"
 
@@ -270,30 +292,31 @@ _LEVERS = (
         "0 = dealers only, 1 = funds too",
         0.0,
         1.0,
-        "sim/fed.py SRF counterparties",
-        "srf_eligibility",
-        "who can borrow at the Standing Repo Facility",
-        missing=_refused("the SRF as the funding market's ceiling (sim/funding.py + sim/fed.py)"),
+        "funding.srf_access=true; value >= 0.5: backstop.enabled=true standing (no trigger, no delay) at "
+        "the SRF rate (rate_spread_bp = IORB + funding.srf_spread_bp - SOFR) against the funds' Treasuries",
+        "srf_eligibility (dealers and banks today); funds' access is the proposal the lever tests",
+        "who can borrow at the Standing Repo Facility: dealers (the funding market's ceiling) or funds too",
+        scenario=_srf_access,
     ),
     Lever(
         "srf_rate_bp",
         "bp over IORB",
         -100.0,
         500.0,
-        "sim/fed.py SRF rate",
-        "srf_params_2021",
+        "funding.srf_access=true, funding.srf_spread_bp = value (the funding market's ceiling)",
+        "srf_params_2021 (top of the range = IORB + 10 bp)",
         "the Standing Repo Facility's minimum bid rate",
-        missing=_refused("the SRF as the funding market's ceiling (sim/funding.py + sim/fed.py)"),
+        scenario=_srf_rate,
     ),
     Lever(
         "slr_exemption",
         "0 = off, 1 = on",
         0.0,
         1.0,
-        "sim/dealers.py SLR exemption flag",
+        "dealers.slr_exempt = value >= 0.5 (Treasuries and reserves leave leverage exposure)",
         "slr_exemption_2020",
         "the April 2020 exemption of Treasuries and reserves from the supplementary leverage ratio",
-        missing=_refused("dealers under the SLR (sim/dealers.py)"),
+        scenario=_slr_exemption,
     ),
     Lever(
         "fed_purchases",
