@@ -189,3 +189,51 @@ def test_unknown_episode_and_plain_scenario_refused():
         E.build("mar-2021")
     with pytest.raises(ScenarioError, match="basislab simulate mar-2020"):
         load_scenario("mar-2020")
+
+
+def test_funding_market_and_fed_inputs_fill_the_params(con, mar):
+    """build() fills params.funding and params.fed.scheduled_purchases from sim.episode_inputs
+    (the Fed's actions as they happened are inputs; observed SOFR never enters)."""
+    f = mar.params.funding
+    assert float(f.reserves0) == pytest.approx(mar.funding.reserves0)
+    assert float(f.tga0) == pytest.approx(mar.funding.tga0) and float(f.onrrp0) == pytest.approx(
+        mar.funding.onrrp0
+    )
+    for name, v in mar.funding.days.items():
+        assert np.array_equal(np.asarray(getattr(f.days, name)), v), name
+    assert np.array_equal(np.asarray(mar.params.fed.scheduled_purchases), mar.fed_purchases)
+    assert mar.scenario.funding.regime == "2019" and not mar.scenario.funding.srf_access
+    assert float(np.asarray(f.curve.liquidity_ref_tn)) == pytest.approx(1.836)
+    late = E.build("late-2025", con=con)
+    assert late.scenario.funding.regime == "2025" and late.scenario.funding.srf_access
+    assert not np.asarray(late.params.fed.scheduled_purchases).any()
+    nf = E.without_fed(mar.params)
+    assert not np.asarray(nf.fed.scheduled_purchases).any() and not np.asarray(nf.funding.days.fed_repo).any()
+    assert not np.asarray(nf.fed.enabled).any() and (np.asarray(nf.funding.days.srf_rate_pct) >= 1e6).all()
+
+
+def test_mar2020_fed_and_funding_metrics_are_the_models(mar, mar_replay):
+    """The Fed's purchases in the window are the as-happened schedule (745bn against the H.4.1 change
+    of 818bn, 11 Mar-1 Apr; Fleming & Ruela: ~775bn 15-31 March), its repo peak the input's (no SRF
+    in 2020); the no_fed world has neither."""
+    m, nf = mar_replay["metrics"], mar_replay["counterfactuals"]["no_fed"]
+    w = mar.window_mask
+    assert m["fed_treasury_purchases_usd_bn"] == pytest.approx(mar.fed_purchases[w].sum(), rel=0.02)
+    assert 600 < m["fed_treasury_purchases_usd_bn"] < 900
+    assert m["fed_repo_peak_usd_bn"] == pytest.approx(1000 * mar.funding.days["fed_repo"][w].max())
+    assert nf["fed_treasury_purchases_usd_bn"] == 0 and nf["fed_repo_peak_usd_bn"] == 0
+    assert (
+        m["max_sofr_minus_iorb_bp"] is not None
+        and "2020-03-02" <= m["max_sofr_minus_iorb_date"] <= "2020-03-31"
+    )
+    assert nf["max_sofr_minus_iorb_bp"] >= m["max_sofr_minus_iorb_bp"] - 1e-9  # the Fed's repo only adds cash
+    assert 0 < m["dealer_slr_utilisation_peak"] < 2
+    assert not {"max_sofr_minus_iorb_bp", "fed_repo_peak_usd_bn"} & set(mar_replay["notes"]["null_reasons"])
+
+
+def test_calm_2019_funding_market_does_not_cry_wolf(calm_replay):
+    """Calm 2019 H1 (observed SOFR - IORB at most 75bp, on the 2 Jan year turn): the model's
+    funding market stays calm, without any Fed operation."""
+    m = calm_replay["metrics"]
+    assert m["max_sofr_minus_iorb_bp"] < 50
+    assert m["fed_repo_peak_usd_bn"] == 0 and m["fed_treasury_purchases_usd_bn"] == 0

@@ -70,9 +70,14 @@ def test_sep2019_rows(sep_rows):
     got = {(r["series"], r["label"]) for r in sep_rows}
     for b in ("2y", "5y", "10y", "long"):
         assert ("futures_path", b) in got and ("lev_short_change", b) in got
-    assert ("sofr_minus_iorb", "SOFR-IORB") in got and ("fed_treasury_holdings", "Fed UST") in got
+    assert ("sofr_minus_iorb", "SOFR-IORB") in got and ("fed_treasury_holdings", "Fed UST change") in got
     sofr = next(r for r in sep_rows if r["series"] == "sofr_minus_iorb")
     assert sofr["obs_peak"] == pytest.approx(315.0) and sofr["obs_peak_date"] == "2019-09-17"
+    # the model's funding market (issue 10) gives the row: one value per SOFR day of the run
+    assert sofr["status"] in ("pass", "fail") and sofr["n"] >= 30 and sofr["model_peak"] is not None
+    fed = next(r for r in sep_rows if r["series"] == "fed_treasury_holdings")
+    # H.4.1: the Fed's Treasury holdings barely moved before its bill purchases of 15 Oct 2019
+    assert fed["status"] in ("pass", "fail") and abs(fed["obs_peak"]) < 30
     for r in sep_rows:
         assert r["status"] in ("pass", "fail", "n/a")
         if r["status"] == "n/a":

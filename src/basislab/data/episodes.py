@@ -381,8 +381,8 @@ def load(key: str, con: duckdb.DuckDBPyConnection | None = None, db: str | Path 
                 v = sofr_minus_iorb_bp(con, start, end)
             elif name == "lev_short_change_contracts":
                 v = _lev_short_change(con, start, end)
-            elif name == "fed_treasury_holdings_usd_bn":
-                v = _span(_series(con, "TREAST"), start, end)
+            elif name == "fed_treasury_holdings_usd_bn":  # from the last Wednesday on or before the start
+                v = _span(_series(con, "TREAST"), start - dt.timedelta(days=6), end)
             else:  # pragma: no cover
                 raise DataError(f"internal: no loader for observed series {name!r}")
             if v.empty:

@@ -100,24 +100,36 @@ def shorts_figure(er, res) -> go.Figure:
 
 
 def sofr_figure(er, res) -> go.Figure:
-    """SOFR minus IORB: observed; the model's once the funding market is wired (issue 10)."""
+    """SOFR minus IORB (IOER before 2021-07-29), bp: the model's funding market (mean and 5-95%
+    band over paths) over the observed (FRBNY SOFR minus the day's IORB), window shaded."""
     from basislab.sim import episodes as E
 
     obs = er.data.observed["sofr_minus_iorb_bp"]
-    if obs.empty:
+    spread = E.issue10_output(res, "sofr_minus_iorb")
+    if obs.empty and spread is None:
         return charts.empty("SOFR - IORB, bp", "no SOFR in the store for this run")
-    fig = go.Figure(go.Scatter(x=obs.index, y=obs.values, name="observed", line={"color": OBSERVED}))
-    sofr = E.issue10_output(res, "sofr")
-    if sofr is not None:
-        iorb_bp = float(er.scenario.market.iorb_pct) * 100.0
+    x = pd.DatetimeIndex([pd.Timestamp(d) for d in er.dates])
+    keep = x <= pd.Timestamp(er.window[1])
+    fig = go.Figure()
+    if spread is not None:
+        lo, hi = np.percentile(spread, [5, 95], axis=0)
         fig.add_trace(
-            go.Scatter(x=list(er.dates), y=sofr.mean(0) * 1e4 - iorb_bp, name="model", line={"color": MODEL})
+            go.Scatter(x=x[keep], y=hi[keep], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(x=x[keep], y=lo[keep], fill="tonexty", line={"width": 0}, fillcolor="rgba(31,78,121,0.15)",
+                       name="model 5-95%")
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=x[keep], y=spread.mean(0)[keep], name="model (mean)", line={"color": MODEL})
         )
     else:
-        fig.add_annotation(text="model: n/a (needs issue 10's funding market)", x=0.01, y=0.98, xref="paper",
-                           yref="paper", showarrow=False, xanchor="left")  # fmt: skip
+        fig.add_annotation(text="model: n/a (the engine has no funding market output)", x=0.01, y=0.98,
+                           xref="paper", yref="paper", showarrow=False, xanchor="left")  # fmt: skip
+    if not obs.empty:
+        fig.add_trace(go.Scatter(x=obs.index, y=obs.values, name="observed", line={"color": OBSERVED}))
     _shade(fig, er.window)
-    return _style(fig, "SOFR - IORB (IOER before 2021-07-29), bp", 380)
+    return _style(fig, "SOFR - IORB (IOER before 2021-07-29), bp: model vs observed (window shaded)", 420)
 
 
 def implied_repo_figure(er, res) -> go.Figure:
@@ -133,9 +145,7 @@ def implied_repo_figure(er, res) -> go.Figure:
     for k, b in enumerate(E.BUCKET_TENOR):
         fig.add_trace(go.Scatter(x=x[keep], y=m[keep, k], name=b, line={"color": charts.PALETTE[k]}))
     _shade(fig, er.window)
-    return _style(
-        fig, "Model: implied repo of the CTD minus SOFR, bp (SOFR at its run-start value until issue 10)", 380
-    )
+    return _style(fig, "Model: implied repo of the CTD minus the model's SOFR, bp (mean over paths)", 380)
 
 
 def write_episode_report(er, res, rows: list[dict], path: str | Path, plotlyjs: str = "inline") -> Path:

@@ -13,12 +13,14 @@ Presets ``calm-2019h1``, ``sep-2019``, ``mar-2020``, ``apr-2025`` and ``late-202
   yield moves, taken as ``news_share`` (an assumption, fitted by ``basislab calibrate``) of the daily
   par-curve change of the bucket's tenor (2y, 5y, 10y, 30y) as the scenario's ``dy`` path; the model's
   own price impact comes on top. Equity moves (March 2020: S&P 500 -12.7% over 10-18 March) as the
-  funds' other assets' exogenous return. The Fed's actions, reserves, the TGA, tax dates and coupon
-  settlements are loaded and carried in :class:`EpisodeRun` for the funding market and the Fed
-  (issue 10): the engine consumes them once that wiring lands (:data:`INPUT_STATUS` says which are
-  consumed today);
+  funds' other assets' exogenous return. The funding market's and the Fed's inputs as they happened
+  (:mod:`basislab.sim.episode_inputs`: administered rates, coupon settlements, the TGA's and the
+  ON RRP's daily changes, the Fed's repo operations and outright purchases, reporting dates, and
+  the opening reserves, ON RRP and TGA published by the run start) fill ``params.funding`` and
+  ``params.fed.scheduled_purchases`` (:data:`INPUT_STATUS`);
 * **outputs** (never fed back): cash and futures prices after impact, the basis and implied repo,
-  positions (futures bought back, cash sold), defaults; validated by :mod:`basislab.sim.validate`
+  SOFR and SOFR - IORB, SRF take-up, dealers' SLR utilisation, positions (futures bought back,
+  cash sold), defaults; validated by :mod:`basislab.sim.validate`
   against the observed series of :mod:`basislab.data.episodes`.
 
 Every episode runs on the same static shape (:data:`COMMON_STEPS` days, :data:`DEFAULT_FUNDS`
@@ -60,22 +62,29 @@ CONTRACT_FACE_USD = {
     "UB": 100_000.0,
 }
 
-#: What each input does in the engine today. ``consumed``: it drives the run; ``carried``: loaded
-#: point in time and kept with the run for the players that issue 10 wires (funding market, Fed).
+#: What each input does in the engine (all consumed; :mod:`basislab.sim.episode_inputs` builds the
+#: funding market's and the Fed's from the store, point in time).
 INPUT_STATUS = {
     "par_curve_change_bp": "consumed: news_share x daily change -> market.dy per bucket",
     "equity_move": "consumed: log return spread over the stated days -> market.dother (funds' other assets)",
-    "fed_treasury_holdings_change_usd_bn": "carried: the Fed's purchases as happened (needs issue 10's Fed)",
-    "fed_repo_operations_usd_bn": "carried: the Fed's repo operations as happened (needs issue 10's Fed)",
-    "reserves_usd_bn": "carried: reserves path for the funding market (needs issue 10)",
-    "tga_usd_bn": "carried: TGA path for the funding market (needs issue 10)",
-    "tax_dates": "carried: reserve drains on tax dates (needs issue 10)",
-    "coupon_settlements": "carried: reserve drains on settlement dates (needs issue 10)",
-    "administered_rates": "carried: IORB/IOER, ON RRP and SRF rates for the funding market (needs issue 10)",
-    "onrrp_takeup_usd_bn": "carried: money funds' moves into and out of the ON RRP (needs issue 10)",
+    "fed_treasury_holdings_change_usd_bn": "consumed: the Fed's outright purchases as they happened -> "
+    "fed.scheduled_purchases [T, K] (weekly H.4.1 increase spread over the week, split 25/28/6/9)",
+    "fed_repo_operations_usd_bn": "consumed: the Fed's repo operations outstanding -> funding.days.fed_repo",
+    "reserves_usd_bn": "consumed: reserves published by the run start -> funding.reserves0",
+    "tga_usd_bn": "consumed: TGA at the run start -> funding.tga0; its daily change -> "
+    "funding.days.treasury_net_receipts",
+    "tax_dates": "consumed: the days on which a week's TGA change is placed (before daily TGA data)",
+    "coupon_settlements": "consumed: notes and bonds settling -> funding.days.coupon_settlement",
+    "administered_rates": "consumed: IORB/IOER, ON RRP and SRF rates -> funding.days",
+    "onrrp_takeup_usd_bn": "consumed: ON RRP at the run start -> funding.onrrp0; its daily change -> "
+    "funding.days.onrrp_change",
 }
 #: Model outputs of a replay (never inputs).
 OUTPUTS = {
+    "sofr_minus_iorb_bp": "SOFR minus IORB from the funding market, bp",
+    "srf_takeup_usd_bn": "Standing Repo Facility take-up, USD bn (from 2021-07-28)",
+    "fed_treasury_purchases": "the Fed's outright purchases at market, USD bn a day (as happened + levers)",
+    "dealer_slr_utilisation": "largest dealer's leverage exposure / capacity under the SLR",
     "cash_price": "CTD clean price after impact, per 100 (per bucket)",
     "futures_price": "futures price after impact, per 100 (per bucket)",
     "implied_repo_minus_sofr_bp": "implied repo of the CTD from the simulated prices minus SOFR, bp",
@@ -170,6 +179,8 @@ class EpisodeRun:
     window: tuple[dt.date, dt.date]
     news_bp: dict[str, np.ndarray]  # bucket -> [T] observed par change used (before news_share)
     warnings: list[str]
+    funding: Any = None  # basislab.sim.episode_inputs.EpisodeFunding: the funding market's inputs
+    fed_purchases: Any = None  # [T, K] USD bn a day: the Fed's outright purchases as they happened
 
     @property
     def window_mask(self) -> np.ndarray:
@@ -292,6 +303,7 @@ def build(
     ``overrides`` (``path.to.param=value``) apply to the scenario as ``--set`` does."""
     from basislab.data import episodes as data_episodes
     from basislab.data.store import connect
+    from basislab.sim import episode_inputs
     from basislab.sim import scenario as scn
 
     pre = preset(key)
@@ -309,6 +321,7 @@ def build(
         curve_date = con.execute(
             "SELECT max(date) FROM par_yield_curve WHERE date <= ?", [run_start]
         ).fetchone()[0]
+        fund, buys, fund_notes = episode_inputs.for_episode(con, key, dates)
     finally:
         if own:
             con.close()
@@ -347,6 +360,16 @@ def build(
         "other_assets_pct": 0.0,
         "vol_multiplier": 1.0,
     }
+    # the funding market: the regime's curve and the opening balances published by the run start
+    data["funding"] = {
+        **data.get("funding", {}),
+        "regime": fund.regime,
+        "reserves_usd_bn": round(fund.reserves0 * 1000.0, 3),
+        "onrrp_usd_bn": round(fund.onrrp0 * 1000.0, 3),
+        "tga_usd_bn": round(fund.tga0 * 1000.0, 3),
+        "srf_access": dates[0] >= episode_inputs.SRF_START,
+    }
+    notes += fund_notes
     data["context"] = {
         **data.get("context", {}),
         "episode": key,
@@ -359,6 +382,7 @@ def build(
     notes += more
     share = pre.news_share if news_share is None else float(news_share)
     params = with_news(params, news, share, pre.residual_vol, _equity_path(ep, dates))
+    params = with_funding(params, sc, fund, buys)
     return EpisodeRun(
         key,
         pre,
@@ -371,7 +395,26 @@ def build(
         (ep.spec.window_start, ep.spec.window_end),
         news,
         notes,
+        fund,
+        buys,
     )
+
+
+def with_funding(params, sc, fund, purchases):
+    """``params`` with the funding market's inputs of the episode (:mod:`basislab.sim.episode_inputs`:
+    rates, settlements, TGA and ON RRP flows, the Fed's repo operations, reporting flags; the
+    scenario's ``funding`` section gives the curve's regime and the opening balances) and the Fed's
+    outright purchases as they happened (``[T, K]`` USD bn a day). ``funding.srf_access=false``
+    removes the SRF (its rate becomes the no-SRF sentinel)."""
+    from basislab.sim import episode_inputs
+    from basislab.sim import scenario as scn
+
+    days = dict(fund.days)
+    if not sc.funding.srf_access:
+        days["srf_rate_pct"] = np.full_like(days["srf_rate_pct"], episode_inputs.NO_SRF_PCT)
+    funding = scn.funding_inputs(len(days["iorb_pct"]), sc, **days)
+    fed = params.fed._replace(scheduled_purchases=np.asarray(purchases, dtype=np.float64))
+    return params._replace(funding=funding, fed=fed)
 
 
 def with_news(params, news_bp: dict[str, np.ndarray], share: float, residual_vol: float, dother=None):
@@ -496,14 +539,17 @@ def warn(er: EpisodeRun) -> None:
 # ----------------------------------------------------------------------------------------------
 # metrics of a replay (basislab simulate EPISODE --json)
 
-#: issue 10's outputs, by the names this module looks for in a run's outputs (decimal rates, USD bn,
-#: shares); absent until that wiring lands, when the metric is null with :data:`NEEDS_ISSUE_10`.
+#: The engine's funding-market, Fed and dealer outputs (issue 10), by the names this module reads:
+#: SOFR in percent, spreads in bp, amounts USD bn, utilisation a share; ``[paths, T, ...]``. A
+#: metric is null (with :data:`NEEDS_ISSUE_10`) only when the engine does not produce its output.
 ISSUE10_OUTPUTS = {
-    "sofr": ("sofr", "sofr_rate"),
-    "fed_purchases": ("fed_purchases", "fed_treasury_purchases", "fed_bought"),
-    "fed_repo": ("fed_repo", "fed_repo_outstanding", "srf_outstanding"),
-    "slr_utilisation": ("dealer_slr_utilisation", "slr_utilisation"),
-    "fed_holdings": ("fed_treasury_holdings", "fed_holdings"),
+    "sofr": ("sofr_pct",),
+    "sofr_minus_iorb": ("sofr_minus_iorb_bp",),
+    "fed_purchases": ("fed_treasury_purchases",),
+    "fed_repo": ("fed_repo_outstanding",),
+    "slr_utilisation": ("dealer_slr_utilisation",),
+    "fed_holdings": ("bonds_held_fed",),
+    "implied_repo": ("implied_repo_minus_sofr_bp",),
 }
 NEEDS_ISSUE_10 = "needs issue 10 (the engine has no {what} yet)"
 
@@ -534,8 +580,8 @@ def price_paths(er: EpisodeRun, res) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sofr_path_pct(er: EpisodeRun, res) -> tuple[np.ndarray, str | None]:
-    """SOFR in percent ``[paths, T+1]``: the funding market's (issue 10) or, until it is wired,
-    the initial SOFR held constant (with the reason)."""
+    """SOFR in percent ``[paths, T+1]``: the run-start SOFR, then the funding market's
+    (``sofr_pct``); without that output, the initial SOFR held constant (with the reason)."""
     s = issue10_output(res, "sofr")
     n = res.raw.outputs["cash_price"].shape[0]
     s0 = float(np.asarray(res.params.repo.sofr)) * 100.0
@@ -543,17 +589,22 @@ def sofr_path_pct(er: EpisodeRun, res) -> tuple[np.ndarray, str | None]:
         return np.full((n, len(er.dates) + 1), s0), (
             "SOFR held at its run-start value (the funding market that sets SOFR needs issue 10)"
         )
-    return np.concatenate([np.full((n, 1), s0), s * 100.0], axis=1), None
+    return np.concatenate([np.full((n, 1), s0), s], axis=1), None
 
 
 def implied_repo_minus_sofr_bp(er: EpisodeRun, res) -> tuple[np.ndarray, str | None]:
-    """``[paths, T+1, K]`` implied repo of each bucket's CTD from the simulated cash and futures
-    prices (:func:`basislab.analytics.basis.implied_repo_pct`, Act/360, coupons to delivery
+    """``[paths, T+1, K]`` implied repo of each bucket's CTD minus SOFR, bp: the model's own output
+    (``implied_repo_minus_sofr_bp``, NaN on the run start) or, without it, from the simulated cash
+    and futures prices (:func:`basislab.analytics.basis.implied_repo_pct`, Act/360, coupons to delivery
     included; delivery on the run's last day, settlement on each day) minus SOFR, bp. NaN within
     a week of delivery (the ratio is undefined at d = 0)."""
     from basislab.analytics import bonds as bm
     from basislab.analytics.basis import implied_repo_pct
 
+    own = issue10_output(res, "implied_repo")
+    if own is not None:  # the model's own: its CTD implied repo minus its SOFR (no value on the run start)
+        first = np.full((own.shape[0], 1, own.shape[2]), np.nan)
+        return np.concatenate([first, own], axis=1), None
     dates = np.array(all_dates(er), dtype="datetime64[D]")
     deliv = np.datetime64(er.delivery, "D")
     days = (deliv - dates).astype(np.int64)
@@ -627,15 +678,13 @@ def metrics(er: EpisodeRun, res) -> tuple[dict, dict[str, str]]:
         }
     if ir_note:
         reasons["implied_repo_minus_sofr_bp"] = ir_note
-    sofr = issue10_output(res, "sofr")
-    if sofr is None:
+    sofr_iorb = issue10_output(res, "sofr_minus_iorb")
+    if sofr_iorb is None:
         max_sofr = max_sofr_date = None
         reasons["max_sofr_minus_iorb_bp"] = NEEDS_ISSUE_10.format(what="funding market setting SOFR")
         reasons["max_sofr_minus_iorb_date"] = reasons["max_sofr_minus_iorb_bp"]
-    else:
-        iorb = float(er.scenario.market.iorb_pct)
-        spread = (sofr.mean(0) * 100.0 - iorb) * 100.0
-        spread = np.where(w, spread, -np.inf)
+    else:  # mean over paths of each day's SOFR - IORB (IORB of that day), its largest in the window
+        spread = np.where(w, sofr_iorb.mean(0), -np.inf)
         j = int(np.argmax(spread))
         max_sofr, max_sofr_date = _r(spread[j]), er.dates[j].isoformat()
     fedp = issue10_output(res, "fed_purchases")
@@ -676,9 +725,23 @@ def with_backstop_to_funds(params):
 
 
 def without_fed(params):
-    """The ``no_fed`` world. The engine has no Fed until issue 10 (its purchases and repo
-    operations are carried, not consumed), so today this is the as-happened world itself."""
-    return params
+    """The ``no_fed`` world: none of the Fed's actions. Its outright purchases and repo operations
+    as they happened are removed, its levers (purchases, lender of last resort, repo operations)
+    and the backstop to funds are off, and there is no Standing Repo Facility (its rate becomes
+    the no-SRF sentinel): the market clears on private balance sheets alone."""
+    from basislab.sim.episode_inputs import NO_SRF_PCT
+
+    fed = params.fed._replace(
+        enabled=np.zeros_like(np.asarray(params.fed.enabled)),
+        scheduled_purchases=np.zeros_like(np.asarray(params.fed.scheduled_purchases)),
+    )
+    days = params.funding.days
+    days = days._replace(
+        fed_repo=np.zeros_like(np.asarray(days.fed_repo)),
+        srf_rate_pct=np.full_like(np.asarray(days.srf_rate_pct), NO_SRF_PCT),
+    )
+    backstop = params.backstop._replace(on=np.float64(0.0))
+    return params._replace(fed=fed, funding=params.funding._replace(days=days), backstop=backstop)
 
 
 def replay(
@@ -704,8 +767,8 @@ def replay(
     for name, p in worlds.items():
         cf[name], _ = metrics(er, run(er, params=p, seed=seed, paths=paths, variant=name))  # same nulls
     reasons["counterfactuals.no_fed"] = (
-        "identical to the as-happened world until issue 10 wires the Fed (its purchases and repo "
-        "operations are loaded as inputs but no engine player consumes them yet)"
+        "no Fed: its purchases and repo operations as they happened removed, no SRF, levers and "
+        "backstop off (not a null: what the world without them gives)"
     )
     return {
         "scenario": key,
@@ -755,8 +818,8 @@ def dashboard_layout(ctx):  # noqa: ARG001 - the dashboard's hook signature
             html.P(
                 "Replays of five episodes from the data store, point in time: the book, SOFR and IORB at the "
                 "run start, the par-curve changes as news; validated against observed series that were not "
-                "inputs (docs/calibration.md). 'consumed' inputs drive the engine; 'carried' ones wait for "
-                "the funding market and the Fed (issue 10)."
+                "inputs (docs/calibration.md). Every input drives the engine: news, and the Treasury's and "
+                "the Fed's actions as they happened (sim.episode_inputs)."
             ),
             html.Table([html.Tr([html.Th(h) for h in head]), *rows], id="episodes-table"),
         ]

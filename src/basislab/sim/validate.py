@@ -9,9 +9,12 @@ of the store that were **not inputs** (:mod:`basislab.data.episodes`):
 * ``lev_short_change`` (per bucket): the week-to-week (Tuesday to Tuesday, the CFTC's as-of day)
   change of futures shorts, contracts; model: the funds' futures shorts (face / contract face);
   observed: leveraged funds' shorts summed over the bucket's contracts (TU; FV; TY+TN; US+UB);
-* ``sofr_minus_iorb`` (bp) and ``fed_treasury_holdings`` (USD bn, where not an input): the
-  funding market's and the Fed's outputs, which the engine produces once issue 10 is wired
-  (``n/a`` until then, with the reason).
+* ``sofr_minus_iorb`` (bp): the funding market's SOFR - IORB (each day's IORB), mean over paths,
+  against FRBNY SOFR minus IORB/IOER;
+* ``fed_treasury_holdings`` (USD bn, where not an input): the change since the run start of the
+  Fed's Treasury holdings in the model (face, all buckets; Wednesdays) against H.4.1 TREAST's
+  change from its level on or before the run start (``n/a`` with the reason where the engine
+  lacks an output).
 
 Errors: RMSE over the days (weeks) both have; the peak (the largest absolute value in the window,
 signed) and its date; the timing error of the peaks in business days (weeks). Pass when the RMSE,
@@ -205,11 +208,7 @@ def compare(er, res) -> list[dict]:
             )
         )  # fmt: skip
     obs = er.data.observed
-    sofr = E.issue10_output(res, "sofr")
-    model_spread = None
-    if sofr is not None:  # IORB held at its run-start value (the funding market's floor)
-        iorb_bp = float(er.scenario.market.iorb_pct) * 100.0
-        model_spread = pd.Series(sofr.mean(0) * 1e4 - iorb_bp, index=pd.DatetimeIndex(er.dates))
+    model_spread = model_sofr_minus_iorb(er, res)
     rows.append(
         _row(
             er.key,
@@ -223,15 +222,46 @@ def compare(er, res) -> list[dict]:
         )
     )
     if "fed_treasury_holdings_usd_bn" in obs:
-        fh = E.issue10_output(res, "fed_holdings")
-        model_fh = None if fh is None else pd.Series(fh.mean(0), index=pd.DatetimeIndex(er.dates))
         rows.append(
             _row(
-                er.key, "fed_treasury_holdings", "Fed UST", "USD bn", model_fh, obs["fed_treasury_holdings_usd_bn"],
-                er.window, tol["fed_treasury_holdings"],
+                er.key, "fed_treasury_holdings", "Fed UST change", "USD bn from run start",
+                model_fed_holdings_change(er, res), observed_fed_holdings_change(er), er.window,
+                tol["fed_treasury_holdings"], weekly=True,
             )
         )  # fmt: skip
     return rows
+
+
+def model_sofr_minus_iorb(er, res) -> pd.Series | None:
+    """Mean over paths of the funding market's SOFR - IORB (bp) on each step date (None without
+    that output)."""
+    spread = E.issue10_output(res, "sofr_minus_iorb")
+    if spread is None:
+        return None
+    return pd.Series(spread.mean(0), index=pd.DatetimeIndex([pd.Timestamp(d) for d in er.dates]))
+
+
+def model_fed_holdings_change(er, res) -> pd.Series | None:
+    """Mean over paths of the Fed's Treasury holdings in the model (face, USD bn, summed over the
+    buckets; zero at the run start) on the H.4.1 Wednesdays: the change since the run start."""
+    fh = E.issue10_output(res, "fed_holdings")
+    if fh is None:
+        return None
+    total = fh.reshape(fh.shape[0], fh.shape[1], -1).sum(-1).mean(0)
+    s = pd.Series(total, index=pd.DatetimeIndex([pd.Timestamp(d) for d in er.dates]))
+    return s[s.index.day_of_week == 2]
+
+
+def observed_fed_holdings_change(er) -> pd.Series:
+    """Observed Fed Treasury holdings (H.4.1 TREAST, Wednesday level) minus the level dated on or
+    before the run start, USD bn (the Fed's balance sheet outside the model, e.g. runoff, shows as
+    a change the model does not make)."""
+    s = er.data.observed["fed_treasury_holdings_usd_bn"].dropna()
+    base = s[s.index <= pd.Timestamp(er.run_start)]
+    if s.empty or base.empty:
+        return pd.Series(dtype=float)
+    s = s[(s.index > pd.Timestamp(er.run_start)) & (s.index <= pd.Timestamp(er.window[1]))]
+    return s - base.iloc[-1]
 
 
 def validate_episode(key: str, paths: int | None = None, seed: int = 0, overrides=(), values=None, con=None):
