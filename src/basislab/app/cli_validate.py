@@ -225,7 +225,7 @@ def simulate_episode(
         cells = []
         for m in worlds.values():
             x = m[name]
-            cells.append("n/a (needs issue 10)" if x is None else (x if isinstance(x, str) else f"{x:.4g}"))
+            cells.append("n/a" if x is None else (x if isinstance(x, str) else f"{x:.4g}"))  # reason below
         t.add_row(name, *cells)
     console().print(t)
     for k, why in out["notes"]["null_reasons"].items():
