@@ -35,18 +35,31 @@ sc = sim.load_scenario(
 p, s = sim.to_engine(sc)
 one = engine.run_batch(p, s, 3, 7, block=32, n_devices=1)
 two = engine.run_batch(p, s, 3, 7, block=2)  # 7 paths: padded to 8 over 2 devices
-rel, worst = 0.0, ""
-for k, x in one.outputs.items():
-    x, y = np.asarray(x, float), np.asarray(two.outputs[k], float)
-    assert x.shape == y.shape, k
-    r = float(np.max(np.abs(x - y))) / max(float(np.max(np.abs(x))), 1.0)
-    rel, worst = max((rel, worst), (r, k))
+_, fused, _ = engine.fused_runner(s, 32)(p, engine.path_keys(3, 7))  # before issue 14: XLA defaults
+
+
+def worst(a, b):
+    rel, name = 0.0, ""
+    for k, x in a.items():
+        x, y = np.asarray(x, float), np.asarray(b[k], float)
+        assert x.shape == y.shape, k
+        r = float(np.max(np.abs(x - y))) / max(float(np.max(np.abs(x))), 1.0)
+        rel, name = max((rel, name), (r, k))
+    return rel, name
+
+
+rel, name = worst(one.outputs, two.outputs)
+old = {k: v for k, v in fused.items() if k != "audit"}
+rel_old, name_old = worst(old, two.outputs)
 print(json.dumps({
-    "worst": worst,
+    "worst": name,
     "devices": len(tuning.devices()),
     "rel": rel,
+    "rel_old": rel_old,
+    "worst_old": name_old,
     "defaults_one": np.asarray(one.outputs["new_defaults"]).sum(1).tolist(),
     "defaults_two": np.asarray(two.outputs["new_defaults"]).sum(1).tolist(),
+    "defaults_old": np.asarray(fused["new_defaults"]).sum(1).tolist(),
 }))
 """
 
@@ -61,11 +74,19 @@ def split_run() -> dict:
 
 def test_two_devices_match_one_to_the_last_bits(split_run):
     """A severe shock (test_engine's defaults case), 7 paths: block 32 on one device against block
-    2 over two devices (8 paths, one of padding dropped)."""
+    2 over two devices (8 paths, one of padding dropped), both the start and the days as two
+    executables at LLVM -O1."""
     assert split_run["devices"] == 2
     assert split_run["rel"] < 1e-12, split_run["worst"]
     assert split_run["defaults_one"] == split_run["defaults_two"]
     assert sum(split_run["defaults_one"]) >= 1  # the severe shock defaults funds on both runs
+
+
+def test_two_devices_match_the_engine_before_issue_14(split_run):
+    """Against the whole run as one executable with XLA's default options (block 32, one device,
+    a remainder block of its own): the same defaults, every output within 1e-12 relative."""
+    assert split_run["rel_old"] < 1e-12, split_run["worst_old"]
+    assert split_run["defaults_old"] == split_run["defaults_two"]
 
 
 def test_host_device_flag_added_without_clobbering(monkeypatch):

@@ -18,8 +18,8 @@ err = Console(stderr=True)
 
 
 def _enable_compile_cache() -> None:
-    """Persist compiled engines between CLI runs in :func:`basislab.paths.jax_cache_dir`
-    (``BASISLAB_JAX_CACHE=0`` turns it off)."""
+    """Persist every compile of a CLI run in :func:`basislab.paths.jax_cache_dir`, small ones
+    included, so a second run compiles nothing (``BASISLAB_JAX_CACHE=0`` turns it off)."""
     if os.environ.get("BASISLAB_JAX_CACHE", "1") == "0":
         return
     import jax
@@ -30,7 +30,8 @@ def _enable_compile_cache() -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", str(path))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     except (OSError, AttributeError):  # pragma: no cover - cache is an optimisation only
         pass
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,18 +25,31 @@ def any_in_block(mask: jax.Array) -> jax.Array:
     return hit > 0
 
 
-def simulate_path(params: Params, key: jax.Array, static: Static, any_in_batch=model.any_in_path):
-    """One world: draw the population and the shocks from ``key``, then scan the days
-    (``any_in_batch``: how the engine asks whether any path batched with this one is busy)."""
+def init_path(params: Params, key: jax.Array, static: Static):
+    """The start of one world: the fund population and the shocks drawn from ``key``, and the
+    opening ledger (the same draws whatever runs them)."""
     k_init, k_shock = jax.random.split(key)
     st0 = model.init_state(k_init, params, static)
     shocks = model.draw_shocks(k_shock, params, static)
     led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day, static.n_steps))
+    return st0, shocks, led0
+
+
+def scan_path(params: Params, st0, shocks, static: Static, any_in_batch=model.any_in_path):
+    """The days of one world from ``st0``: ``lax.scan`` of :func:`basislab.sim.model.step`."""
 
     def body(st, sh):
         return model.step(params, st, sh, static, any_in_batch)
 
     st_t, outs = jax.lax.scan(body, st0, shocks)
+    return outs, st_t
+
+
+def simulate_path(params: Params, key: jax.Array, static: Static, any_in_batch=model.any_in_path):
+    """One world: draw the population and the shocks from ``key``, then scan the days
+    (``any_in_batch``: how the engine asks whether any path batched with this one is busy)."""
+    st0, shocks, led0 = init_path(params, key, static)
+    outs, st_t = scan_path(params, st0, shocks, static, any_in_batch)
     return led0, outs, st_t
 
 
@@ -66,27 +81,110 @@ def _paths(p: Params, keys: jax.Array, static: Static, block: int = PATH_BLOCK):
 #: name of the mesh axis over host devices (paths are split along it)
 DEVICE_AXIS = "devices"
 
+#: XLA options of the engine's executables. LLVM at -O1 instead of XLA's default -O2 compiles the
+#: engine in 0.65-0.7x the time and runs it at the same speed, outputs within 4e-13 of -O2's; -O0
+#: compiled in 0.47x but ran 2.2x slower and moved outputs by 1.5e-12 (docs/model.md section 14).
+COMPILER_OPTIONS: dict[str, Any] = {"xla_backend_optimization_level": 1}
 
-def _split(p: Params, keys: jax.Array, static: Static, block: int, devs: tuple):
-    """Paths split evenly over ``devs`` (``shard_map``; params replicated): the path count is
-    padded to a multiple of the device count with copies of the last key, and the padding is
-    dropped after. A path's numbers do not depend on its neighbours, so they match one device's
-    run up to the last bits of XLA's per-device code (docs/model.md, "The engine on both cores")."""
-    n, d = keys.shape[0], len(devs)
-    pad = -n % d
-    if pad:
-        keys = jnp.concatenate([keys, jnp.repeat(keys[-1:], pad, axis=0)])
-    mesh = jax.sharding.Mesh(np.asarray(devs), (DEVICE_AXIS,))
-    spec = jax.sharding.PartitionSpec(DEVICE_AXIS)
-    run = jax.shard_map(
-        lambda pp, kk: _paths(pp, kk, static, block),
-        mesh=mesh,
-        in_specs=(jax.sharding.PartitionSpec(), spec),
-        out_specs=spec,
-        check_vma=False,
-    )
-    out = run(p, keys)
-    return jax.tree_util.tree_map(lambda x: x[:n], out) if pad else out
+
+def _over_blocks(f, p: Params, xs, block: int):
+    """``f(p, *x)`` for every path of the path-leading arrays ``xs``: blocks of ``block`` paths,
+    each one ``vmap`` (named ``PATH_AXIS``), walked by ``lax.map`` (the path count is a multiple of
+    ``block``: :func:`plan` pads it)."""
+    n = jax.tree_util.tree_leaves(xs)[0].shape[0]
+    one = jax.vmap(lambda x: f(p, *x), axis_name=PATH_AXIS)
+    split = jax.tree_util.tree_map(lambda a: a.reshape(n // block, block, *a.shape[1:]), xs)
+    out = jax.lax.map(one, split)
+    return jax.tree_util.tree_map(lambda a: a.reshape(n, *a.shape[2:]), out)
+
+
+def plan(paths: int, block: int, n_devices: int) -> tuple[int, int]:
+    """(block, padded path count): each device gets ``ceil(paths / n_devices)`` paths walked in as
+    few blocks of at most ``block`` paths as fit, of equal size, so the padding is under one path
+    per block and no remainder block is compiled on its own (it doubled the compile)."""
+    per = -(-paths // n_devices)
+    blk = -(-per // -(-per // max(1, min(block, per))))
+    return blk, n_devices * blk * -(-per // blk)
+
+
+class Runner:
+    """The engine for one :class:`Static`, block and device set, as two executables: the start of
+    every path (population and shock draws, :func:`init_path`) and the days (:func:`scan_path`).
+    Both are compiled at once on two threads (XLA releases the GIL), which halves the wall time of
+    a first run on a 2-core machine; the start state is handed over on the devices and donated.
+    Paths are padded (copies of the last key) to the :func:`plan` and the padding dropped after.
+    Call it as ``runner(params, keys) -> (ledger0, outputs, final state)``."""
+
+    def __init__(self, static: Static, block: int, devs: tuple, options: dict[str, Any] | None = None):
+        self.static, self.block, self.devs, self.fixed = static, block, devs, options
+        self._compiled: dict[Any, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _jits(self, blk: int):
+        s = self.static
+        init = lambda p, k: _over_blocks(lambda pp, kk: init_path(pp, kk, s), p, (k,), blk)  # noqa: E731
+        scan = lambda p, st0, sh: _over_blocks(  # noqa: E731
+            lambda pp, a, b: scan_path(pp, a, b, s, any_in_block), p, (st0, sh), blk
+        )
+        if len(self.devs) == 1:
+            return jax.jit(init), jax.jit(scan, donate_argnums=(1,))
+        mesh = jax.sharding.Mesh(np.asarray(self.devs), (DEVICE_AXIS,))
+        rep, spec = jax.sharding.PartitionSpec(), jax.sharding.PartitionSpec(DEVICE_AXIS)
+        out = jax.sharding.NamedSharding(mesh, spec)
+
+        def split(f, n_in: int, **kw):
+            g = jax.shard_map(f, mesh=mesh, in_specs=(rep, *[spec] * n_in), out_specs=spec, check_vma=False)
+            ins = (jax.sharding.NamedSharding(mesh, rep), *[out] * n_in)
+            return jax.jit(g, in_shardings=ins, out_shardings=out, **kw)
+
+        return split(init, 1), split(scan, 2, donate_argnums=(1,))
+
+    def compile(self, params: Params, keys: jax.Array):
+        """The two executables for this path count and these parameter shapes: compiled (or loaded
+        from JAX's persistent cache) concurrently, kept for the next call."""
+        blk, padded = plan(keys.shape[0], self.block, len(self.devs))
+        sig = (padded, jax.tree_util.tree_structure(params), *map(_aval, jax.tree_util.tree_leaves(params)))
+        with self._lock:
+            if sig in self._compiled:
+                return blk, padded, self._compiled[sig]
+            init, scan = self._jits(blk)
+            k = jax.ShapeDtypeStruct((padded, *keys.shape[1:]), keys.dtype)
+            opts = self.options()
+            with ThreadPoolExecutor(1) as pool:
+                low = init.lower(params, k)
+                first = pool.submit(low.compile, opts)
+                st0, shocks, _ = low.out_info
+                second = scan.lower(params, st0, shocks).compile(opts)
+                pair = (first.result(), second)
+            self._compiled[sig] = pair
+            return blk, padded, pair
+
+    def options(self) -> dict[str, Any]:
+        """XLA options: those given to the runner, else :data:`COMPILER_OPTIONS`."""
+        return dict(COMPILER_OPTIONS if self.fixed is None else self.fixed)
+
+    def __call__(self, params: Params, keys: jax.Array):
+        n = keys.shape[0]
+        _, padded, (init, scan) = self.compile(params, keys)
+        if padded > n:
+            keys = jnp.concatenate([keys, jnp.repeat(keys[-1:], padded - n, axis=0)])
+        st0, shocks, led0 = init(params, keys)
+        outs, st_t = scan(params, st0, shocks)
+        out = (led0, outs, st_t)
+        return jax.tree_util.tree_map(lambda x: x[:n], out) if padded > n else out
+
+    def memory_bytes(self, params: Params, keys: jax.Array) -> tuple[int, int]:
+        """XLA's arguments + outputs + temporaries of (the start, the days) for these inputs."""
+        _, _, pair = self.compile(params, keys)
+        out = []
+        for c in pair:
+            m = c.memory_analysis()
+            out.append(m.temp_size_in_bytes + m.output_size_in_bytes + m.argument_size_in_bytes)
+        return out[0], out[1]
+
+
+def _aval(x: Any) -> tuple:
+    return (np.shape(x), np.result_type(x).str, bool(getattr(x, "weak_type", False)))
 
 
 def _resolve(static: Static, block: int | None, n_devices: int | None) -> tuple[int, tuple]:
@@ -107,19 +205,24 @@ def compile_expected(static: Static) -> bool:
     return tuning.compile_expected(static, blk, len(devs))
 
 
-def compiled_runner(static: Static, block: int | None = None, n_devices: int | None = None):
-    """``jit`` of the vectorised run over a batch of keys (paths), cached per static config,
-    block and device set. Defaults: the tuned block (:func:`basislab.sim.tuning.path_block`) and
-    every host device the engine may use (:func:`basislab.sim.tuning.devices`)."""
+def compiled_runner(static: Static, block: int | None = None, n_devices: int | None = None) -> Runner:
+    """The :class:`Runner` of the vectorised run over a batch of keys (paths), cached per static
+    config, block and device set. Defaults: the tuned block
+    (:func:`basislab.sim.tuning.path_block`) and every host device the engine may use
+    (:func:`basislab.sim.tuning.devices`)."""
     blk, devs = _resolve(static, block, n_devices)
     return _runner(static, blk, devs)
 
 
 @lru_cache(maxsize=32)
-def _runner(static: Static, block: int, devs: tuple):
-    if len(devs) == 1:
-        return jax.jit(lambda p, k: _paths(p, k, static, block))
-    return jax.jit(lambda p, k: _split(p, k, static, block, devs))
+def _runner(static: Static, block: int, devs: tuple) -> Runner:
+    return Runner(static, block, devs)
+
+
+def fused_runner(static: Static, block: int = PATH_BLOCK):
+    """``jit`` of the whole run in one executable on one device, with a remainder block compiled
+    on its own: the engine before issue 14 (the benchmarks' baseline)."""
+    return jax.jit(lambda p, k: _paths(p, k, static, block))
 
 
 @lru_cache(maxsize=8)
@@ -135,9 +238,18 @@ def block_until_ready(tree: Any) -> Any:
 
 
 def path_keys(seed: int, paths: int, offset: int = 0) -> jax.Array:
-    """Keys of paths ``offset .. offset+paths-1`` for ``seed`` (chunking does not change them)."""
-    base = jax.random.PRNGKey(int(seed))
-    return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.arange(offset, offset + paths))
+    """Keys of paths ``offset .. offset+paths-1`` for ``seed`` (chunking does not change them):
+    ``fold_in(PRNGKey(seed), path)``, one small executable per path count."""
+    return _keys(int(paths))(np.int64(seed), np.int64(offset))
+
+
+@lru_cache(maxsize=16)
+def _keys(paths: int):
+    return jax.jit(
+        lambda seed, offset: jax.vmap(lambda i: jax.random.fold_in(jax.random.PRNGKey(seed), i))(
+            offset + jnp.arange(paths)
+        )
+    )
 
 
 @dataclass

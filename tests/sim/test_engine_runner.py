@@ -1,0 +1,80 @@
+"""The engine's runner (issue 14): paths padded to whole blocks, keys from one small executable,
+and the start of a run and its days as two executables giving the numbers of one."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from basislab import sim
+from basislab.sim import engine
+
+from .conftest import small
+
+
+@pytest.mark.parametrize(
+    ("paths", "block", "devices", "expected"),
+    [
+        (32, 32, 1, (32, 32)),  # seed-thesis on one device: one block, no padding
+        (32, 32, 2, (16, 32)),  # over two devices: a block of 16 each
+        (1000, 32, 1, (32, 1024)),  # 32 blocks of 32: 24 paths of padding, no remainder block
+        (1000, 32, 2, (32, 1024)),  # 500 a device: 16 blocks of 32
+        (100, 32, 1, (25, 100)),  # 4 blocks of 25 rather than 4 x 32 = 128
+        (7, 2, 2, (2, 8)),  # the devices test: one path of padding
+        (1, 32, 2, (1, 2)),
+        (5, 2, 1, (2, 6)),
+    ],
+)
+def test_plan_pads_under_one_path_per_block(paths, block, devices, expected):
+    blk, padded = engine.plan(paths, block, devices)
+    assert (blk, padded) == expected
+    assert blk <= block and padded >= paths and padded % (blk * devices) == 0
+    assert padded - paths < devices * (padded // (blk * devices))  # under one path per block
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**31, 2**32 - 1])
+def test_path_keys_are_fold_in_of_the_seed(seed):
+    """``fold_in(PRNGKey(seed), path)`` as the engine drew them before (one executable now)."""
+    base = jax.random.PRNGKey(seed)
+    expected = np.stack([np.asarray(jax.random.fold_in(base, i)) for i in (5, 6, 7)])
+    assert np.array_equal(np.asarray(engine.path_keys(seed, 3, offset=5)), expected)
+
+
+def test_runner_matches_the_fused_engine_and_pads_without_a_remainder_block():
+    """5 paths in blocks of 2 (padded to 6, one path dropped) against the engine before issue 14
+    (one executable, block 32, XLA's default options): same defaults, every output within 1e-12
+    of its field's scale; the padded run keeps one compiled pair per path count."""
+    p, s = sim.to_engine(small("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100"))
+    keys = engine.path_keys(3, 5)
+    runner = engine.compiled_runner(s, block=2, n_devices=1)
+    led0, outs, st_t = runner(p, keys)
+    _, old, old_t = engine.fused_runner(s, 32)(p, keys)
+    assert np.asarray(outs["new_defaults"]).shape[0] == 5
+    assert np.array_equal(np.asarray(outs["new_defaults"]), np.asarray(old["new_defaults"]))
+    for k, v in old.items():
+        if isinstance(v, dict):
+            continue
+        x, y = np.asarray(v, float), np.asarray(outs[k], float)
+        assert np.max(np.abs(x - y)) <= 1e-12 * max(float(np.max(np.abs(x))), 1.0), k
+    for a, b in zip(jax.tree_util.tree_leaves(old_t), jax.tree_util.tree_leaves(st_t), strict=True):
+        assert np.allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-9)
+    runner(p, keys)
+    assert len(runner._compiled) == 1
+    m0, m1 = runner.memory_bytes(p, keys)
+    assert m0 > 0 and m1 > m0  # XLA's peak of the start and of the days
+
+
+def test_llvm_o1_matches_xlas_default():
+    """The engine compiles at LLVM -O1 (:data:`engine.COMPILER_OPTIONS`: 0.65-0.7x the compile of
+    XLA's default -O2, same speed); every output within 1e-12 of its field's scale of -O2's."""
+    assert engine.COMPILER_OPTIONS == {"xla_backend_optimization_level": 1}
+    p, s = sim.to_engine(small("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100"))
+    keys = engine.path_keys(3, 5)
+    _, o1, _ = engine.compiled_runner(s, block=2, n_devices=1)(p, keys)
+    _, o2, _ = engine.Runner(s, 2, tuple(jax.devices()[:1]), options={})(p, keys)
+    assert np.array_equal(np.asarray(o1["new_defaults"]), np.asarray(o2["new_defaults"]))
+    for k, v in o2.items():
+        for a, b in zip(jax.tree_util.tree_leaves(v), jax.tree_util.tree_leaves(o1[k]), strict=True):
+            x, y = np.asarray(a, float), np.asarray(b, float)
+            assert np.max(np.abs(x - y)) <= 1e-12 * max(float(np.max(np.abs(x))), 1.0), k
