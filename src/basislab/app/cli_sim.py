@@ -105,6 +105,8 @@ def simulate(
     """Simulate a scenario: funds, repo lenders, the clearing house and asset managers through a
     shock; print the spiral's metrics and store the time series (DuckDB, Parquet with --out)."""
     enable_host_devices()  # before anything imports JAX
+    if not check:
+        _enable_compile_cache()  # before basislab.sim compiles anything, so a rerun compiles nothing
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from basislab.jsonio import dumps
@@ -125,7 +127,6 @@ def simulate(
     if check:
         typer.echo(f"scenario {sc.name!r} is valid: {sc.funds.count} funds, {sc.horizon_days} days")
         return
-    _enable_compile_cache()
     n = sc.paths if paths is None else paths
     variants = ["without_backstop", "with_backstop"] if sc.compare_backstop else ["run"]
     runs = {}
