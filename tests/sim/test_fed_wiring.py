@@ -38,7 +38,7 @@ def test_purchases_buy_what_funds_sell_and_create_reserves():
     assert np.all(bought <= 75.0 * on.steps * 1.2)
     # every dollar paid is a dollar of reserves created, and bonds are conserved across holders
     assert m["fed_balance_sheet_expansion_usd_bn"]["purchases"] > 0.0
-    held = o["bonds_held_funds"] + o["bonds_held_investors"] + o["bonds_held_fed"] + o["bonds_held_dealers"]
+    held = sum(o[f"bonds_held_{w}"] for w in ("funds", "investors", "fed", "dealers", "other_sellers"))
     assert np.allclose(held, held[:, :1], rtol=0, atol=1e-9 * 830)
     assert sim.audit_max(on) < 1e-9
     # the Fed takes offers before the price moves: the cash price falls less

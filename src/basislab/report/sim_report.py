@@ -181,6 +181,23 @@ def build_sections(stored) -> list[Section]:
             figures=[figs["haircut"], figs["refusal"], figs["initial_margin"]],
         ),
         Section(
+            "The rest of the system: funding market, dealers, the Fed, other sellers",
+            "SOFR comes out of the reserve demand curve each morning, capped by the Standing Repo Facility "
+            "(docs/mechanisms.md section 1); the futures implied repo rate of each bucket's CTD rises above "
+            "it as cash cheapens against futures. Dealers take sales up to their SLR capacity; their price "
+            "impact rises once utilisation passes 85%. Foreign investors and bond funds sell when dollar "
+            "funding is stressed (docs/model.md section 15).",
+            figures=[
+                figs["sofr_iorb"],
+                figs["fed_repo"],
+                figs["implied_repo"],
+                figs["dealers"],
+                figs["dealer_inventory"],
+                figs["fed_balance_sheet"],
+                figs["other_sellers"],
+            ],
+        ),
+        Section(
             "Leverage and equity across funds",
             "The median fund and the 10th-90th percentile across funds (mean over paths).",
             figures=[figs["leverage"], figs["equity"]],

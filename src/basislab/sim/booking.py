@@ -135,6 +135,9 @@ DEALER_REPO = Account("dealers", "repo_funding", DEALER_REPO_CLAIM, -1.0)
 MMF_CASH = Account("money_funds", "cash", CASH)
 MMF_CLAIMS = Account("money_funds", "claims", DEALER_REPO_CLAIM)
 
+OTHER_SELLER_CASH = Account("other_sellers", "cash", CASH)
+OTHER_SELLER_BONDS = Account("other_sellers", "bonds", BONDS)
+
 ISSUER_CASH = Account("issuer", "cash", CASH)
 ISSUER_INCOME = Account("issuer", None, INCOME)  # the Treasury's P&L is not tracked
 MARKET_INCOME = Account("markets", None, INCOME)  # revaluation: P&L from price moves

@@ -108,6 +108,14 @@ class FundingConfig(BaseModel):
         le=1000,
     )
 
+    max_spread_bp: float = _f(
+        1000.0,
+        "assumption: neither the curve nor the wall is extrapolated beyond 10 points of SOFR - IORB "
+        "(about 3x the 315 bp of 2019-09-17, the largest since 2018)",
+        gt=0,
+        le=1e5,
+    )
+
     @classmethod
     def preset(cls, regime: str) -> FundingConfig:
         """``"2019"`` (the defaults: scarce reserves, no SRF) or ``"2025"`` (end of runoff, with
@@ -146,6 +154,7 @@ class FundingParams(NamedTuple):
     floor_offset_bp: Array
     scarcity_threshold_tn: Array
     scarcity_slope_bp_per_bn: Array
+    max_spread_bp: Array
 
 
 class FundingState(NamedTuple):
@@ -258,7 +267,8 @@ def clear(params: FundingParams, liquidity: Array, bal: Array, day: FundingDay) 
         return base + params.srf_slope_bp_per_bn * 1000.0 * q
 
     def spread_at(q: Array) -> Array:
-        return demand_curve(params, liquidity + q) + scarcity_premium(params, bal + q)
+        raw = demand_curve(params, liquidity + q) + scarcity_premium(params, bal + q)
+        return jnp.minimum(raw, params.max_spread_bp)
 
     def bisect(_: int, bounds: tuple[Array, Array]) -> tuple[Array, Array]:
         lo, hi = bounds

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
-from basislab.sim import ccp, dealing, markets, repo, repo_market, sampling
+from basislab.sim import ccp, dealing, markets, other_sellers, repo, repo_market, sampling
 from basislab.sim.backstop import repay_backstop
 from basislab.sim.liquidity import Obligations
 from basislab.sim.markets import Prices, _mv
@@ -46,6 +46,7 @@ from basislab.sim.players import (
     Issuer,
     Markets,
     MoneyFunds,
+    OtherSellers,
     Params,
     RepoLenders,
     State,
@@ -182,7 +183,7 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         ),
         asset_managers=AssetManagers(g, params.asset_managers.cash + z, im_a, z),
         investors=EndInvestors(
-            m.outstanding - q.sum(1),
+            m.outstanding - q.sum(1) - params.other_sellers.holdings,
             params.investors.cash + z,
             params.investors.bills + z,
             params.investors.other_assets + z,
@@ -194,6 +195,14 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         dealers=Dealers(zk, z, z, jnp.zeros_like(params.dealers.tier1), debt[0].sum()),
         money_funds=MoneyFunds(params.money_funds.cash + z, z),
         funding=repo_market.init(params, debt.sum()),
+        other_sellers=OtherSellers(
+            params.other_sellers.holdings + zk,
+            z,
+            jnp.zeros_like(params.other_sellers.rate),
+            jnp.zeros_like(params.other_sellers.rate),
+            z,
+            zk,
+        ),  # fmt: skip
     )
     pr = prices(params, st, z, static.n_steps)
     return st._replace(funds=funds._replace(equity0=fund_equity(st, pr)))
@@ -313,10 +322,11 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         + st.fed.cash
         + st.dealers.cash
         + st.money_funds.cash
+        + st.other_sellers.cash
     )
     return {
         "cash_total": cash,
-        "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds + st.dealers.bonds,
+        "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds + st.dealers.bonds + st.other_sellers.bonds,
         "bills_total": fu.bills.sum() + inv.bills,
         "other_total": fu.other_assets.sum() + inv.other_assets,
         "futures_imbalance": fu.futures_short.sum(1) - st.asset_managers.futures_long,
@@ -343,11 +353,15 @@ def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static) -> jax
     ``s`` is ``w (rho - ic - xd - if)``, ``w = 1 - s/T``, over ``T/252`` years to delivery, so the
     implied repo (Burghardt & Belton, *The Treasury Bond Basis*, ch. 2: current yield less the
     gross basis per year, the carry that makes the basis vanish at delivery) is
-    ``cy - rho / (T/252) + (ic + xd + if) / (T/252)``: cash cheapening against futures raises it."""
+    ``cy - rho / (T/252) + (ic + xd + if) / (T/252)``: cash cheapening against futures raises it.
+    A change of the administered rates (IORB) reprices the carry one for one (the futures' forward
+    financing rate follows the policy rate), so a rate cut alone leaves the spread unchanged;
+    what moves it is dislocation and SOFR's spread to IORB."""
     m, mk = params.market, st.markets
     years = static.n_steps / DAYS_PER_YEAR
     cy = m.coupon * 100.0 / m.p0
-    irr = cy - m.rho / years + (mk.impact_cash + mk.dislocation + mk.impact_futures) / years
+    policy = repo_market.day_inputs(params, mk.day - 1.0).iorb_pct - params.funding.days.iorb_pct[0]
+    irr = cy - m.rho / years + (mk.impact_cash + mk.dislocation + mk.impact_futures) / years + policy / 100.0
     return 1e4 * (irr - st.funding.sofr_pct / 100.0)
 
 
@@ -393,6 +407,8 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "dealer_inventory": st.dealers.bonds @ pr.p / 100.0,
         "bonds_held_dealers": st.dealers.bonds,
         "money_fund_cash": st.money_funds.cash,
+        "bonds_held_other_sellers": st.other_sellers.bonds,
+        "other_sellers_cash": st.other_sellers.cash,
         # the other players' balance sheets (USD bn; bonds and futures face)
         "lender_cash": st.lenders.cash,
         "lender_repo_lent": st.lenders.claims,
@@ -474,6 +490,7 @@ def step(
     st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am, n_steps)
     st, p_am, act_am = fed_levers(params, st, 0)
     st = repo_market.morning(params, st, act_am[2])
+    st = other_sellers.plan(params, st, 0, pr.p)
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
     st, pr = markets.market_move(
@@ -484,6 +501,7 @@ def step(
     st, pr = scheduled_purchases(params, st, pr, s_pm, n_steps)
     scheduled = (st.fed.bonds - fed_bonds0) * pr.p / 100.0
     f_settle = pr.f
+    st = other_sellers.plan(params, st, 1, pr.p)
     ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
     st, repaid = repay_backstop(st)
@@ -505,6 +523,8 @@ def step(
         fed_repo_ops_on=act_am[2],
         fed_treasury_purchases=scheduled + fl_am.sold_to_fed + fl_pm.sold_to_fed,
         sold_to_dealers=fl_am.sold_to_dealers + fl_pm.sold_to_dealers,
+        sold_other_sellers=fl_am.sold_other_sellers + fl_pm.sold_other_sellers,
+        dollar_stress_index=other_sellers.stress(params, st),
         fed_stress_bp=fed_stress_bp(params, st.markets),
         repo_margin_paid=info_am["repo_due"].sum(-1),
         stress=markets.stress_index(params, st.markets),

@@ -157,6 +157,19 @@ class MoneyFunds(NamedTuple):
     claims: jax.Array  # [] repo lent to dealers (their own ledger of ``Dealers.repo_funding``)
 
 
+class OtherSellers(NamedTuple):
+    """Foreign official and private investors and bond mutual funds (:mod:`basislab.sim.sellers`,
+    groups ``G``): they sell cash Treasuries into the same clearing when dollar funding is
+    stressed. Their holdings are carved out of the end investors' at the start."""
+
+    bonds: jax.Array  # [K] face held
+    cash: jax.Array  # [] dollars raised
+    sold: jax.Array  # [G] cumulative sales (USD bn at market)
+    started: jax.Array  # [G] 1.0 once the group's trigger was met
+    spread_ref: jax.Array  # [] SOFR - IORB on the first morning (the index's calm reference)
+    window_face: jax.Array  # [K] face offered in the current window
+
+
 class FundingMarket(NamedTuple):
     """The overnight funding market (:mod:`basislab.sim.funding`; USD tn, rates in percent):
     the stocks behind the reserve demand curve and the day's SOFR."""
@@ -209,6 +222,7 @@ class State(NamedTuple):
     dealers: Dealers
     money_funds: MoneyFunds
     funding: FundingMarket
+    other_sellers: OtherSellers
 
 
 # ----------------------------------------------------------------------------------------------
@@ -352,6 +366,19 @@ class MoneyFundParams(NamedTuple):
     cash: jax.Array  # []
 
 
+class OtherSellerParams(NamedTuple):
+    """:class:`basislab.sim.sellers.SellerParams` terms the engine uses, plus the holdings."""
+
+    scales: jax.Array  # [3] SOFR-IORB bp, equity drawdown, credit spread bp at S = 1
+    rate: jax.Array  # [G] USD bn a day at S = 1
+    cap: jax.Array  # [G] USD bn in total
+    trigger: jax.Array  # [G] S at which a group starts (and then keeps) selling
+    mix: jax.Array  # [K] maturity mix of their sales
+    fima: jax.Array  # [] lever: 1.0 while the FIMA repo facility runs (official selling stops)
+    holdings: jax.Array  # [K] face held at the start (carved out of the end investors')
+    credit_bp: jax.Array  # [T] cumulative change of the IG credit spread (input, bp)
+
+
 class IssuerParams(NamedTuple):
     cash: jax.Array  # [] Treasury General Account
 
@@ -371,3 +398,4 @@ class Params(NamedTuple):
     dealers: DealerEngineParams
     money_funds: MoneyFundParams
     funding: FundingInputs
+    other_sellers: OtherSellerParams

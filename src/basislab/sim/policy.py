@@ -173,7 +173,9 @@ def _srf_access(data: dict, v: float) -> None:
         mk = data.get("market", {})
         iorb, sofr = mk.get("iorb_pct", 3.90), mk.get("sofr_pct", 4.22)
         data["backstop"].update(
-            trigger_bp=None, delay_hours=0.0, rate_spread_bp=(iorb - sofr) * 100 + fm.get("srf_spread_bp", 10.0)
+            trigger_bp=None,
+            delay_hours=0.0,
+            rate_spread_bp=(iorb - sofr) * 100 + fm.get("srf_spread_bp", 10.0),
         )
 
 

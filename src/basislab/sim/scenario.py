@@ -430,6 +430,13 @@ class FundingMarketConfig(_Model):
         10.0, "srf_params_2025h1: minimum bid rate at the top of the range = IORB + 10 bp", ge=-100, le=1000
     )
     srf_capacity_usd_bn: float = _f(500.0, "srf_params_2021: USD 500bn aggregate limit", ge=0, le=1e5)
+
+    @field_validator("regime", mode="before")
+    @classmethod
+    def _year(cls, value: Any) -> Any:
+        """``regime: 2019`` in YAML is a number: read it as the year it names."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     repo_weight: float = _f(
         1.0,
         "assumption: the run's own repo (dealers' new inventory, funds' repo repaid) draws on the same "
@@ -470,6 +477,31 @@ class DealersConfig(_Model):
     )
 
 
+class OtherSellersConfig(_Model):
+    """Foreign investors and bond mutual funds (docs/mechanisms.md section 5): rates and caps are
+    :class:`basislab.sim.sellers.SellerConfig`'s (TIC, ICI); they sell only under dollar stress."""
+
+    holdings_usd_bn: float = _f(
+        9000.0,
+        "assumption sized on TIC (foreign holdings ~USD 8.5-9tn, 2025) plus bond funds; carved out of the "
+        "end investors' holdings (at most half of each bucket)",
+        ge=0,
+        le=1e5,
+    )
+    fima: bool = _f(
+        False, "fima_2020: the FIMA repo facility (6 April 2020) stops official selling (a lever)"
+    )
+    scale: float = _f(
+        1.0, "assumption: multiplies the March-2020 rates and caps (sensitivity row)", ge=0, le=10
+    )
+    min_trigger: float = _f(
+        0.1,
+        "assumption: below a tenth of March 2020's stress (noise in calm markets) no group sells",
+        ge=0,
+        le=10,
+    )
+
+
 class ShockConfig(_Model):
     start_day: int = _f(5, "assumption", ge=0)
     duration_days: int = _f(7, "ust10y_rise_mar9_18 (Mar 9-18 2020: 7 business days)", ge=1)
@@ -482,7 +514,14 @@ class ShockConfig(_Model):
         "Schrimpf, Shin & Sushko (2020, BIS Bulletin 2): cash cheapened vs futures (assumption for size)",
     )
     other_assets_pct: float = _f(
-        0.0, "model-equations.md section 6 (dash for cash; assumption for size)", ge=-99, le=1000
+        0.0,
+        "model-equations.md section 6 (dash for cash; -12.7 is the S&P 500 over 9-18 March 2020, "
+        "sellers.SPX_MAR9_18_2020, as an input option)",
+        ge=-99,
+        le=1000,
+    )
+    credit_spread_bp: float = _f(
+        0.0, "ig_hy_spreads_mar2020 (IG 101 -> 303 bp in March 2020) as an input option", ge=-1000, le=5000
     )
     vol_multiplier: float = _f(3.0, "ust10y_path_mar2020 (daily moves 3x calm)", ge=0, le=100)
 
@@ -543,6 +582,7 @@ class Scenario(_Model):
     shock: ShockConfig = Field(default_factory=ShockConfig)
     funding: FundingMarketConfig = Field(default_factory=FundingMarketConfig)
     dealers: DealersConfig = Field(default_factory=DealersConfig)
+    other_sellers: OtherSellersConfig = Field(default_factory=OtherSellersConfig)
     players: PlayersConfig = Field(default_factory=PlayersConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     context: dict[str, Any] = Field(default_factory=dict, description="provenance of initial conditions")
@@ -797,6 +837,29 @@ def dealer_params(sc: Scenario):
     )
 
 
+def other_seller_params(sc: Scenario, credit_bp: np.ndarray):
+    """Foreign investors' and mutual funds' engine parameters (:class:`basislab.sim.sellers.SellerConfig`
+    rates and caps, times ``other_sellers.scale``), holdings spread over the buckets like the
+    amounts outstanding; ``credit_bp`` the cumulative IG spread change by day (input)."""
+    from basislab.sim.players import OtherSellerParams
+    from basislab.sim.sellers import SellerConfig
+
+    os_ = sc.other_sellers
+    sp = SellerConfig().params(fima=os_.fima)
+    out = np.array([b.outstanding_usd_bn for b in sc.market.buckets.values()], dtype=np.float64)
+    hold = np.minimum(os_.holdings_usd_bn * out / max(out.sum(), 1e-9), 0.5 * out)
+    return OtherSellerParams(
+        scales=np.asarray(sp.scales),
+        rate=np.asarray(sp.rate) * os_.scale,
+        cap=np.asarray(sp.cap) * os_.scale,
+        trigger=np.maximum(np.asarray(sp.trigger), os_.min_trigger),
+        mix=np.asarray(sp.mix),
+        fima=np.float64(sp.fima),
+        holdings=hold,
+        credit_bp=np.asarray(credit_bp, dtype=np.float64),
+    )
+
+
 def funding_inputs(n_steps: int, sc: Scenario | None = None, **days: Any):
     """The funding market's engine inputs (:class:`basislab.sim.players.FundingInputs`) for a run of
     ``n_steps`` business days: the scenario's ``funding`` section (its regime's curve, opening
@@ -1005,6 +1068,7 @@ def to_engine(sc: Scenario):
         dealers=dealer_params(sc),
         money_funds=MoneyFundParams(cash=f(sc.dealers.money_fund_cash_usd_bn)),
         funding=funding_inputs(T, sc),
+        other_sellers=other_seller_params(sc, np.cumsum(per_day) * sh.credit_spread_bp),
     )
     static = Static(
         n_funds=sc.funds.count,

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
-from basislab.sim import dealing
+from basislab.sim import dealing, other_sellers
 from basislab.sim.default import Losses, close_out, no_losses
 from basislab.sim.liquidity import (
     Liquidity,
@@ -59,6 +59,7 @@ class WindowFlows(NamedTuple):
     sold_derisk: jax.Array  # [K] the part of it sold by choice (risk limit, stop-loss), not forced
     sold_to_fed: jax.Array  # [K] cash Treasuries (all sellers) bought by the Fed, USD bn at market
     sold_to_dealers: jax.Array  # [K] cash Treasuries (all sellers) bought by dealers, USD bn at market
+    sold_other_sellers: jax.Array  # [K] sold by foreign investors and mutual funds, USD bn at market
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
     bills_sold: jax.Array  # []
@@ -101,9 +102,10 @@ def takers(params: Params, st: State) -> list[Taker]:
     ]
 
 
-def sellers(funds: Funds, plan: Plan, pre: Prices) -> list[Supply]:
-    """Today's sellers at the pre-window prices: funds unwinding (and selling other assets), and
-    repo lenders liquidating defaulters' collateral (with the defaulters' other assets)."""
+def sellers(funds: Funds, plan: Plan, pre: Prices, offer: jax.Array) -> list[Supply]:
+    """Today's sellers at the pre-window prices: funds unwinding (and selling other assets), repo
+    lenders liquidating defaulters' collateral (with the defaulters' other assets), and the other
+    sellers' offer (face ``[K]``: :mod:`basislab.sim.other_sellers`)."""
 
     def supply(mask):
         u = plan.unwind * mask
@@ -113,7 +115,8 @@ def sellers(funds: Funds, plan: Plan, pre: Prices) -> list[Supply]:
             (plan.other_sold * mask).sum() * pre.po,
         )
 
-    return [supply(plan.survive), supply(plan.default)]
+    k = jnp.zeros_like(pre.p)
+    return [supply(plan.survive), supply(plan.default), Supply(offer * pre.p / 100.0, k, jnp.zeros(()))]
 
 
 def _share(x: jax.Array, share: jax.Array | None) -> jax.Array:
@@ -196,17 +199,19 @@ def _flows(
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            k, k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
     derisk = (fu.bonds * ((plan.unwind - plan.forced) * plan.survive)).sum(-1)
     sold_all = (fu.bonds * plan.unwind).sum(-1)
+    offer = st.other_sellers.window_face
     return WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
         sold_derisk=derisk * post.p / 100.0,
-        sold_to_fed=sold_all * post.p / 100.0 * shares[-1].cash,
-        sold_to_dealers=sold_all * post.p / 100.0 * shares[-2].cash,
+        sold_to_fed=(sold_all + offer) * post.p / 100.0 * shares[-1].cash,
+        sold_to_dealers=(sold_all + offer) * post.p / 100.0 * shares[-2].cash,
+        sold_other_sellers=offer * post.p / 100.0,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
@@ -232,7 +237,8 @@ def settlement_window(
     tk = takers(params, st)
 
     def clear_at(plan: Plan):
-        mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre), [t.depth for t in tk])
+        offer = st.other_sellers.window_face
+        mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre, offer), [t.depth for t in tk])
         return mk, shares, prices(params, mk, s, static.n_steps)
 
     raw = liquidity_plan(params, st.funds, f_last, ob, liq, pre)
@@ -250,6 +256,7 @@ def settlement_window(
         out = pay_obligations(out, ob, plan.survive)
         out = raise_cash(out, plan, post, shares, tk)
         out = unwind(out, ob, plan, post, shares, tk)
+        out = other_sellers.book_sales(out, st.other_sellers.window_face, post.p, shares, tk)
         sale = _mv(st.funds.bonds, post.p) / 100.0 * plan.default
         out, losses = _branch(
             any_in_batch(plan.default > 0.0),
@@ -269,4 +276,7 @@ def settlement_window(
 
     if not static.skip_quiet_windows:
         return busy()
-    return _branch(any_in_batch((first.unwind > 0.0) | (first.other_sold > 0.0)), busy, quiet_window)
+    offered = jnp.any(st.other_sellers.window_face > 0.0)
+    return _branch(
+        any_in_batch((first.unwind > 0.0) | (first.other_sold > 0.0) | offered), busy, quiet_window
+    )
