@@ -6,14 +6,14 @@ Each morning the dollar-funding stress index is read from the model's own market
 
     S = mean( max(0, (SOFR - IORB) - ref) / 100bp, max(0, 1 - p_o) / 0.34, max(0, dIG) / 200bp )
 
-each leg capped at 3 (:data:`MAX_LEG`), with ``ref`` the first morning's SOFR - IORB (so a
-market that sits at the SRF ceiling is not stress), ``p_o`` the other risky assets' price (1 at
-the start: the equity leg of the dash for cash, an input path through ``shock.other_assets_pct`` or an episode's equity series) and
-``dIG`` an input path of the IG credit spread. A group sells ``rate x S`` a day once ``S``
-reaches its trigger (then keeps going), within its cap and holdings, half in each window, at any
-concession (need-driven sellers are inelastic). At ``S = 1`` for the 17 business days of 9-31
-March 2020 the rates give the month's flows of these sellers (foreign ~USD 300bn, TIC; mutual
-funds USD 101bn, ICI): never the hedge funds' figures.
+each leg capped at 3 (:data:`MAX_LEG`), with ``ref`` the first morning's SOFR - IORB (so a market
+that sits at the SRF ceiling is not stress), ``p_o`` the other risky assets' price (1 at the
+start: the equity leg of the dash for cash, an input path through ``shock.other_assets_pct`` or an
+episode's equity series) and ``dIG`` an input path of the IG credit spread. A group sells ``rate x
+S`` a day once ``S`` reaches its trigger (then keeps going), within its cap and holdings, half in
+each window, at any concession (need-driven sellers are inelastic). At ``S = 1`` for the 17
+business days of 9-31 March 2020 the rates give the month's flows of these sellers (foreign ~USD
+300bn, TIC; mutual funds USD 101bn, ICI): never the hedge funds' figures.
 """
 
 from __future__ import annotations
