@@ -8,7 +8,8 @@ keeping only compiles of a second or more. Prints one JSON line on stderr, prefi
 seconds from this script's first line to the end (``wall``; the caller times the whole
 process), importing JAX, and JAX's own event durations summed over the run (tracing, lowering
 to MLIR, XLA compiles; the compiles of the new engine overlap, so their sum can exceed the wall
-time), compile-cache hits and misses, and the process's peak resident memory.
+time), compile-cache hits and misses, the process's CPU seconds (all threads) and its peak
+resident memory.
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ if BASELINE:
     from basislab.app import cli_sim
     from basislab.sim import engine
 
-    engine.COMPILER_OPTIONS.clear()  # XLA's defaults (-O2)
     engine._runner = functools.lru_cache(maxsize=32)(
         lambda static, block, devs: engine.fused_runner(static, 32)
     )  # type: ignore[assignment]
@@ -87,6 +87,8 @@ out = {
     "cache_misses": counts["cache_misses"],
     "cache_requests": counts["compile_requests_use_cache"],
     "cache_load": durations["cache_retrieval_time_sec"],
+    "cpu": resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "code": code,
 }

@@ -7,8 +7,9 @@ Each round runs the baseline (``_cli_timed.py --baseline``: the whole run as one
 block 32 with a remainder block of its own, one device, XLA's default options, only compiles of
 a second or more cached) and today's engine (the CLI's defaults), cold then warm, alternating
 which goes first; the ratio is of medians over the rounds. Every run reports its stages (JAX's
-tracing, lowering and XLA compile seconds), its compile-cache hits and misses (a warm run of
-today's engine must miss none) and its peak resident memory. The load average is a row.
+tracing, lowering and XLA compile seconds, and the process's CPU seconds), its compile-cache
+hits and misses (a warm run of today's engine must miss none) and its peak resident memory. The
+load average is a row.
 
 Usage: ``python benchmarks/run.py cold`` (``--quick``: one round).
 """
@@ -82,7 +83,9 @@ def run(quick: bool = False) -> list[dict]:
             b = _med(res["base_warm"], "process")
             row.update(baseline=b, ratio=row["value"] / b)
         rows.append(row)
-        stages = ", ".join(f"{s} {_med(runs, s):.2f}" for s in ("import_jax", "trace", "lower", "compile"))
+        stages = ", ".join(
+            f"{s} {_med(runs, s):.2f}" for s in ("import_jax", "trace", "lower", "compile", "cpu")
+        )
         rows.append(
             {"case": f"  stages (s, summed): {stages}", "value": _med(runs, "compiles"), "unit": "compiles"}
         )

@@ -11,9 +11,10 @@ timed in alternating rounds (best and median of ``ROUNDS``):
 - the tuned block on one device (the issue's target: at least 2x), and over every host device
   (the engine's default).
 
-Each case reports its compile seconds, XLA's peak memory (arguments + outputs + temporaries; the
-start and the days add up, as both are alive at the hand-over) and the cores it kept busy (process
-CPU seconds over wall seconds of a run: 2 on an idle 2-core machine is both cores). Profile rows:
+Each case reports its compile seconds, XLA's peak memory (arguments + outputs + temporaries, per
+device; for today's engine the larger of the start's and the days', ``Runner.memory_bytes``) and
+the cores it kept busy (process CPU seconds over wall seconds of a run: 2 on an idle 2-core
+machine is both cores). Profile rows:
 the share of (block, day) pairs that run the full settlement window (the quiet-window
 ``lax.cond`` takes the short branch only when every path of a block is quiet) for blocks of 1 to
 32 paths, and the calibration's own wall time. Host devices need ``XLA_FLAGS`` before JAX is
@@ -61,7 +62,7 @@ def _today(p, s, keys, block: int, n_devices: int) -> dict:
     return {
         "fn": lambda: runner(p, keys),
         "compile_s": compile_s,
-        "peak_mb": sum(runner.memory_bytes(p, keys)) / 1e6,
+        "peak_mb": runner.memory_bytes(p, keys) / 1e6,
     }
 
 

@@ -156,7 +156,7 @@ def time_engine(
     else:  # one device, block PATH_BLOCK: the start and the days, two executables
         compiled = compiled_runner(s, block=PATH_BLOCK, n_devices=1)
         compiled.compile(p, keys)
-        peak = sum(compiled.memory_bytes(p, keys))
+        peak = compiled.memory_bytes(p, keys)
     compile_s = time.perf_counter() - t0
     jax.block_until_ready(compiled(p, keys))
     best = best_seconds(lambda: jax.block_until_ready(compiled(p, keys)), repeats)

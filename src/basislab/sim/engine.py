@@ -81,10 +81,9 @@ def _paths(p: Params, keys: jax.Array, static: Static, block: int = PATH_BLOCK):
 #: name of the mesh axis over host devices (paths are split along it)
 DEVICE_AXIS = "devices"
 
-#: XLA options of the engine's executables. LLVM at -O1 instead of XLA's default -O2 compiles the
-#: engine in 0.65-0.7x the time and runs it at the same speed, outputs within 4e-13 of -O2's; -O0
-#: compiled in 0.47x but ran 2.2x slower and moved outputs by 1.5e-12 (docs/model.md section 14).
-COMPILER_OPTIONS: dict[str, Any] = {"xla_backend_optimization_level": 1}
+#: XLA options of every engine executable, over those :func:`basislab.sim.tuning.compiler_options`
+#: picks by run size (LLVM -O1 for short runs, XLA's default -O2 for long ones)
+COMPILER_OPTIONS: dict[str, Any] = {}
 
 
 def _over_blocks(f, p: Params, xs, block: int):
@@ -149,7 +148,7 @@ class Runner:
                 return blk, padded, self._compiled[sig]
             init, scan = self._jits(blk)
             k = jax.ShapeDtypeStruct((padded, *keys.shape[1:]), keys.dtype)
-            opts = self.options()
+            opts = self.options(padded)
             with ThreadPoolExecutor(1) as pool:
                 low = init.lower(params, k)
                 first = pool.submit(low.compile, opts)
@@ -159,9 +158,16 @@ class Runner:
             self._compiled[sig] = pair
             return blk, padded, pair
 
-    def options(self) -> dict[str, Any]:
-        """XLA options: those given to the runner, else :data:`COMPILER_OPTIONS`."""
-        return dict(COMPILER_OPTIONS if self.fixed is None else self.fixed)
+    def options(self, padded: int) -> dict[str, Any]:
+        """XLA options for ``padded`` paths: those given to the runner, else
+        :func:`basislab.sim.tuning.compiler_options` of one device's work, updated with
+        :data:`COMPILER_OPTIONS`."""
+        from basislab.sim import tuning
+
+        if self.fixed is not None:
+            return dict(self.fixed)
+        work = self.static.n_funds * self.static.n_steps * padded // len(self.devs)
+        return {**tuning.compiler_options(work), **COMPILER_OPTIONS}
 
     def __call__(self, params: Params, keys: jax.Array):
         n = keys.shape[0]
@@ -173,14 +179,18 @@ class Runner:
         out = (led0, outs, st_t)
         return jax.tree_util.tree_map(lambda x: x[:n], out) if padded > n else out
 
-    def memory_bytes(self, params: Params, keys: jax.Array) -> tuple[int, int]:
-        """XLA's arguments + outputs + temporaries of (the start, the days) for these inputs."""
-        _, _, pair = self.compile(params, keys)
-        out = []
-        for c in pair:
-            m = c.memory_analysis()
-            out.append(m.temp_size_in_bytes + m.output_size_in_bytes + m.argument_size_in_bytes)
-        return out[0], out[1]
+    def memory_bytes(self, params: Params, keys: jax.Array) -> int:
+        """Peak bytes XLA holds for a call (per device): the start's arguments, outputs and
+        temporaries, or the days' with the start's opening ledger still alive and the start state
+        donated to the final state (counted once), whichever is larger."""
+        _, _, (init, scan) = self.compile(params, keys)
+        a, b = init.memory_analysis(), scan.memory_analysis()
+        first = a.argument_size_in_bytes + a.output_size_in_bytes + a.temp_size_in_bytes
+        led0 = sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(init.out_info[2]))
+        days = (
+            b.argument_size_in_bytes + b.output_size_in_bytes + b.temp_size_in_bytes - b.alias_size_in_bytes
+        )
+        return max(first, days + led0 // len(self.devs))
 
 
 def _aval(x: Any) -> tuple:

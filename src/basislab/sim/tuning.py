@@ -37,6 +37,19 @@ CANDIDATES = (2, 8, 32)
 FUND_BUCKETS = (16, 64, 256, 1024, 4096)
 
 
+#: fund-path-steps of one device's executable up to which LLVM runs at -O1: it compiles the
+#: engine in 0.65-0.7x the time of XLA's default -O2 and runs short runs (seed-thesis) at the same
+#: speed but long ones about 7% slower (1,000 funds x 256 paths x 20 days), outputs within 4e-13
+#: of -O2's; -O0 compiled in 0.47x but ran 2.2x slower and moved outputs by 1.5e-12
+#: (docs/model.md section 14)
+FAST_COMPILE_WORK = 1_000_000
+
+
+def compiler_options(work: int) -> dict[str, Any]:
+    """XLA options of an engine executable doing ``work`` fund-path-steps on one device."""
+    return {"xla_backend_optimization_level": 1} if work <= FAST_COMPILE_WORK else {}
+
+
 def devices() -> list[Any]:
     """CPU devices the engine splits paths over (one when JAX runs elsewhere or
     ``BASISLAB_DEVICES=1``)."""
