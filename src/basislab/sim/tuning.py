@@ -37,17 +37,20 @@ CANDIDATES = (2, 8, 32)
 FUND_BUCKETS = (16, 64, 256, 1024, 4096)
 
 
-#: fund-path-steps of one device's executable up to which LLVM runs at -O1: it compiles the
-#: engine in 0.65-0.7x the time of XLA's default -O2 and runs short runs (seed-thesis) at the same
-#: speed but long ones about 7% slower (1,000 funds x 256 paths x 20 days), outputs within 4e-13
-#: of -O2's; -O0 compiled in 0.47x but ran 2.2x slower and moved outputs by 1.5e-12
-#: (docs/model.md section 14)
+#: fund-path-steps of one device's executable up to which it compiles with :data:`FAST_COMPILE`
 FAST_COMPILE_WORK = 1_000_000
+#: XLA options of short runs: LLVM at -O1 (0.65-0.7x the compile of XLA's default -O2; short runs
+#: such as seed-thesis at the same speed, long ones about 7% slower: 1,000 funds x 256 paths x 20
+#: days) and XLA:CPU's LLVM-IR fusion emitters instead of the MLIR ones (0.93x the compile again,
+#: same speed on seed-thesis). Outputs within 1e-12 of -O2's (tested). -O0 compiled in 0.47x of
+#: -O2 but ran 2.2x slower and moved outputs by 1.5e-12 (docs/model.md section 14).
+FAST_COMPILE: dict[str, Any] = {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
 
 
 def compiler_options(work: int) -> dict[str, Any]:
-    """XLA options of an engine executable doing ``work`` fund-path-steps on one device."""
-    return {"xla_backend_optimization_level": 1} if work <= FAST_COMPILE_WORK else {}
+    """XLA options of an engine executable doing ``work`` fund-path-steps on one device:
+    :data:`FAST_COMPILE` up to :data:`FAST_COMPILE_WORK`, XLA's defaults above."""
+    return dict(FAST_COMPILE) if work <= FAST_COMPILE_WORK else {}
 
 
 def devices() -> list[Any]:
