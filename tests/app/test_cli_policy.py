@@ -90,14 +90,14 @@ def test_policy_table_view(env):
 
 def test_levers_listed_without_running(env):
     r = cli(env, "policy", "--levers")
-    assert r.returncode == 0 and "haircut_floor" in r.stdout and "refused" in r.stdout
+    assert r.returncode == 0 and "haircut_floor" in r.stdout and "slr_exemption" in r.stdout
 
 
 @pytest.mark.parametrize(
     "args, match",
     [
         (["--x", "nope=1", "--y", "shock=1"], "unknown lever 'nope'"),
-        (["--x", "slr_exemption=0,1", "--y", "shock=1"], "issue 10"),
+        (["--x", "slr_exemption=0,2", "--y", "shock=1"], "out of range"),
         (["--x", "shock=1,x", "--y", "haircut_floor=0"], "numbers"),
         (["--x", "shock=99", "--y", "haircut_floor=0"], "out of range"),
         (["--x", "shock=1"], "--y"),

@@ -465,7 +465,7 @@ def scheduled_purchases(
     the end of day from end investors at the market: they pay in created reserves and push the
     price up along the market's depth (every holder revalued)."""
     t = jnp.clip(st.markets.day.astype(jnp.int32), 0, params.fed.scheduled_purchases.shape[0] - 1)
-    face = jnp.minimum(100.0 * params.fed.scheduled_purchases[t] / pr.p, st.investors.bonds)
+    face = jnp.minimum(100.0 * jnp.asarray(params.fed.scheduled_purchases)[t] / pr.p, st.investors.bonds)
     value = face * pr.p / 100.0
     mult = 1.0 + params.market.impact_stress * markets.stress_excess(params, st.markets)
     mk = st.markets._replace(impact_cash=st.markets.impact_cash - mult * params.market.impact_cash * value)

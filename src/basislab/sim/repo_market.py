@@ -35,7 +35,7 @@ def day_inputs(params: Params, day: jax.Array) -> funding.FundingDay:
     """The funding inputs of step ``day`` (rows of ``params.funding.days``)."""
     days = params.funding.days
     t = jnp.clip(day.astype(jnp.int32), 0, days.iorb_pct.shape[0] - 1)
-    return jax.tree_util.tree_map(lambda x: x[t], days)
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x)[t], days)
 
 
 def run_repo_tn(st: State) -> jax.Array:
