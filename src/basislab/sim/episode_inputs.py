@@ -515,11 +515,11 @@ def funding_inputs(
     repo, src["fed_repo"] = _fed_repo(raw, run_start, dates, notes)
     days["fed_repo"] = repo / 1000.0
     other, _ = _other_fed_assets(raw, dates)
-    if dates[0] < SRF_START and np.abs(other).sum() > 0:
+    if np.abs(other).sum() > 0:
         notes.append(
             f"reserves: the Fed's other assets (MBS, swap lines, facilities; H.4.1 WALCL - TREAST - repo) moved "
-            f"{other.sum():+,.0f}bn over the run, a reserve flow the funding market does not take as an input "
-            "(EpisodeFunding.extra['fed_other_assets_change'])"
+            f"{other.sum():+,.0f}bn over the run, a reserve flow as it happened (sim.episodes.with_funding "
+            "adds EpisodeFunding.extra['fed_other_assets_change'] to the reserves)"
         )
     flags = reporting_flags(dates)
     days.update(flags)

@@ -404,12 +404,18 @@ def with_funding(params, sc, fund, purchases):
     """``params`` with the funding market's inputs of the episode (:mod:`basislab.sim.episode_inputs`:
     rates, settlements, TGA and ON RRP flows, the Fed's repo operations, reporting flags; the
     scenario's ``funding`` section gives the curve's regime and the opening balances) and the Fed's
-    outright purchases as they happened (``[T, K]`` USD bn a day). ``funding.srf_access=false``
+    outright purchases as they happened (``[T, K]`` USD bn a day); the Fed's other assets as they
+    happened (``extra['fed_other_assets_change']``) add to reserves. ``funding.srf_access=false``
     removes the SRF (its rate becomes the no-SRF sentinel)."""
     from basislab.sim import episode_inputs
     from basislab.sim import scenario as scn
 
     days = dict(fund.days)
+    # the Fed's other assets as they happened (MBS runoff, swap lines, facilities: H.4.1 WALCL -
+    # TREAST - repo) move reserves like the Treasury's receipts with the opposite sign
+    other = fund.extra.get("fed_other_assets_change") if fund.extra else None
+    if other is not None:
+        days["treasury_net_receipts"] = np.asarray(days["treasury_net_receipts"]) - np.asarray(other)
     if not sc.funding.srf_access:
         days["srf_rate_pct"] = np.full_like(days["srf_rate_pct"], episode_inputs.NO_SRF_PCT)
     funding = scn.funding_inputs(len(days["iorb_pct"]), sc, **days)

@@ -451,31 +451,42 @@ def fed_levers(params: Params, st: State, window: int) -> tuple[State, Params, j
     trig = jnp.minimum(fed.triggered_at, jnp.where(hit, now, NOT_YET))
     act = ((fp.enabled > 0) & (now >= trig + fp.delay_hours)).astype(jnp.float64)
     share = fp.morning_share if window == 0 else 1.0 - fp.morning_share
+    sched = scheduled_today(params, st, window)
     st = st._replace(
-        fed=fed._replace(triggered_at=trig, window_capacity=act[0] * share * fp.purchase_capacity)
+        fed=fed._replace(triggered_at=trig, window_capacity=act[0] * share * fp.purchase_capacity + sched)
     )
     p = params._replace(backstop=params.backstop._replace(on=params.backstop.on * act[1]))
     return st, p, act
 
 
-def scheduled_purchases(
-    params: Params, st: State, pr: Prices, s: jax.Array, n_steps: int
-) -> tuple[State, Prices]:
-    """The Fed's outright purchases as they happened (an input, USD bn a day by bucket), bought at
-    the end of day from end investors at the market: they pay in created reserves and push the
-    price up along the market's depth (every holder revalued)."""
-    t = jnp.clip(st.markets.day.astype(jnp.int32), 0, params.fed.scheduled_purchases.shape[0] - 1)
-    face = jnp.minimum(100.0 * jnp.asarray(params.fed.scheduled_purchases)[t] / pr.p, st.investors.bonds)
-    value = face * pr.p / 100.0
-    mult = 1.0 + params.market.impact_stress * markets.stress_excess(params, st.markets)
-    mk = st.markets._replace(impact_cash=st.markets.impact_cash - mult * params.market.impact_cash * value)
+def scheduled_today(params: Params, st: State, window: int) -> jax.Array:
+    """[K] the window's share of the Fed's purchases as they happened (an input, USD bn at market)."""
+    sched = jnp.asarray(params.fed.scheduled_purchases)
+    t = jnp.clip(st.markets.day.astype(jnp.int32), 0, sched.shape[0] - 1)
+    share = params.fed.morning_share if window == 0 else 1.0 - params.fed.morning_share
+    return share * sched[t]
+
+
+def buy_the_rest(st: State, rest: jax.Array, p: jax.Array) -> tuple[State, jax.Array]:
+    """What the Fed's as-happened purchases did not find among the window's sellers it buys from
+    dealers' inventory first, then from end investors, at the market and without moving it (its
+    reverse auctions took offers at the market: it relieved holders, it did not bid prices up).
+    Returns the state and the value bought ``[K]``."""
+    face = jnp.maximum(rest, 0.0) * 100.0 / p
+    from_dealers = jnp.minimum(face, st.dealers.bonds)
+    sold_share = (from_dealers @ p) / jnp.maximum(st.dealers.bonds @ p, 1e-300)
+    from_investors = jnp.minimum(face - from_dealers, st.investors.bonds)
     st = bk.book(
-        st._replace(markets=mk),
-        [bk.flow(bk.INVESTOR_BONDS, bk.FED_BONDS, face), bk.flow(bk.FED_CASH, bk.INVESTOR_CASH, value)],
+        st,
+        [
+            bk.flow(bk.DEALER_BONDS, bk.FED_BONDS, from_dealers),
+            bk.flow(bk.FED_CASH, bk.DEALER_CASH, from_dealers * p / 100.0),
+            bk.flow(bk.INVESTOR_BONDS, bk.FED_BONDS, from_investors),
+            bk.flow(bk.FED_CASH, bk.INVESTOR_CASH, from_investors * p / 100.0),
+        ],
     )
-    new = prices(params, st, s, n_steps)
-    st = bk.book(st, [bk.flow(bk.MARKET_INCOME, bk.FUND_PNL, markets.revaluation(st.funds, pr, new))])
-    return st, new
+    st = st._replace(dealers=st.dealers._replace(absorbed=st.dealers.absorbed * (1.0 - sold_share)))
+    return dealing.finance(st), (from_dealers + from_investors) * p / 100.0
 
 
 def step(
@@ -493,17 +504,16 @@ def step(
     st = other_sellers.plan(params, st, 0, pr.p)
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
+    st, rest_am = buy_the_rest(st, scheduled_today(params, st, 0) - fl_am.sold_to_fed, pr.p)
     st, pr = markets.market_move(
         params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm, n_steps
     )
     st, p_pm, act_pm = fed_levers(params, st, 1)
-    fed_bonds0 = st.fed.bonds
-    st, pr = scheduled_purchases(params, st, pr, s_pm, n_steps)
-    scheduled = (st.fed.bonds - fed_bonds0) * pr.p / 100.0
     f_settle = pr.f
     st = other_sellers.plan(params, st, 1, pr.p)
     ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
+    st, rest_pm = buy_the_rest(st, scheduled_today(params, st, 1) - fl_pm.sold_to_fed, pr.p)
     st, repaid = repay_backstop(st)
     st = dealing.lay_off(params, st, pr.p)
     st = repo_market.afternoon(params, st)
@@ -521,7 +531,7 @@ def step(
         fed_purchases_on=jnp.maximum(act_am[0], act_pm[0]),
         fed_lolr_on=jnp.maximum(act_am[1], act_pm[1]) * params.backstop.on,
         fed_repo_ops_on=act_am[2],
-        fed_treasury_purchases=scheduled + fl_am.sold_to_fed + fl_pm.sold_to_fed,
+        fed_treasury_purchases=rest_am + rest_pm + fl_am.sold_to_fed + fl_pm.sold_to_fed,
         sold_to_dealers=fl_am.sold_to_dealers + fl_pm.sold_to_dealers,
         sold_other_sellers=fl_am.sold_other_sellers + fl_pm.sold_other_sellers,
         dollar_stress_index=other_sellers.stress(params, st),
