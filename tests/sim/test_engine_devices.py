@@ -34,7 +34,8 @@ sc = sim.load_scenario(
 )
 p, s = sim.to_engine(sc)
 one = engine.run_batch(p, s, 3, 7, block=32, n_devices=1)
-two = engine.run_batch(p, s, 3, 7, block=2)  # 7 paths: padded to 8 over 2 devices
+two = engine.run_batch(p, s, 3, 7, block=2, n_devices=2)  # 7 paths: padded to 8 over 2 devices
+small = engine.run_batch(p, s, 3, 7)  # a short run: one device by default (tuning.split_pays)
 _, fused, _ = engine.fused_runner(s, 32)(p, engine.path_keys(3, 7))  # before issue 14: XLA defaults
 
 
@@ -63,6 +64,8 @@ print(json.dumps({
     "lev_rel": lev_rel,
     "worst": name,
     "devices": len(tuning.devices()),
+    "small_devices": len(engine._resolve(s, None, None, 7)[1]),
+    "long_devices": len(engine._resolve(s, None, None, tuning.SPLIT_WORK // (12 * 24) + 1)[1]),
     "rel": rel,
     "rel_old": rel_old,
     "worst_old": name_old,
@@ -95,6 +98,12 @@ def test_two_devices_match_one_to_the_last_bits(split_run):
     assert split_run["lev_rel"] < 1e-10
     assert split_run["defaults_one"] == split_run["defaults_two"]
     assert sum(split_run["defaults_one"]) >= 1  # the severe shock defaults funds on both runs
+
+
+def test_short_runs_stay_on_one_device_long_runs_split(split_run):
+    """Up to ``tuning.SPLIT_WORK`` fund-path-steps a run stays on one device (the split costs more
+    to trace and compile than it saves); above, it splits over every host device."""
+    assert (split_run["small_devices"], split_run["long_devices"]) == (1, 2)
 
 
 def test_two_devices_match_the_engine_before_issue_14(split_run):

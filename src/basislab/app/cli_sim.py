@@ -56,12 +56,12 @@ def enable_host_devices() -> None:
 MAX_SEED = 2**32 - 1
 
 
-def _compile_expected(sc) -> bool:
-    """True when the engine for this scenario's shapes has not yet run on this machine."""
-    from basislab.sim import to_engine
+def _compile_expected(sc, paths: int) -> bool:
+    """True when the engine for this scenario's shapes (chunks of ``paths``) has not yet run here."""
+    from basislab.sim import CHUNK_PATHS, to_engine
     from basislab.sim.engine import compile_expected
 
-    return compile_expected(to_engine(sc)[1])
+    return compile_expected(to_engine(sc)[1], min(CHUNK_PATHS, paths))
 
 
 def _advance(progress, task, label: str, k: int) -> None:
@@ -141,7 +141,7 @@ def simulate(
         for v in variants:
             label = f"{sc.name}: {v.replace('_', ' ')}"
             cfg = with_backstop(sc, v == "with_backstop") if sc.compare_backstop else sc
-            first = _compile_expected(cfg)
+            first = _compile_expected(cfg, n)
             task = progress.add_task(
                 f"{label}: compiling (first run on this machine)..." if first else label, total=n
             )

@@ -197,21 +197,25 @@ def _aval(x: Any) -> tuple:
     return (np.shape(x), np.result_type(x).str, bool(getattr(x, "weak_type", False)))
 
 
-def _resolve(static: Static, block: int | None, n_devices: int | None) -> tuple[int, tuple]:
+def _resolve(
+    static: Static, block: int | None, n_devices: int | None, paths: int | None = None
+) -> tuple[int, tuple]:
     from basislab.sim import tuning
 
     avail = tuning.devices()
     devs = tuple(avail[: max(1, min(n_devices, len(avail)))] if n_devices else avail)
+    if not n_devices and paths is not None and not tuning.split_pays(static.n_funds * static.n_steps * paths):
+        devs = devs[:1]
     blk = block or tuning.path_block(static.n_funds, len(devs))
     return int(blk), devs
 
 
-def compile_expected(static: Static) -> bool:
-    """True when the next :func:`run_batch` with the default block and devices will compile (not
-    yet run on this machine: :func:`basislab.sim.tuning.compile_expected`)."""
+def compile_expected(static: Static, paths: int | None = None) -> bool:
+    """True when the next :func:`run_batch` of ``paths`` paths with the default block and devices
+    will compile (not yet run on this machine: :func:`basislab.sim.tuning.compile_expected`)."""
     from basislab.sim import tuning
 
-    blk, devs = _resolve(static, None, None)
+    blk, devs = _resolve(static, None, None, paths)
     return tuning.compile_expected(static, blk, len(devs))
 
 
@@ -309,7 +313,7 @@ def run_batch(
     block and devices as in :func:`compiled_runner`."""
     from basislab.sim import tuning
 
-    blk, devs = _resolve(static, block, n_devices)
+    blk, devs = _resolve(static, block, n_devices, paths)
     led0, outs, st_t = _runner(static, blk, devs)(params, path_keys(seed, paths, offset))
     tuning.mark_compiled(static, blk, len(devs))
     outs = _to_numpy(outs)

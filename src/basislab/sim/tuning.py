@@ -53,6 +53,18 @@ def compiler_options(work: int) -> dict[str, Any]:
     return dict(FAST_COMPILE) if work <= FAST_COMPILE_WORK else {}
 
 
+#: fund-path-steps of a run above which :func:`basislab.sim.engine.run_batch` splits its paths over
+#: the host devices by default: a shorter run takes under about 0.4 s on one core, while the split
+#: added about 2 s of tracing and compiling to a cold ``simulate seed-thesis`` (192,000
+#: fund-path-steps: 18.3 s on one device against 20.3 s on two, medians of 3, docs/model.md 14)
+SPLIT_WORK = 2_000_000
+
+
+def split_pays(work: int) -> bool:
+    """Whether a run of ``work`` fund-path-steps is split over the host devices by default."""
+    return work > SPLIT_WORK
+
+
 def devices() -> list[Any]:
     """CPU devices the engine splits paths over (one when JAX runs elsewhere or
     ``BASISLAB_DEVICES=1``)."""
