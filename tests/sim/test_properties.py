@@ -44,6 +44,14 @@ configs = st.fixed_dictionaries(
         "band": st.floats(1.0, 6.0),
         "notice": st.sampled_from([0.0, 1.0, 3.0]),
         "mta": st.floats(0.0, 0.5),
+        # the rest of the system (issue 10): dealers, other sellers, the funding market, the Fed
+        "exempt": st.sampled_from([0.0, 1.0]),
+        "depth_share": st.floats(0.05, 0.95),
+        "lay_off": st.floats(0.0, 1.0),
+        "sellers": st.floats(0.0, 20.0),
+        "credit": st.floats(0.0, 600.0),
+        "drain": st.floats(-0.5, 0.5),
+        "fed_buys": st.floats(0.0, 200.0),
         "seed": st.integers(0, 2**31 - 1),
     }
 )
@@ -83,6 +91,25 @@ def test_accounting_identities_hold_for_random_configurations(c):
             stop_loss=np.float64(c["stop_loss"]),
         ),
         backstop=bs._replace(on=np.float64(c["bs_on"]), ltv=np.float64(c["ltv"])),
+        dealers=p.dealers._replace(
+            slr_exempt=np.float64(c["exempt"]),
+            depth_share=np.float64(c["depth_share"]),
+            distribute=np.float64(c["lay_off"]),
+        ),
+        other_sellers=p.other_sellers._replace(
+            rate=np.asarray(p.other_sellers.rate) * c["sellers"],
+            cap=np.asarray(p.other_sellers.cap) * c["sellers"],
+            credit_bp=np.linspace(0.0, c["credit"], s.n_steps),
+        ),
+        funding=p.funding._replace(
+            days=p.funding.days._replace(
+                treasury_net_receipts=np.where(np.arange(s.n_steps) == 3, c["drain"], 0.0)
+            )
+        ),
+        fed=p.fed._replace(
+            scheduled_purchases=np.where(np.arange(s.n_steps)[:, None] >= 4, c["fed_buys"] / 4, 0.0)
+            * np.ones(s.n_buckets)
+        ),
     )
     run = run_batch(p, s, c["seed"], 6)  # raises SimulationError on any NaN / inf
     res = sim.audit(run)
