@@ -19,6 +19,9 @@ PANELS = {
     "forced_sales_usd_bn": ("Forced cash sales (USD bn of face)", "Oranges"),
     "basis_peak_bp": ("Basis peak: largest widening (bp of the CTD price)", "Purples"),
     "backstop_peak_usd_bn": ("Backstop (Fed lender of last resort) peak lending, USD bn", "Blues"),
+    "fed_balance_sheet_peak_usd_bn": ("The Fed's balance-sheet use: peak expansion, USD bn", "Blues"),
+    "sofr_iorb_peak_bp": ("Funding stress: peak SOFR - IORB (bp)", "YlOrRd"),
+    "dealer_utilisation_peak": ("Dealers' balance sheets: peak SLR utilisation (largest dealer)", "Greens"),
 }
 
 

@@ -492,6 +492,9 @@ PATH_METRICS = (
     "price_drop_peak_pct",
     "backstop_peak_usd_bn",
     "backstop_drawn_usd_bn",
+    "fed_balance_sheet_peak_usd_bn",
+    "sofr_iorb_peak_bp",
+    "dealer_utilisation_peak",
     "finite",
 )
 
@@ -519,6 +522,9 @@ def _summary(p: Any, outs: dict) -> dict:
         "price_drop_peak_pct": jnp.max((1.0 - outs["cash_price"] / p0) * 100.0),
         "backstop_peak_usd_bn": jnp.max(outs["backstop_outstanding"]),
         "backstop_drawn_usd_bn": outs["backstop_drawn"].sum(),
+        "fed_balance_sheet_peak_usd_bn": jnp.max(outs["fed_balance_sheet"]),
+        "sofr_iorb_peak_bp": jnp.max(outs["sofr_minus_iorb_bp"]),
+        "dealer_utilisation_peak": jnp.max(outs["dealer_slr_utilisation"]),
         "finite": finite.astype(jnp.float64),
     }
 
@@ -686,6 +692,9 @@ METRIC_UNITS = {
     "price_drop_peak_pct": "% of the CTD price",
     "backstop_peak_usd_bn": "USD bn",
     "backstop_drawn_usd_bn": "USD bn",
+    "fed_balance_sheet_peak_usd_bn": "USD bn (purchases, lender of last resort, SRF and repo operations)",
+    "sofr_iorb_peak_bp": "bp",
+    "dealer_utilisation_peak": "leverage exposure / SLR capacity (largest dealer)",
 }
 
 #: note attached to every map that moves the Fed's delay (honest about the emulation)
