@@ -109,8 +109,9 @@ def plan(paths: int, block: int, n_devices: int) -> tuple[int, int]:
 class Runner:
     """The engine for one :class:`Static`, block and device set, as two executables: the start of
     every path (population and shock draws, :func:`init_path`) and the days (:func:`scan_path`).
-    Both are compiled at once on two threads (XLA releases the GIL), which halves the wall time of
-    a first run on a 2-core machine; the start state is handed over on the devices and donated.
+    The start compiles on a second thread while the days are traced and compiled (XLA releases
+    the GIL), which pays when a second core is free; the start state is handed over on the devices
+    and donated to the final state.
     Paths are padded (copies of the last key) to the :func:`plan` and the padding dropped after.
     Call it as ``runner(params, keys) -> (ledger0, outputs, final state)``."""
 
