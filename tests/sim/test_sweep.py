@@ -174,8 +174,14 @@ def test_unreachable_ray_address_is_refused_quickly(address, tmp_path):
 
 @pytest.mark.xdist_group("ray")
 def test_ray_auto_without_a_cluster_is_one_line(tmp_path, monkeypatch):
+    from ray._private import services
+
     monkeypatch.setenv("HOME", str(tmp_path))  # Ray writes ~/.ray
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    # Ray finds clusters by looking at this machine's processes: a cluster another test process
+    # started (xdist worker) must not stand in for "none runs here" (it made ray.init wait)
+    monkeypatch.setattr(services, "find_bootstrap_address", lambda *a, **k: None)
+    monkeypatch.setattr(services, "find_gcs_addresses", lambda *a, **k: [])
     with pytest.raises(ScenarioError, match="Ray cluster") as exc:
         sweep(
             "seed-thesis", GRID, overrides=SMALL, paths=2, backend="ray", address="auto", store=tmp_path / "s"

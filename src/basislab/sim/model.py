@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from basislab.sim import booking as bk
 from basislab.sim import ccp, dealing, markets, other_sellers, repo, repo_market, sampling
@@ -343,7 +344,9 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
     }
 
 
-_Q = jnp.array([0.1, 0.5, 0.9])
+#: quantiles across funds (NumPy: a jnp constant would compile at import, before the CLI sets the
+#: compile cache)
+_Q = np.array([0.1, 0.5, 0.9])
 
 
 def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static) -> jax.Array:
