@@ -34,7 +34,9 @@ def stress(params: Params, st: State) -> jax.Array:
     op, os_ = params.other_sellers, st.other_sellers
     t = jnp.clip(st.markets.day.astype(jnp.int32), 0, op.credit_bp.shape[0] - 1)
     po = jnp.exp(st.markets.other_return - st.markets.impact_other)
-    parts = jnp.stack([st.funding.spread_bp - os_.spread_ref, 1.0 - po, jnp.asarray(op.credit_bp)[t]]) / op.scales
+    parts = (
+        jnp.stack([st.funding.spread_bp - os_.spread_ref, 1.0 - po, jnp.asarray(op.credit_bp)[t]]) / op.scales
+    )
     return jnp.mean(jnp.clip(parts, 0.0, MAX_LEG))
 
 
