@@ -3,6 +3,7 @@ window shaded (``basislab validate EPISODE --html FILE``)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -137,7 +138,8 @@ def implied_repo_figure(er, res) -> go.Figure:
     from basislab.sim import episodes as E
 
     ir, _ = E.implied_repo_minus_sofr_bp(er, res)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day with no value on any path stays NaN
         m = np.nanmean(ir, axis=0)
     x = pd.DatetimeIndex([pd.Timestamp(d) for d in E.all_dates(er)])
     keep = x <= pd.Timestamp(er.window[1])
