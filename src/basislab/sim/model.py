@@ -507,7 +507,7 @@ def step(
     st = other_sellers.plan(params, st, 0, pr.p)
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
-    st, rest_am = buy_the_rest(st, scheduled_today(params, st, 0) - fl_am.sold_to_fed, pr.p)
+    st, rest_am = buy_the_rest(st, scheduled_today(params, st, 0) - fl_am.fed_bought, pr.p)
     st, pr = markets.market_move(
         params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm, n_steps
     )
@@ -516,7 +516,7 @@ def step(
     st = other_sellers.plan(params, st, 1, pr.p)
     ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
-    st, rest_pm = buy_the_rest(st, scheduled_today(params, st, 1) - fl_pm.sold_to_fed, pr.p)
+    st, rest_pm = buy_the_rest(st, scheduled_today(params, st, 1) - fl_pm.fed_bought, pr.p)
     st, repaid = repay_backstop(st)
     st = dealing.lay_off(params, st, pr.p)
     st = repo_market.afternoon(params, st)
@@ -534,8 +534,9 @@ def step(
         fed_purchases_on=jnp.maximum(act_am[0], act_pm[0]),
         fed_lolr_on=jnp.maximum(act_am[1], act_pm[1]) * params.backstop.on,
         fed_repo_ops_on=act_am[2],
-        fed_treasury_purchases=rest_am + rest_pm + fl_am.sold_to_fed + fl_pm.sold_to_fed,
+        fed_treasury_purchases=rest_am + rest_pm + fl_am.fed_bought + fl_pm.fed_bought,
         sold_to_dealers=fl_am.sold_to_dealers + fl_pm.sold_to_dealers,
+        dealers_bought=fl_am.dealers_bought + fl_pm.dealers_bought,
         sold_other_sellers=fl_am.sold_other_sellers + fl_pm.sold_other_sellers,
         dollar_stress_index=other_sellers.stress(params, st),
         fed_stress_bp=fed_stress_bp(params, st.markets),

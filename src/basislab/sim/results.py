@@ -42,6 +42,7 @@ _DIMS = {
     "bonds_held_dealers": ("bucket",),
     "fed_treasury_purchases": ("bucket",),
     "sold_to_dealers": ("bucket",),
+    "dealers_bought": ("bucket",),
     "sold_other_sellers": ("bucket",),
     "bonds_held_other_sellers": ("bucket",),
     "equity_ratio_q": ("quantile",),
@@ -134,6 +135,18 @@ class SimResult:
             },
             "flows_usd_bn": {f"{a} -> {b}: {what}": v for a, b, what, v in self.flows()},
             "fund_defaults_p95": round(float(np.percentile(o["new_defaults"].sum(1), 95)), 6),
+            # the rest of the system (docs/model.md section 15); absent from runs stored before it
+            **(
+                {
+                    "max_sofr_minus_iorb_bp": mean(o["sofr_minus_iorb_bp"].max(1)),
+                    "dealer_slr_utilisation_peak": mean(o["dealer_slr_utilisation"].max(1)),
+                    "sold_to_dealers_usd_bn": mean(o["dealers_bought"].sum((1, 2))),
+                    "other_sellers_sales_usd_bn": mean(o["sold_other_sellers"].sum((1, 2))),
+                    "fed_treasury_purchases_usd_bn": mean(o["fed_treasury_purchases"].sum((1, 2))),
+                }
+                if "dealers_bought" in o
+                else {}
+            ),
             "seed": self.seed,
         }
 
@@ -142,11 +155,25 @@ class SimResult:
         whom and who lent to whom, as (from, to, what, amount)."""
         o = self.raw.outputs
         tot = lambda name: round(float(o[name].reshape(o[name].shape[0], -1).sum(1).mean()), 6) + 0.0  # noqa: E731
+        opt = lambda name: tot(name) if name in o else 0.0  # noqa: E731 - runs stored before issue 10
         sold = tot("sold_unwind") + tot("sold_default")
         return [
-            ("funds", "end investors", "cash Treasuries", round(sold - tot("sold_to_fed"), 6)),
+            (
+                "funds",
+                "end investors",
+                "cash Treasuries",
+                round(sold - tot("sold_to_fed") - opt("sold_to_dealers"), 6),
+            ),
+            ("funds", "dealers", "cash Treasuries", opt("sold_to_dealers")),
             ("funds", "fed", "cash Treasuries", tot("sold_to_fed")),
             ("fed", "funds", "reserves for Treasuries", tot("sold_to_fed")),
+            ("foreign investors and bond funds", "the market", "cash Treasuries", opt("sold_other_sellers")),
+            (
+                "fed",
+                "all holders",
+                "reserves for Treasuries (outright purchases)",
+                opt("fed_treasury_purchases"),
+            ),
             ("asset managers", "funds", "futures bought back (notional)", tot("futures_bought")),
             ("funds", "end investors", "bills", tot("bills_sold")),
             ("funds", "end investors", "other assets", tot("other_sold")),

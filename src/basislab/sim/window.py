@@ -57,8 +57,10 @@ class WindowFlows(NamedTuple):
 
     sold_unwind: jax.Array  # [K] cash Treasuries sold by funds unwinding (USD bn, at market)
     sold_derisk: jax.Array  # [K] the part of it sold by choice (risk limit, stop-loss), not forced
-    sold_to_fed: jax.Array  # [K] cash Treasuries (all sellers) bought by the Fed, USD bn at market
-    sold_to_dealers: jax.Array  # [K] cash Treasuries (all sellers) bought by dealers, USD bn at market
+    sold_to_fed: jax.Array  # [K] funds' (and defaulters') cash Treasuries bought by the Fed, USD bn at market
+    sold_to_dealers: jax.Array  # [K] funds' (and defaulters') cash Treasuries bought by dealers, USD bn
+    fed_bought: jax.Array  # [K] everything the Fed took in the window (funds and other sellers), USD bn
+    dealers_bought: jax.Array  # [K] everything dealers took in the window, USD bn at market
     sold_other_sellers: jax.Array  # [K] sold by foreign investors and mutual funds, USD bn at market
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
@@ -199,7 +201,7 @@ def _flows(
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            k, k, k, k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
@@ -209,8 +211,10 @@ def _flows(
     return WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
         sold_derisk=derisk * post.p / 100.0,
-        sold_to_fed=(sold_all + offer) * post.p / 100.0 * shares[-1].cash,
-        sold_to_dealers=(sold_all + offer) * post.p / 100.0 * shares[-2].cash,
+        sold_to_fed=sold_all * post.p / 100.0 * shares[-1].cash,
+        sold_to_dealers=sold_all * post.p / 100.0 * shares[-2].cash,
+        fed_bought=(sold_all + offer) * post.p / 100.0 * shares[-1].cash,
+        dealers_bought=(sold_all + offer) * post.p / 100.0 * shares[-2].cash,
         sold_other_sellers=offer * post.p / 100.0,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
@@ -265,7 +269,7 @@ def settlement_window(
         )
         out = out._replace(funds=out.funds._replace(alive=plan.survive))
         fl = _flows(st, plan, liq, post, losses, shares=shares)
-        out = dealing.finance(dealing.record_purchases(params, out, fl.sold_to_dealers.sum()))
+        out = dealing.finance(dealing.record_purchases(params, out, fl.dealers_bought.sum()))
         return out, post, fl
 
     def quiet_window():
