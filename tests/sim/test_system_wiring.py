@@ -107,3 +107,21 @@ def test_cash_cheapening_raises_implied_repo_and_a_rate_cut_alone_does_not():
     assert np.max(np.abs(cut - base)) < 1.0
     shocked = sim.simulate(sim.load_scenario("seed-thesis", SMALL)).raw.outputs["implied_repo_minus_sofr_bp"]
     assert np.all(shocked.max(1).mean(0) > base[:, 0].mean(0) + 20.0)
+
+
+def test_flight_to_government_money_funds_eases_repo_under_dollar_stress():
+    """Under the dash-for-cash inputs the stress index passes the sellers' trigger and cash flees
+    to government money funds (USD 790bn a month at S = 1, mmf_flows_mar2020_crane), which lend it
+    in repo: SOFR - IORB ends lower than with that flow switched off; a calm market has none."""
+    sets = [
+        *SMALL,
+        "shock.other_assets_pct=-12.7",
+        "shock.credit_spread_bp=200",
+        "funds.unencumbered_cash_pct=0.5",
+    ]
+    params, static = to_engine(sim.load_scenario("seed-thesis", sets))
+    on = _run(params, static)["sofr_minus_iorb_bp"]
+    off = _run(
+        params._replace(other_sellers=params.other_sellers._replace(mmf_inflow=np.float64(0.0))), static
+    )
+    assert on[:, -1].mean() < off["sofr_minus_iorb_bp"][:, -1].mean() - 0.1

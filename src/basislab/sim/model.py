@@ -503,7 +503,7 @@ def step(
     s_am, s_pm = t + 0.5, t + 1.0
     st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am, n_steps)
     st, p_am, act_am = fed_levers(params, st, 0)
-    st = repo_market.morning(params, st, act_am[2])
+    st = repo_market.morning(params, st, act_am[2], other_sellers.stress(params, st))
     st = other_sellers.plan(params, st, 0, pr.p)
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)

@@ -183,6 +183,7 @@ class FundingMarket(NamedTuple):
     spread_bp: jax.Array  # [] today's SOFR - IORB
     fed_created: jax.Array  # [] reserves the Fed created by purchases and LOLR lending, booked (USD tn)
     fund_repo0: jax.Array  # [] the funds' repo at the start (USD tn)
+    mmf_inflow: jax.Array  # [] cumulative flight to government money funds in the run (USD tn), lent in repo
 
 
 class Issuer(NamedTuple):
@@ -377,6 +378,7 @@ class OtherSellerParams(NamedTuple):
     fima: jax.Array  # [] lever: 1.0 while the FIMA repo facility runs (official selling stops)
     holdings: jax.Array  # [K] face held at the start (carved out of the end investors')
     credit_bp: jax.Array  # [T] cumulative change of the IG credit spread (input, bp)
+    mmf_inflow: jax.Array  # [] government money funds' inflow a day at S = 1 (USD bn; Crane, March 2020)
 
 
 class IssuerParams(NamedTuple):

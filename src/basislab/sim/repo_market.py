@@ -6,10 +6,13 @@ Morning (Copeland, Duffie & Yang 2021, FRBNY SR 974: overnight repo trades befor
 payments): yesterday's SRF and repo-operation loans are repaid, today's coupon issues join the
 dealers' financing need, and the market clears on the opening balances::
 
-    x = R + w_rrp RRP + FedRepo_input - inv - drains - omega (MMF_dealers - (D_funds0 - D_funds)) / 1000
+    x = R + w_rrp RRP + FedRepo_input - inv - drains
+        - omega [(MMF_dealers - (D_funds0 - D_funds)) / 1000 - MMF_inflow]
 
 ``omega`` weighs the run's own repo: dealers' new inventory financed from money funds draws on the
-same cash, the funds' repo they repay releases it (both zero in a calm market). Above the SRF rate
+same cash, the funds' repo they repay releases it, and cash that flees to government money funds
+under dollar stress (USD 790bn in March 2020 at ``S = 1``, ``mmf_flows_mar2020_crane``) is lent in
+repo (all zero in a calm market). Above the SRF rate
 plus its wedge, eligible dealers borrow from the facility; once the Fed's repo-operations lever
 acts (:func:`basislab.sim.model.fed_levers`, trigger on SOFR - IORB) its capacity adds at
 ``IORB + spread``, the lower of the two rates being the ceiling.
@@ -40,13 +43,19 @@ def day_inputs(params: Params, day: jax.Array) -> funding.FundingDay:
 
 def run_repo_tn(st: State) -> jax.Array:
     """The run's own net repo demand (USD tn): dealers' inventory financed from money funds minus
-    the funds' repo repaid since the start."""
+    the funds' repo repaid since the start, less the cash that fled to government money funds in
+    the run (they lend it in repo: ``sellers.mmf_flows``; Crane data, March 2020)."""
     repaid = st.funding.fund_repo0 - st.funds.repo_debt.sum() / 1000.0
-    return st.money_funds.claims / 1000.0 - repaid
+    return st.money_funds.claims / 1000.0 - repaid - st.funding.mmf_inflow
 
 
-def morning(params: Params, st: State, ops_on: jax.Array) -> State:
-    """Repay yesterday's Fed loans, clear the overnight market, lend from the SRF / repo operations."""
+def morning(params: Params, st: State, ops_on: jax.Array, stress: jax.Array) -> State:
+    """Repay yesterday's Fed loans, add the day's flight to government money funds (``stress``:
+    the dollar-funding index, :func:`basislab.sim.other_sellers.stress`), clear the overnight
+    market, lend from the SRF / repo operations."""
+    on = stress >= params.other_sellers.trigger[0]  # the sellers' minimum trigger: calm noise moves nothing
+    inflow = st.funding.mmf_inflow + on * params.other_sellers.mmf_inflow * stress / 1000.0
+    st = st._replace(funding=st.funding._replace(mmf_inflow=inflow))
     fi, fm = params.funding, st.funding
     day = day_inputs(params, st.markets.day)
     fp = params.fed
@@ -102,7 +111,7 @@ def init(params: Params, fund_repo_bn: jax.Array) -> FundingMarket:
     z = jnp.zeros(())
     day = day_inputs(params, z)
     return FundingMarket(
-        fi.reserves0 + z, fi.onrrp0 + z, fi.tga0 + z, z, z, day.iorb_pct, z, z, fund_repo_bn / 1000.0
+        fi.reserves0 + z, fi.onrrp0 + z, fi.tga0 + z, z, z, day.iorb_pct, z, z, fund_repo_bn / 1000.0, z
     )
 
 

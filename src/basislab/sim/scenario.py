@@ -857,6 +857,7 @@ def other_seller_params(sc: Scenario, credit_bp: np.ndarray):
         fima=np.float64(sp.fima),
         holdings=hold,
         credit_bp=np.asarray(credit_bp, dtype=np.float64),
+        mmf_inflow=np.float64(np.asarray(sp.mmf_rate)[0] * os_.scale),
     )
 
 
