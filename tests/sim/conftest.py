@@ -22,3 +22,13 @@ def small(*extra: str) -> sim.Scenario:
 def small_runs() -> dict[str, sim.SimResult]:
     """seed-thesis, small: both worlds (without / with the backstop)."""
     return sim.run_scenario(small(), paths=6, seed=3)
+
+
+@pytest.fixture(scope="module")
+def con():
+    """A read-only connection to the bundled data store (the episode tests' inputs)."""
+    from basislab.data.store import connect
+
+    c = connect(None, read_only=True)
+    yield c
+    c.close()

@@ -33,15 +33,6 @@ TOP_KEYS = {"scenario", "window", "paths", "seed", "metrics", "counterfactuals",
 
 
 @pytest.fixture(scope="module")
-def con():
-    from basislab.data.store import connect
-
-    c = connect(None, read_only=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def mar(con):
     return E.build("mar-2020", con=con)
 

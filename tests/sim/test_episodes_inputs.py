@@ -29,15 +29,6 @@ KEYS = ("calm-2019h1", "sep-2019", "mar-2020", "apr-2025", "late-2025")
 
 
 @pytest.fixture(scope="module")
-def con():
-    from basislab.data.store import connect
-
-    c = connect(None, read_only=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture(scope="module")
 def built(con):
     out = {}
     for key in KEYS:

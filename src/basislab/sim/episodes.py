@@ -413,7 +413,7 @@ def with_funding(params, sc, fund, purchases):
     days = dict(fund.days)
     # the Fed's other assets as they happened (MBS runoff, swap lines, facilities: H.4.1 WALCL -
     # TREAST - repo) move reserves like the Treasury's receipts with the opposite sign
-    other = fund.extra.get("fed_other_assets_change") if fund.extra else None
+    other = fund.extra.get("fed_other_assets_change")
     if other is not None:
         days["treasury_net_receipts"] = np.asarray(days["treasury_net_receipts"]) - np.asarray(other)
     if not sc.funding.srf_access:

@@ -139,10 +139,11 @@ def _combine(slopes: list[jax.Array]) -> tuple[jax.Array, list[jax.Array | None]
     return 1.0 / tot, [x / tot for x in inv]
 
 
-def _limited(slopes: dict, sh: list, sold: jax.Array, pos: int, limit: jax.Array):
-    """Shares and log-price step of a market with one capped linear taker (at ``pos``): where its
-    linear take ``share x sold`` exceeds its limit (spread over the buckets sold in proportion to
-    their value), it takes the limit and the rest moves the price along the others' depth."""
+def _limited(slopes: dict, slope: jax.Array, sh: list, sold: jax.Array, pos: int, limit: jax.Array):
+    """Shares and log-price step of a market with one capped linear taker (at ``pos``; ``slope``
+    and ``sh`` the combined slope and shares of all takers): where its linear take ``share x
+    sold`` exceeds its limit (spread over the buckets sold in proportion to their value), it takes
+    the limit and the rest moves the price along the others' depth."""
     vals = list(slopes.values())
     others = vals[:pos] + vals[pos + 1 :]
     slope_o, sh_o = _combine(others)
@@ -155,7 +156,6 @@ def _limited(slopes: dict, sh: list, sold: jax.Array, pos: int, limit: jax.Array
     rest = [
         jnp.where(over, o * (1.0 - mine_new), x) for o, x in zip(full, sh[:pos] + sh[pos + 1 :], strict=True)
     ]
-    slope, _ = _combine(vals)
     step = jnp.where(over, slope_o * (sold - lim_k), slope * sold)
     return rest[:pos] + [mine_new] + rest[pos:], step
 
@@ -199,7 +199,7 @@ def clear(
             if lim:
                 limit = depths[lim[0]].cash_limit
                 assert limit is not None and len(idx) > 1, "a capped taker needs another taker beside it"
-                sh, step = _limited(slopes, sh, sold, idx.index(lim[0]), limit)
+                sh, step = _limited(slopes, slope, sh, sold, idx.index(lim[0]), limit)
             if caps:
                 sh = [rest if x is None else x * rest for x in sh]
         else:

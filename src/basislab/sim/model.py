@@ -349,7 +349,7 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
 _Q = np.array([0.1, 0.5, 0.9])
 
 
-def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static) -> jax.Array:
+def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static, iorb_pct: jax.Array) -> jax.Array:
     """[K] the futures implied repo rate of each bucket's CTD minus the day's SOFR (bp).
 
     With the model's prices (:mod:`basislab.sim.markets`) the log gross basis at window time
@@ -359,11 +359,11 @@ def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static) -> jax
     ``cy - rho / (T/252) + (ic + xd + if) / (T/252)``: cash cheapening against futures raises it.
     A change of the administered rates (IORB) reprices the carry one for one (the futures' forward
     financing rate follows the policy rate), so a rate cut alone leaves the spread unchanged;
-    what moves it is dislocation and SOFR's spread to IORB."""
+    what moves it is dislocation and SOFR's spread to IORB (``iorb_pct``: the day's IORB)."""
     m, mk = params.market, st.markets
     years = static.n_steps / DAYS_PER_YEAR
     cy = m.coupon * 100.0 / m.p0
-    policy = repo_market.day_inputs(params, mk.day - 1.0).iorb_pct - params.funding.days.iorb_pct[0]
+    policy = iorb_pct - params.funding.days.iorb_pct[0]
     irr = cy - m.rho / years + (mk.impact_cash + mk.dislocation + mk.impact_futures) / years + policy / 100.0
     return 1e4 * (irr - st.funding.sofr_pct / 100.0)
 
@@ -405,7 +405,7 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "srf_takeup_usd_bn": 1000.0 * st.funding.srf_loans,
         "fed_repo_outstanding": 1000.0 * (st.funding.srf_loans + day.fed_repo),
         "reserves_usd_bn": 1000.0 * st.funding.reserves,
-        "implied_repo_minus_sofr_bp": implied_repo_minus_sofr_bp(params, st, static),
+        "implied_repo_minus_sofr_bp": implied_repo_minus_sofr_bp(params, st, static, day.iorb_pct),
         "dealer_slr_utilisation": jnp.max(dealing.utilisation(params, st)),
         "dealer_inventory": st.dealers.bonds @ pr.p / 100.0,
         "bonds_held_dealers": st.dealers.bonds,

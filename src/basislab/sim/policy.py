@@ -170,13 +170,14 @@ def _srf_access(data: dict, v: float) -> None:
     fm["srf_access"] = True
     if v >= 0.5:
         _backstop_on(data)
+        from basislab.sim import scenario as s
+
         mk = data.get("market", {})
-        iorb, sofr = mk.get("iorb_pct", 3.90), mk.get("sofr_pct", 4.22)
-        data["backstop"].update(
-            trigger_bp=None,
-            delay_hours=0.0,
-            rate_spread_bp=(iorb - sofr) * 100 + fm.get("srf_spread_bp", 10.0),
-        )
+        default = lambda model, key: model.model_fields[key].default  # noqa: E731 - the schema's
+        iorb = mk.get("iorb_pct", default(s.MarketConfig, "iorb_pct"))
+        sofr = mk.get("sofr_pct", default(s.MarketConfig, "sofr_pct"))
+        spread = fm.get("srf_spread_bp", default(s.FundingMarketConfig, "srf_spread_bp"))
+        data["backstop"].update(trigger_bp=None, delay_hours=0.0, rate_spread_bp=(iorb - sofr) * 100 + spread)
 
 
 def _srf_rate(data: dict, v: float) -> None:

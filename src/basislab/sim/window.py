@@ -207,15 +207,17 @@ def _flows(
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
     derisk = (fu.bonds * ((plan.unwind - plan.forced) * plan.survive)).sum(-1)
     sold_all = (fu.bonds * plan.unwind).sum(-1)
-    offer = st.other_sellers.window_face
+    funds_value = sold_all * post.p / 100.0
+    other_value = st.other_sellers.window_face * post.p / 100.0
+    fed, dealers = shares[-1].cash, shares[-2].cash  # the takers' order: ..., dealers, Fed
     return WindowFlows(
         sold_unwind=sold_unw * post.p / 100.0,
         sold_derisk=derisk * post.p / 100.0,
-        sold_to_fed=sold_all * post.p / 100.0 * shares[-1].cash,
-        sold_to_dealers=sold_all * post.p / 100.0 * shares[-2].cash,
-        fed_bought=(sold_all + offer) * post.p / 100.0 * shares[-1].cash,
-        dealers_bought=(sold_all + offer) * post.p / 100.0 * shares[-2].cash,
-        sold_other_sellers=offer * post.p / 100.0,
+        sold_to_fed=funds_value * fed,
+        sold_to_dealers=funds_value * dealers,
+        fed_bought=(funds_value + other_value) * fed,
+        dealers_bought=(funds_value + other_value) * dealers,
+        sold_other_sellers=other_value,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
