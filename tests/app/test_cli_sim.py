@@ -28,6 +28,8 @@ SMALL = [
     "--set",
     "funds.stop_loss_pct=100",
     "--set",
+    "funds.credit_line_pct=0",
+    "--set",
     "shock.vol_multiplier=6",
 ]
 KEYS = {

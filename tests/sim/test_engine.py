@@ -42,7 +42,13 @@ def test_every_identity_holds_at_every_step(small_runs):
 #: the seed thesis's thin-liquidity funds (issue 10: with margins as practised and the assumed 5%
 #: unencumbered cash the small sell-off forces nothing): no cash beyond the trade's own buffer and
 #: no stop-loss, so every sale is forced (docs/model.md section 11, sensitivity rows)
-THIN = ("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100")
+#: thin liquidity: no cash, no credit lines, no stop-loss, no redemptions (every sale forced)
+THIN = (
+    "funds.unencumbered_cash_pct=0",
+    "funds.stop_loss_pct=100",
+    "funds.credit_line_pct=0",
+    "funds.redemption_per_loss=0",
+)
 
 
 def test_seed_thesis_backstop_turns_fire_sale_into_convergence():

@@ -28,7 +28,7 @@ from basislab.sim import engine, tuning
 sc = sim.load_scenario(
     "seed-thesis",
     ["funds.count=12", "horizon_days=24", "shock.start_day=3", "shock.duration_days=5",
-     "funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100", "funds.leverage_median=90",
+     "funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100", "funds.credit_line_pct=0", "funds.leverage_median=90",
      "shock.yield_bp={2y: 150, 5y: 250, 10y: 300, long: 300}",
      "shock.cash_dislocation_bp={2y: 80, 5y: 150, 10y: 200, long: 300}"],
 )

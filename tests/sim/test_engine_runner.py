@@ -12,6 +12,9 @@ from basislab.sim import engine, tuning
 
 from .conftest import small
 
+#: no cash, no credit lines, no stop-loss: every sale forced
+NO_LIQUIDITY = ("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100", "funds.credit_line_pct=0")
+
 
 @pytest.mark.parametrize(
     ("paths", "block", "devices", "expected"),
@@ -45,7 +48,7 @@ def test_runner_matches_the_fused_engine_and_pads_without_a_remainder_block():
     """5 paths in blocks of 2 (padded to 6, one path dropped) against the engine before issue 14
     (one executable, block 32, XLA's default options): same defaults, every output within 1e-12
     of its field's scale; the padded run keeps one compiled pair per path count."""
-    p, s = sim.to_engine(small("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100"))
+    p, s = sim.to_engine(small(*NO_LIQUIDITY))
     keys = engine.path_keys(3, 5)
     runner = engine.compiled_runner(s, block=2, n_devices=1)
     led0, outs, st_t = runner(p, keys)
@@ -72,7 +75,7 @@ def test_short_runs_compile_at_llvm_o1_long_runs_at_xlas_default():
     about 7% slower); every output within 1e-12 of its field's scale of -O2's, same defaults."""
     assert tuning.compiler_options(100 * 16 * 60) == tuning.FAST_COMPILE  # seed-thesis, 2 devices
     assert tuning.compiler_options(1000 * 500 * 20) == {}  # 1,000 funds x 1,000 paths over 2 devices
-    p, s = sim.to_engine(small("funds.unencumbered_cash_pct=0", "funds.stop_loss_pct=100"))
+    p, s = sim.to_engine(small(*NO_LIQUIDITY))
     keys = engine.path_keys(3, 5)
     runner = engine.compiled_runner(s, block=2, n_devices=1)
     assert runner.options(6) == tuning.FAST_COMPILE

@@ -16,6 +16,7 @@ THIN = [
     "funds.unencumbered_cash_pct=0",
     "funds.other_assets_ratio=0",
     "funds.stop_loss_pct=100",
+    "funds.credit_line_pct=0",
     "shock.cash_dislocation_bp={2y: 100, 5y: 200, 10y: 300, long: 400}",
     "shock.vol_multiplier=6",
     "backstop.enabled=false",

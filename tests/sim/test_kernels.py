@@ -247,6 +247,7 @@ def _window_fund(st, cash, bills, other, debt, im):
         backstop_loan=0.0,
         pending_vm=0.0,
         leverage_limit=1e9,
+        credit_limit=0.0,
     )
 
 
@@ -254,7 +255,7 @@ def _obligations(st, call_fund0):
     fu = st.funds
     zn, zs = jnp.zeros_like(fu.cash), jnp.zeros_like(fu.repo_debt)
     call = zs.at[0, 0].set(call_fund0)
-    return liquidity.Obligations(call, fu.repo_debt - call, zn, fu.initial_margin, zn, zs, zn)
+    return liquidity.Obligations(call, fu.repo_debt - call, zn, fu.initial_margin, zn, zs, zn, zn, zn)
 
 
 def test_pecking_order(world):
@@ -291,6 +292,13 @@ def test_pecking_order(world):
 
     assert float(liq.gap[0]) == pytest.approx(9.0)
     assert plan_of(st) == pytest.approx([2.0, 0.0, 3.0, 0.5, 0.5, 0.0], abs=1e-12)
+    # committed credit lines come after bills and before the backstop and other assets: a line of 3
+    # (0.5 drawn, room 2.5) covers 2.5 of the 7 left after bills; other assets 3 -> 1.5 left, so
+    # u_cash = 1.5 / 8 = 0.1875. Equity falls by the drawn 0.5: E = 4 - 0.5 = 3.5 = E0 here.
+    lined = _fund(st, credit_limit=3.0, credit_drawn=0.5, equity0=3.5)
+    pl = liquidity.liquidity_plan(p, lined.funds, st.markets.futures_settle, ob, liq, est)
+    got = [float(x[0]) for x in (pl.bills_sold, pl.credit_draw, pl.other_sold, pl.unwind, pl.default)]
+    assert got == pytest.approx([2.0, 2.5, 3.0, 0.1875, 0.0], abs=1e-12)
     stopped = _fund(st, equity0=5.0)
     assert plan_of(stopped) == pytest.approx([2.0, 0.0, 3.0, 0.6, 0.5, 0.0], abs=1e-12)
     mild = p._replace(funds=p.funds._replace(stop_loss=jnp.asarray(0.16)))
@@ -351,7 +359,7 @@ def test_default_waterfall(world):
     )  # fmt: skip
     fu = st.funds
     zn, zs = jnp.zeros_like(fu.cash), jnp.zeros_like(fu.repo_debt)
-    ob = liquidity.Obligations(zs, fu.repo_debt, zn, fu.initial_margin, zn, zs.at[0, 0].set(0.1), zn)
+    ob = liquidity.Obligations(zs, fu.repo_debt, zn, fu.initial_margin, zn, zs.at[0, 0].set(0.1), zn, zn, zn)
     dflt = zn.at[0].set(1.0)
     before = st
     out, losses = close_out(st, ob, dflt, zn.at[0].set(40.0))

@@ -20,6 +20,7 @@ SMALL = [
     "shock.duration_days=4",
     "funds.unencumbered_cash_pct=0",
     "funds.stop_loss_pct=100",
+    "funds.credit_line_pct=0",
     "shock.vol_multiplier=6",
 ]
 GRID = {"repo.bilateral.haircut_pct": [0, 2]}

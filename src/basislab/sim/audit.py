@@ -18,7 +18,8 @@ IDENTITIES = {
     "vm_sums_to_zero": ("vm_net", "level"),  # open-position VM at each settlement
     "repo_debt_equals_lender_claims": ("repo_ledger_gap", "level"),  # per segment
     "backstop_debt_equals_claims": ("backstop_ledger_gap", "level"),
-    "fund_balance_sheets_balance": ("fund_sfc_gap", "level"),  # equity = E0 + flows, every fund
+    "credit_lines_equal_bank_claims": ("credit_ledger_gap", "level"),
+    "fund_balance_sheets_balance": ("fund_sfc_gap", "level"),  # equity = E0 + flows - redeemed, every fund
     "lender_balance_sheets_balance": ("lender_worth", "change"),  # equity = E0 + interest - losses
     "ccp_balance_sheet_balances": ("ccp_worth", "change"),  # equity = E0 - default losses
     "backstop_balance_sheet_balances": ("backstop_worth", "change"),

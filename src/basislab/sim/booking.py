@@ -30,6 +30,7 @@ CASH, BONDS, BILLS, OTHER = "cash", "bonds", "bills", "other_assets"
 FUTURES, REPO, BACKSTOP_LOAN = "futures", "repo_claim", "backstop_loan"
 MARGIN, PENDING_VM, INCOME = "initial_margin", "pending_vm", "income"
 DEALER_REPO_CLAIM = "dealer_repo"
+CREDIT_LINE, CAPITAL = "credit_line", "capital"
 
 
 class Account(NamedTuple):
@@ -99,6 +100,8 @@ FUND_BACKSTOP = Account("funds", "backstop_loan", BACKSTOP_LOAN, -1.0)
 FUND_MARGIN = Account("funds", "initial_margin", MARGIN)
 FUND_PENDING = Account("funds", "pending_vm", PENDING_VM)
 FUND_PNL = Account("funds", "pnl", INCOME)
+FUND_CREDIT = Account("funds", "credit_drawn", CREDIT_LINE, -1.0)
+FUND_REDEEMED = Account("funds", "redeemed", CAPITAL)  # capital returned to the fund's investors
 
 LENDER_CASH = Account("lenders", "cash", CASH)
 LENDER_REPO = Account("lenders", "claims", REPO)
@@ -119,6 +122,7 @@ INVESTOR_CASH = Account("investors", "cash", CASH)
 INVESTOR_BONDS = Account("investors", "bonds", BONDS)
 INVESTOR_BILLS = Account("investors", "bills", BILLS)
 INVESTOR_OTHER = Account("investors", "other_assets", OTHER)
+INVESTOR_CAPITAL = Account("investors", None, CAPITAL)  # the funds' shares they redeem (not tracked)
 
 BACKSTOP_CASH = Account("backstop", "cash", CASH)
 BACKSTOP_CLAIMS = Account("backstop", "claims", BACKSTOP_LOAN)
@@ -131,6 +135,8 @@ FED_BONDS = Account("fed", "bonds", BONDS)
 DEALER_CASH = Account("dealers", "cash", CASH)
 DEALER_BONDS = Account("dealers", "bonds", BONDS)
 DEALER_REPO = Account("dealers", "repo_funding", DEALER_REPO_CLAIM, -1.0)
+DEALER_CREDIT = Account("dealers", "credit_claims", CREDIT_LINE)  # the banks' committed lines
+DEALER_CREDIT_INCOME = Account("dealers", "credit_income", INCOME)
 
 MMF_CASH = Account("money_funds", "cash", CASH)
 MMF_CLAIMS = Account("money_funds", "claims", DEALER_REPO_CLAIM)

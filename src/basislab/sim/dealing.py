@@ -38,12 +38,14 @@ def capacity(params: Params) -> jax.Array:
 
 
 def exposure(params: Params, st: State) -> jax.Array:
-    """[D] leverage exposure E (USD bn); the exemption takes Treasuries and reserves out."""
+    """[D] leverage exposure E (USD bn); the exemption takes Treasuries and reserves out. The
+    funds' drawn credit lines are loans on the banks' balance sheets (by capacity share)."""
     d, k = params.dealers, capacity(params)
     w = k / k.sum()
     x = d.slr_exempt
     bil = st.funds.repo_debt[0].sum() - st.dealers.repo_lent0
-    return d.exposure0 - x * d.exempt_base + (1.0 - x) * st.dealers.absorbed + w * d.repo_weight * bil
+    lent = w * (d.repo_weight * bil + st.dealers.credit_claims)
+    return d.exposure0 - x * d.exempt_base + (1.0 - x) * st.dealers.absorbed + lent
 
 
 def utilisation(params: Params, st: State) -> jax.Array:

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from basislab.sim import booking as bk
-from basislab.sim import ccp, dealing, markets, other_sellers, repo, repo_market, sampling
+from basislab.sim import ccp, dealing, markets, other_sellers, redemptions, repo, repo_market, sampling
 from basislab.sim.backstop import repay_backstop
 from basislab.sim.liquidity import Obligations
 from basislab.sim.markets import Prices, _mv
@@ -106,7 +106,8 @@ def prices(params: Params, st: State, s: jax.Array, n_steps: int) -> Prices:
 
 def fund_equity(st: State, pr: Prices) -> jax.Array:
     """[N] equity derived from each fund's balance sheet (assets - liabilities):
-    ``E = Q P/100 - F (f - f_last)/100 + pending + C + L + O p_o + M - sum_s D - B``."""
+    ``E = Q P/100 - F (f - f_last)/100 + pending + C + L + O p_o + M - sum_s D - B - CL`` (``CL``:
+    drawn credit lines)."""
     fu = st.funds
     return (
         _mv(fu.bonds, pr.p) / 100.0
@@ -118,6 +119,7 @@ def fund_equity(st: State, pr: Prices) -> jax.Array:
         + fu.initial_margin
         - fu.repo_debt.sum(0)
         - fu.backstop_loan
+        - fu.credit_drawn
     )
 
 
@@ -163,7 +165,8 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     funds = Funds(
         q, fut, debt, im, cash, bills, other, zn, zn, jnp.ones(n), wshare,
         v / (eq_trade + other + cash - fp.cash_share * free) * fp.lev_limit_mult, cash, zn, zn,
-        jnp.zeros((s, n)), q.sum(0),
+        jnp.zeros((s, n)), q.sum(0), zn, fp.credit_line_ratio * (v + im + bills + other + cash),
+        zn, zn, zn, zn, zn,
     )  # fmt: skip
     # the look-back window starts as calm settlement returns (+-sd alternating: VaR = calm IM)
     sd = jnp.sqrt(var0)
@@ -193,7 +196,7 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
         issuer=Issuer(params.issuer.cash + z),
         markets=Markets(zk, zk, zk, zk, z, z, var0, f0, f0, m.p0, z),
         fed=Fed(zk, z, jnp.full(len(FED_LEVERS), NOT_YET), zk),
-        dealers=Dealers(zk, z, z, jnp.zeros_like(params.dealers.tier1), debt[0].sum()),
+        dealers=Dealers(zk, z, z, jnp.zeros_like(params.dealers.tier1), debt[0].sum(), z, z),
         money_funds=MoneyFunds(params.money_funds.cash + z, z),
         funding=repo_market.init(params, debt.sum()),
         other_sellers=OtherSellers(
@@ -243,7 +246,7 @@ def morning_obligations(params: Params, st: State, pr: Prices) -> tuple[Obligati
     st, ccp_vm, vm_open_net = ccp.variation_margin(st, pr, intraday)
     fu = st.funds
     zn, zs = jnp.zeros_like(fu.cash), jnp.zeros_like(fu.repo_debt)
-    ob = Obligations(zs, fu.repo_debt, zn, fu.initial_margin, ccp_vm, zs, zn)
+    ob = Obligations(zs, fu.repo_debt, zn, fu.initial_margin, ccp_vm, zs, zn, zn, zn)
     info = {"repo_due": rc.due, "haircut": rc.haircut, "refusal": rc.refusal}
     return ob, st, info | {"intraday_vm": intraday, "vm_open_net": vm_open_net}
 
@@ -267,8 +270,10 @@ def eod_obligations(
     params: Params, st: State, pr: Prices, repo_due: jax.Array
 ) -> tuple[Obligations, State, dict]:
     """End-of-day settlement: coupons, the repo margin due, futures VM through the clearing house,
-    the IM in force (a change CME announced takes effect), repo and backstop interest (repo at the
-    day's SOFR plus the segment's and the dealers' spreads: :func:`basislab.sim.repo.repo_rates`)."""
+    the IM in force (a change CME announced takes effect), repo, backstop and credit-line interest
+    (repo at the day's SOFR plus the segment's and the dealers' spreads:
+    :func:`basislab.sim.repo.repo_rates`; lines at SOFR plus their spread), and the redemptions due
+    on the funds' dealing dates (:func:`basislab.sim.redemptions.due`)."""
     st = pay_coupons(params, st)
     st = ccp.review_margin(params, st, pr.f)
     st, im_call = ccp.initial_margin_call(params, st)
@@ -283,7 +288,10 @@ def eod_obligations(
         ccp_vm,
         fu.repo_debt * rates[:, None] * dt,
         fu.backstop_loan * params.backstop.rate * dt,
+        fu.credit_drawn * (st.funding.sofr_pct / 100.0 + params.funds.credit_spread) * dt,
+        jnp.zeros_like(fu.cash),
     )
+    ob = redemptions.due(st, ob)
     im_rate = st.ccp.im_per_face * 100.0 / st.markets.futures_settle
     return ob, st, {"repo_rate": rates, "vm_open_net": vm_open_net, "im_rate": im_rate}
 
@@ -333,10 +341,11 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         "futures_imbalance": fu.futures_short.sum(1) - st.asset_managers.futures_long,
         "repo_ledger_gap": le.claims - fu.repo_debt.sum(1),
         "backstop_ledger_gap": bs.claims - fu.backstop_loan.sum(),
+        "credit_ledger_gap": st.dealers.credit_claims - fu.credit_drawn.sum(),
         "lender_worth": le.cash + le.claims - le.interest + le.losses,
         "ccp_worth": ccp_worth(st, pr) + st.ccp.losses,
         "backstop_worth": bs.cash + bs.claims - bs.interest + bs.losses,
-        "fund_sfc_gap": jnp.max(jnp.abs(eq - fu.equity0 - fu.pnl)),
+        "fund_sfc_gap": jnp.max(jnp.abs(eq - fu.equity0 - fu.pnl + fu.redeemed)),
         "dealer_repo_gap": st.money_funds.claims - st.dealers.repo_funding,
         "money_fund_worth": st.money_funds.cash + st.money_funds.claims,
         "reserves_accounted": 1000.0 * repo_market.funding_worth_tn(st),
@@ -392,7 +401,11 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
         "lender_losses": st.lenders.losses,
         "ccp_losses": st.ccp.losses,
         "backstop_losses": st.backstop.losses,
-        "realised_pnl": (eq - fu.equity0).sum(),
+        "realised_pnl": (eq + fu.redeemed - fu.equity0).sum(),
+        "credit_lines_outstanding": fu.credit_drawn.sum(),
+        "redemptions_requested": fu.redeem_requested.sum(),
+        "redemptions_pending": fu.redeem_pending.sum(),
+        "fund_redeemed": fu.redeemed.sum(),
         "bonds_held_funds": fu.bonds.sum(1),
         "bonds_held_investors": st.investors.bonds,
         "bonds_held_fed": st.fed.bonds,
@@ -517,7 +530,10 @@ def step(
     ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
     st, rest_pm = buy_the_rest(st, scheduled_today(params, st, 1) - fl_pm.fed_bought, pr.p)
+    st = redemptions.settle(st, ob)
     st, repaid = repay_backstop(st)
+    st, credit_repaid = redemptions.repay_credit_lines(st)
+    st = redemptions.request(params, st, fund_equity(st, pr))
     st = dealing.lay_off(params, st, pr.p)
     st = repo_market.afternoon(params, st)
     mk = ccp.update_volatility(params, st.markets, f_settle)
@@ -551,6 +567,9 @@ def step(
         other_sold=fl_am.other_sold + fl_pm.other_sold,
         backstop_drawn=fl_am.bs_drawn + fl_pm.bs_drawn,
         backstop_repaid=repaid,
+        credit_drawn=fl_am.credit_drawn + fl_pm.credit_drawn,
+        credit_repaid=credit_repaid,
+        redemptions_paid=fl_pm.redeemed,
         new_defaults=fl_am.new_defaults + fl_pm.new_defaults,
         cash_need_morning=fl_am.cash_need,
         cash_need_eod=fl_pm.cash_need,

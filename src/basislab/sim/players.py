@@ -75,6 +75,13 @@ class Funds(NamedTuple):
     pnl: jax.Array  # [N] cumulative P&L from flows (revaluation, coupons, interest, forgiveness)
     repo_pending: jax.Array  # [S,N] repo margin called, due at a later end of day (settlement lag)
     position0: jax.Array  # [N] initial face of cash Treasuries (the stop-loss cuts relative to it)
+    credit_drawn: jax.Array  # [N] drawn on committed bank credit lines (owed to the dealers' banks)
+    credit_limit: jax.Array  # [N] size of the committed lines (USD bn)
+    redeem_requested: jax.Array  # [N] cumulative redemption requests received (USD bn of NAV)
+    redeem_pending: jax.Array  # [N] requested and not yet paid
+    redeem_countdown: jax.Array  # [N] business days to the next dealing date (0: none pending)
+    redeem_unfunded: jax.Array  # [N] requests the fund has not yet de-risked for
+    redeemed: jax.Array  # [N] cumulative redemptions paid (capital returned to investors)
 
 
 class RepoLenders(NamedTuple):
@@ -148,6 +155,8 @@ class Dealers(NamedTuple):
     repo_funding: jax.Array  # [] repo owed to money funds for the inventory (= their claim)
     absorbed: jax.Array  # [D] leverage exposure added by the run's purchases (USD bn, at cost)
     repo_lent0: jax.Array  # [] the funds' bilateral repo at the start (dealers' reverse repo to them)
+    credit_claims: jax.Array  # [] their banks' ledger of the funds' drawn credit lines
+    credit_income: jax.Array  # [] cumulative interest on the lines less losses on them
 
 
 class MoneyFunds(NamedTuple):
@@ -299,6 +308,12 @@ class FundParams(NamedTuple):
     cash_ratio: jax.Array  # [] unencumbered cash / gross assets (OFR hf_cash_ratio_def)
     stop_loss: jax.Array  # [] drawdown of NAV at which a fund starts cutting the trade by choice
     stop_cut: jax.Array  # [] share of the initial position cut at twice the stop-loss drawdown
+    credit_line_ratio: jax.Array  # [] committed credit lines / gross assets at the start
+    credit_spread: jax.Array  # [] drawn lines pay SOFR + this (decimal)
+    redeem_threshold: jax.Array  # [] drawdown of NAV from which investors redeem
+    redeem_per_loss: jax.Array  # [] NAV share requested per unit of drawdown above the threshold
+    redeem_cap: jax.Array  # [] at most this share of NAV redeemable in the run (investor liquidity)
+    redeem_notice: jax.Array  # [] business days from a request to its dealing date (payment)
 
 
 class BackstopParams(NamedTuple):

@@ -204,6 +204,31 @@ class FundsConfig(_Model):
     stop_loss_cut: float = _f(
         0.5, "assumption: share of the position cut at twice the stop-loss drawdown", ge=0, le=1
     )
+    credit_line_pct: float = _f(
+        0.5,
+        "assumption: undrawn committed credit lines, % of gross assets (Form PF Q43 family); sensitivity in docs/model.md",
+        ge=0,
+        le=100,
+    )
+    credit_spread_bp: float = _f(150.0, "assumption: drawn lines pay SOFR + this (bp)", ge=0, le=5000)
+    redemption_threshold_pct: float = _f(
+        5.0, "assumption: performance drawdown of NAV from which investors redeem (%)", ge=0, le=100
+    )
+    redemption_per_loss: float = _f(
+        1.0, "assumption: share of NAV requested per unit of drawdown past the threshold", ge=0, le=100
+    )
+    redemption_cap_pct: float = _f(
+        20.0,
+        "assumption: % of NAV investors can withdraw within the run (Form PF Q50 investor liquidity, hf_investor_liq_def)",
+        ge=0,
+        le=100,
+    )
+    redemption_notice_days: int = _f(
+        22,
+        "assumption: business days from a request to the dealing date (monthly dealing, 30-day notice)",
+        ge=1,
+        le=400,
+    )
 
     @model_validator(mode="after")
     def _mix(self) -> FundsConfig:
@@ -1038,6 +1063,12 @@ def to_engine(sc: Scenario):
             cash_ratio=f(sc.funds.unencumbered_cash_pct / 100),
             stop_loss=f(sc.funds.stop_loss_pct / 100),
             stop_cut=f(sc.funds.stop_loss_cut),
+            credit_line_ratio=f(sc.funds.credit_line_pct / 100),
+            credit_spread=f(sc.funds.credit_spread_bp / 1e4),
+            redeem_threshold=f(sc.funds.redemption_threshold_pct / 100),
+            redeem_per_loss=f(sc.funds.redemption_per_loss),
+            redeem_cap=f(sc.funds.redemption_cap_pct / 100),
+            redeem_notice=f(sc.funds.redemption_notice_days),
         ),
         backstop=BackstopParams(
             on=f(1.0 if sc.backstop.enabled else 0.0),

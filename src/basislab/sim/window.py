@@ -65,6 +65,8 @@ class WindowFlows(NamedTuple):
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
     bills_sold: jax.Array  # []
+    credit_drawn: jax.Array  # [] drawn on committed credit lines
+    redeemed: jax.Array  # [] redemptions paid to the funds' investors
     other_sold: jax.Array  # [] other risky assets sold (USD bn)
     bs_drawn: jax.Array  # []
     new_defaults: jax.Array  # []
@@ -143,6 +145,10 @@ def pay_obligations(st: State, ob: Obligations, payers: jax.Array) -> State:
             bk.flow(bk.FUND_CASH, bk.BACKSTOP_CASH, ob.int_bs * payers),
             bk.flow(bk.FUND_PNL, bk.LENDER_INTEREST, ob.int_repo * a),
             bk.flow(bk.FUND_PNL, bk.BACKSTOP_INTEREST, ob.int_bs * a),
+            bk.flow(bk.FUND_CASH, bk.DEALER_CASH, ob.int_credit * payers),
+            bk.flow(bk.FUND_PNL, bk.DEALER_CREDIT_INCOME, ob.int_credit * a),
+            bk.flow(bk.FUND_CASH, bk.INVESTOR_CASH, ob.redemption * payers),
+            bk.flow(bk.INVESTOR_CAPITAL, bk.FUND_REDEEMED, ob.redemption * payers),
         ],
     )
 
@@ -150,11 +156,13 @@ def pay_obligations(st: State, ob: Obligations, payers: jax.Array) -> State:
 def raise_cash(
     st: State, plan: Plan, post: Prices, shares: list[Depth], tk: list[Taker], other: bool = True
 ) -> State:
-    """Bills sold to end investors at par, backstop draws, and (``other``) other assets sold to
-    their takers."""
+    """Bills sold to end investors at par, credit-line and backstop draws, and (``other``) other
+    assets sold to their takers."""
     flows = [
         bk.flow(bk.FUND_BILLS, bk.INVESTOR_BILLS, plan.bills_sold),
         bk.flow(bk.INVESTOR_CASH, bk.FUND_CASH, plan.bills_sold),
+        bk.flow(bk.DEALER_CASH, bk.FUND_CASH, plan.credit_draw),
+        bk.flow(bk.FUND_CREDIT, bk.DEALER_CREDIT, plan.credit_draw),
         bk.flow(bk.BACKSTOP_CASH, bk.FUND_CASH, plan.backstop_draw),
         bk.flow(bk.FUND_BACKSTOP, bk.BACKSTOP_CLAIMS, plan.backstop_draw),
     ]
@@ -195,13 +203,22 @@ def unwind(st: State, ob: Obligations, plan: Plan, post: Prices, shares, tk: lis
 
 
 def _flows(
-    st, plan: Plan, liq: Liquidity, post: Prices, losses: Losses, traded: bool = True, shares=None
+    st,
+    plan: Plan,
+    liq: Liquidity,
+    post: Prices,
+    losses: Losses,
+    ob: Obligations,
+    traded: bool = True,
+    shares=None,
 ) -> WindowFlows:
     fu = st.funds
+    redeemed = (ob.redemption * plan.survive).sum()
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, k, k, k, k, k, k, plan.bills_sold.sum(), z, plan.backstop_draw.sum(), z,
+            k, k, k, k, k, k, k, k, k, plan.bills_sold.sum(), plan.credit_draw.sum(), redeemed, z,
+            plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
@@ -221,6 +238,8 @@ def _flows(
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
+        credit_drawn=plan.credit_draw.sum(),
+        redeemed=redeemed,
         other_sold=plan.other_sold.sum() * post.po,
         bs_drawn=plan.backstop_draw.sum(),
         new_defaults=plan.default.sum(),
@@ -269,16 +288,23 @@ def settlement_window(
             lambda: close_out(out, ob, plan.default, sale),
             lambda: (out, no_losses(out)),
         )
-        out = out._replace(funds=out.funds._replace(alive=plan.survive))
-        fl = _flows(st, plan, liq, post, losses, shares=shares)
+        # survivors have cut for their redemption requests; a defaulter's investors are not paid
+        out = out._replace(
+            funds=out.funds._replace(
+                alive=plan.survive,
+                redeem_unfunded=jnp.zeros_like(plan.survive),
+                redeem_pending=out.funds.redeem_pending * plan.survive,
+            )
+        )
+        fl = _flows(st, plan, liq, post, losses, ob, shares=shares)
         out = dealing.finance(dealing.record_purchases(params, out, fl.dealers_bought.sum()))
         return out, post, fl
 
     def quiet_window():
         plan = quiet(raw, st.funds)
         out = pay_obligations(st, ob, plan.survive)
-        out = raise_cash(out, plan, pre, [], [], other=False)
-        return out, pre, _flows(st, plan, liq, pre, no_losses(st), traded=False)
+        out = dealing.finance(raise_cash(out, plan, pre, [], [], other=False))
+        return out, pre, _flows(st, plan, liq, pre, no_losses(st), ob, traded=False)
 
     if not static.skip_quiet_windows:
         return busy()
