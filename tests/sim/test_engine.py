@@ -170,7 +170,7 @@ def test_step_is_pure_and_jittable():
     assert all(np.array_equal(x, y) for x, y in zip(leaves_a, leaves_b, strict=True))
     assert all(np.asarray(x).dtype == np.float64 for x in leaves_a)
     # fund balance sheets: IM posted matches the calm IM rate times notional at the start
-    pr = model.prices(p, st0, st0.markets.day, s.n_steps)
+    pr = model.prices(p, st0, st0.markets.day)
     rate = np.asarray(ccp.im_rates(p, st0.markets))
     im = np.asarray(st0.funds.futures_short).T @ (rate * np.asarray(pr.f)) / 100.0
     assert np.allclose(im, np.asarray(st0.funds.initial_margin))
@@ -200,7 +200,7 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
         )
     )
     t = st.markets.day
-    pr = model.prices(p, st, t + 0.5, s.n_steps)
+    pr = model.prices(p, st, t + 0.5)
     ob, st1, _ = model.morning_obligations(p, st, pr)
     assert float(ob.repo_call[:, 0].sum()) == 0.0 and float(ob.im_call[0]) == 0.0
     out, _, flows = model.fund_window(p, st1, pr, ob, t + 0.5, s)

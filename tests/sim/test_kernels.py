@@ -333,7 +333,7 @@ def test_clearing_price(world):
     inv, am = markets.investor_depth(p), markets.asset_manager_depth(p)
     out, shares = markets.clear(p, mk, [half, half], [inv, am])
     assert float(out.impact_cash[2]) == pytest.approx(0.02, rel=1e-12)
-    pr = markets.prices(p, out, jnp.zeros(()), 24)
+    pr = markets.prices(p, out, jnp.zeros(()))
     assert float(pr.p[2]) == pytest.approx(100 * math.exp(-0.02), rel=1e-12)
     deep = Depth(jnp.full(4, 3e-3), None, None)
     out2, shares2 = markets.clear(p, mk, [sold], [inv, deep, am])

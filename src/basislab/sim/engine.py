@@ -1,5 +1,13 @@
 """Batched runner: ``lax.scan`` over days, ``vmap`` over paths (and scenarios), one compilation per
-:class:`~basislab.sim.model.Static`, and a NaN/inf check outside ``jit``."""
+:class:`~basislab.sim.model.Static`, and a NaN/inf check outside ``jit``.
+
+Shape padding (docs/model.md section 14): :func:`run_batch` pads the fund axis and the day axis
+to buckets (:func:`basislab.sim.tuning.padded_funds` / :func:`~basislab.sim.tuning.padded_days`,
+:func:`pad`), so scenarios whose fund counts and horizons fall in one bucket share one compiled
+pair. Padded funds are inert (empty books, never alive: :func:`basislab.sim.model.init_state`),
+padded days are skipped (:func:`scan_path`), and the outputs are cut back to the scenario's
+funds and days; every draw is keyed by fund and by day, so a padded run gives the numbers of the
+unpadded one."""
 
 from __future__ import annotations
 
@@ -31,17 +39,31 @@ def init_path(params: Params, key: jax.Array, static: Static):
     k_init, k_shock = jax.random.split(key)
     st0 = model.init_state(k_init, params, static)
     shocks = model.draw_shocks(k_shock, params, static)
-    led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day, static.n_steps))
+    led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day))
     return st0, shocks, led0
 
 
 def scan_path(params: Params, st0, shocks, static: Static, any_in_batch=model.any_in_path):
-    """The days of one world from ``st0``: ``lax.scan`` of :func:`basislab.sim.model.step`."""
+    """The days of one world from ``st0``: ``lax.scan`` of :func:`basislab.sim.model.step` over the
+    day axis. A day at or past ``params.market.horizon_days`` (padding) is skipped by a
+    ``lax.cond`` (its state unchanged, its outputs zeros, cut by :func:`run_batch`); the
+    predicate is the same on every path, so under ``vmap`` over paths it stays a real branch."""
 
-    def body(st, sh):
+    def live(st, sh):
         return model.step(params, st, sh, static, any_in_batch)
 
-    st_t, outs = jax.lax.scan(body, st0, shocks)
+    first = jax.tree_util.tree_map(lambda x: x[0], shocks)
+    out_shape = jax.eval_shape(lambda s_, h_: live(s_, h_)[1], st0, first)
+
+    def skip(st, sh):
+        return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
+
+    def body(st, xs):
+        sh, day = xs
+        return jax.lax.cond(day < params.market.horizon_days, live, skip, st, sh)
+
+    days = jnp.arange(static.n_steps, dtype=jnp.float64)
+    st_t, outs = jax.lax.scan(body, st0, (shocks, days))
     return outs, st_t
 
 
@@ -195,7 +217,8 @@ class Runner:
 
 
 def _aval(x: Any) -> tuple:
-    return (np.shape(x), np.result_type(x).str, bool(getattr(x, "weak_type", False)))
+    dtype = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    return (np.shape(x), np.dtype(dtype).str, bool(getattr(x, "weak_type", False)))
 
 
 def _resolve(
@@ -213,9 +236,13 @@ def _resolve(
 
 def compile_expected(static: Static, paths: int | None = None) -> bool:
     """True when the next :func:`run_batch` of ``paths`` paths with the default block and devices
-    will compile (not yet run on this machine: :func:`basislab.sim.tuning.compile_expected`)."""
+    (padded to the buckets of ``static``, the scenario's unpadded shapes) will compile (not yet
+    run on this machine: :func:`basislab.sim.tuning.compile_expected`)."""
     from basislab.sim import tuning
 
+    static = static._replace(
+        n_funds=tuning.padded_funds(static.n_funds), n_steps=tuning.padded_days(static.n_steps)
+    )
     blk, devs = _resolve(static, None, None, paths)
     return tuning.compile_expected(static, blk, len(devs))
 
@@ -267,6 +294,47 @@ def _keys(paths: int):
     )
 
 
+#: parameter groups whose leading axis is the day axis (``[T, ...]``), padded by :func:`pad`;
+#: ``tests/sim/test_padding.py`` checks that these are exactly the parameters whose shapes change
+#: with the horizon (a new day input must be added here)
+DAY_FIELDS = (
+    ("market", "dy"),
+    ("market", "dx"),
+    ("market", "dother"),
+    ("market", "volmult"),
+    ("fed", "scheduled_purchases"),
+    ("funding", "days"),
+    ("other_sellers", "credit_bp"),
+)
+
+
+def pad(params: Params, static: Static) -> tuple[Params, Static]:
+    """The scenario padded to its buckets: the fund axis to
+    :func:`basislab.sim.tuning.padded_funds`, the day axis to
+    :func:`basislab.sim.tuning.padded_days` (the :data:`DAY_FIELDS` inputs repeat their last day;
+    padded days are skipped, so the values only keep them finite). The scenario's own counts stay
+    in ``params.funds.n_active`` and ``params.market.horizon_days``."""
+    from basislab.sim import tuning
+
+    n, t = static.n_funds, static.n_steps
+    nb, tb = tuning.padded_funds(n), tuning.padded_days(t)
+    if tb > t:
+        groups = params._asdict()
+        for group, name in DAY_FIELDS:
+            g = groups[group]
+            leaf = jax.tree_util.tree_map(lambda a: _pad_days(a, t, tb), getattr(g, name))
+            groups[group] = g._replace(**{name: leaf})
+        params = type(params)(**groups)
+    return params, static._replace(n_funds=nb, n_steps=tb)
+
+
+def _pad_days(a: Any, t: int, tb: int) -> np.ndarray:
+    a = np.asarray(a)
+    if a.shape[:1] != (t,):
+        raise SimulationError(f"a day input has shape {a.shape}, expected {t} days first")
+    return np.concatenate([a, np.repeat(a[-1:], tb - t, axis=0)])
+
+
 @dataclass
 class RawRun:
     """Numpy outputs of a batch of paths: ``outputs[name]`` has shape ``[paths, steps, ...]``."""
@@ -309,17 +377,26 @@ def run_batch(
     offset: int = 0,
     block: int | None = None,
     n_devices: int | None = None,
+    padded: bool = True,
 ) -> RawRun:
     """Run ``paths`` paths of one parameter set and return numpy arrays (checked finite); the
-    block and devices as in :func:`compiled_runner`."""
+    block and devices as in :func:`compiled_runner`. ``padded``: run the scenario padded to its
+    fund and day buckets (:func:`pad`; the outputs cut back to its funds and days), so scenarios
+    of one bucket share the compiled engine."""
     from basislab.sim import tuning
 
-    blk, devs = _resolve(static, block, n_devices, paths)
-    led0, outs, st_t = _runner(static, blk, devs)(params, path_keys(seed, paths, offset))
-    tuning.mark_compiled(static, blk, len(devs))
-    outs = _to_numpy(outs)
+    n, t = static.n_funds, static.n_steps
+    p_run, s_run = pad(params, static) if padded else (params, static)
+    blk, devs = _resolve(s_run, block, n_devices, paths)
+    led0, outs, st_t = _runner(s_run, blk, devs)(p_run, path_keys(seed, paths, offset))
+    tuning.mark_compiled(s_run, blk, len(devs))
+    outs = {k: jax.tree_util.tree_map(lambda a: np.asarray(a)[:, :t], v) for k, v in outs.items()}
     audit_steps = outs.pop("audit")
-    final = {f"{g}.{k}": np.asarray(v) for g, grp in st_t._asdict().items() for k, v in grp._asdict().items()}
+    final = {
+        f"{g}.{k}": np.asarray(v)[..., :n] if g == "funds" else np.asarray(v)
+        for g, grp in st_t._asdict().items()
+        for k, v in grp._asdict().items()
+    }
     run = RawRun(static, outs, audit_steps, _to_numpy(led0), final)
     check_finite(run.outputs, run.final)
     check_finite(run.audit_steps, {})

@@ -477,7 +477,7 @@ def compiled_episode_runner(static):
     from basislab.sim.markets import _mv
 
     def per_fund(params, st):
-        pr = model.prices(params, st, st.markets.day, static.n_steps)
+        pr = model.prices(params, st, st.markets.day)
         fu = st.funds
         exposure = (_mv(fu.bonds, pr.p) + _mv(fu.futures_short, pr.f)) / 100.0
         return exposure, model.fund_equity(st, pr)
@@ -486,7 +486,7 @@ def compiled_episode_runner(static):
         k_init, k_shock = jax.random.split(key)
         st0 = model.init_state(k_init, params, static)
         shocks = model.draw_shocks(k_shock, params, static)
-        led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day, static.n_steps))
+        led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day))
 
         def body(st, sh):
             st, out = model.step(params, st, sh, static, engine.any_in_block)

@@ -57,10 +57,12 @@ class Depth(NamedTuple):
     cash_limit: jax.Array | None = None
 
 
-def prices(params: Params, mk: Markets, s: jax.Array, n_steps: int) -> Prices:
-    """Cash, futures and other-asset prices at window time ``s`` (days since the start)."""
+def prices(params: Params, mk: Markets, s: jax.Array) -> Prices:
+    """Cash, futures and other-asset prices at window time ``s`` (days since the start); the
+    futures deliver at the end of the horizon (``params.market.horizon_days``, an array: the
+    engine pads the day axis beyond it, docs/model.md section 14)."""
     m = params.market
-    w = jnp.clip(1.0 - s / n_steps, 0.0, 1.0)
+    w = jnp.clip(1.0 - s / m.horizon_days, 0.0, 1.0)
     pf = m.p0 * jnp.exp(-m.dmod * mk.yield_change)
     p = pf * jnp.exp(-(mk.impact_cash + mk.dislocation))
     cff = p * jnp.exp(w * (mk.impact_cash + mk.dislocation + mk.impact_futures - m.rho))
@@ -96,13 +98,11 @@ def revaluation(funds: Funds, old: Prices, new: Prices) -> jax.Array:
     )
 
 
-def market_move(
-    params: Params, st: State, dy, dx, do, decay_share, s_old, s_new, n_steps
-) -> tuple[State, Prices]:
+def market_move(params: Params, st: State, dy, dx, do, decay_share, s_old, s_new) -> tuple[State, Prices]:
     """Exogenous news, impact decay and the pull to delivery between two windows; every fund's
     positions are revalued (an income flow from the market to the funds' P&L)."""
     m, mk = params.market, st.markets
-    old = prices(params, mk, s_old, n_steps)
+    old = prices(params, mk, s_old)
     keep = 1.0 - m.resilience * decay_share
     mk = mk._replace(
         yield_change=mk.yield_change + dy,
@@ -112,7 +112,7 @@ def market_move(
         impact_other=mk.impact_other * keep,
         other_return=mk.other_return + do,
     )
-    new = prices(params, mk, s_new, n_steps)
+    new = prices(params, mk, s_new)
     st = st._replace(markets=mk)
     return bk.book(st, [bk.flow(bk.MARKET_INCOME, bk.FUND_PNL, revaluation(st.funds, old, new))]), new
 

@@ -99,9 +99,9 @@ class Shocks(NamedTuple):
     do_pm: jax.Array  # []
 
 
-def prices(params: Params, st: State, s: jax.Array, n_steps: int) -> Prices:
+def prices(params: Params, st: State, s: jax.Array) -> Prices:
     """Prices of the state's markets at window time ``s`` (:func:`basislab.sim.markets.prices`)."""
-    return markets.prices(params, st.markets, s, n_steps)
+    return markets.prices(params, st.markets, s)
 
 
 def fund_equity(st: State, pr: Prices) -> jax.Array:
@@ -127,18 +127,41 @@ def fund_equity(st: State, pr: Prices) -> jax.Array:
 # initial conditions and shocks
 
 
+def active_funds(params: Params, n_funds: int) -> jax.Array:
+    """[N] True for the scenario's funds, False for the padding of the fund axis beyond
+    ``params.funds.n_active`` (:func:`basislab.sim.engine.pad`)."""
+    return jnp.arange(n_funds) < params.funds.n_active
+
+
+def fund_draws(key: jax.Array, params: Params) -> tuple[jax.Array, ...]:
+    """One fund's draws from its own key: the size uniform, the leverage normal, the bucket mix
+    ``[K]`` (Dirichlet) and the bilateral share (Beta)."""
+    fp = params.funds
+    k_size, k_lev, k_mix, k_bil = jax.random.split(key, 4)
+    u = jax.random.uniform(k_size, (), minval=1e-6, maxval=1.0)
+    z = jax.random.normal(k_lev, ())
+    mix = sampling.dirichlet(k_mix, fp.mix_conc * fp.mix, 1)[:, 0]
+    b = fp.bilat_share
+    wb = sampling.beta(k_bil, fp.bilat_conc * b, fp.bilat_conc * (1.0 - b), 1)[0]
+    return u, z, mix, wb
+
+
 def init_state(key: jax.Array, params: Params, static: Static) -> State:
-    """Draw a heterogeneous fund population and build consistent balance sheets for everyone."""
+    """Draw a heterogeneous fund population and build consistent balance sheets for everyone.
+
+    Fund ``i`` draws from ``fold_in(key, i)`` (:func:`fund_draws`), so a fund's draws do not depend
+    on the length of the fund axis; funds beyond ``params.funds.n_active`` (padding) have empty
+    balance sheets and are not alive, and the Pareto sizes are normalised over the active funds."""
     n, k, s = static.n_funds, static.n_buckets, static.n_segments
     m, fp, c = params.market, params.funds, params.ccp
-    k_size, k_lev, k_mix, k_bil = jax.random.split(key, 4)
-    u = jax.random.uniform(k_size, (n,), minval=1e-6, maxval=1.0)
-    size = u ** (-1.0 / fp.pareto_alpha)
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(n))
+    u, zl, mix_t, wb = jax.vmap(lambda kk: fund_draws(kk, params))(keys)
+    active = active_funds(params, n)
+    size = jnp.where(active, u ** (-1.0 / fp.pareto_alpha), 0.0)
     size = fp.total_position * size / size.sum()
-    lev = jnp.maximum(fp.lev_median * jnp.exp(fp.lev_sigma * jax.random.normal(k_lev, (n,))), 1.5)
-    mix = sampling.dirichlet(k_mix, fp.mix_conc * fp.mix, n)  # [K,N]
-    b = fp.bilat_share
-    wb = jnp.clip(sampling.beta(k_bil, fp.bilat_conc * b, fp.bilat_conc * (1.0 - b), n), 0.0, 1.0)
+    lev = jnp.maximum(fp.lev_median * jnp.exp(fp.lev_sigma * zl), 1.5)
+    mix = mix_t.T  # [K,N]
+    wb = jnp.clip(wb, 0.0, 1.0)
     wshare = jnp.stack([wb, 1.0 - wb], 0)  # [S,N]
 
     val = mix * size  # [K,N] market value of the cash leg
@@ -163,9 +186,9 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0
     funds = Funds(
-        q, fut, debt, im, cash, bills, other, zn, zn, jnp.ones(n), wshare,
-        v / (eq_trade + other + cash - fp.cash_share * free) * fp.lev_limit_mult, cash, zn, zn,
-        jnp.zeros((s, n)), q.sum(0), zn, fp.credit_line_ratio * (v + im + bills + other + cash),
+        q, fut, debt, im, cash, bills, other, zn, zn, active.astype(jnp.float64), wshare,
+        v / jnp.maximum(eq_trade + other + cash - fp.cash_share * free, _TINY) * fp.lev_limit_mult,
+        cash, zn, zn, jnp.zeros((s, n)), q.sum(0), zn, fp.credit_line_ratio * (v + im + bills + other + cash),
         zn, zn, zn, zn, zn,
     )  # fmt: skip
     # the look-back window starts as calm settlement returns (+-sd alternating: VaR = calm IM)
@@ -208,24 +231,31 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
             zk,
         ),  # fmt: skip
     )
-    pr = prices(params, st, z, static.n_steps)
+    pr = prices(params, st, z)
     return st._replace(funds=funds._replace(equity0=fund_equity(st, pr)))
 
 
+def day_noise(key: jax.Array, k: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """One day's standard normals from its own key: the common yield factor ``[2, 1]``, the
+    idiosyncratic ones ``[2, K]`` and the other asset's ``[2]`` (morning, intraday)."""
+    k1, k2, k3 = jax.random.split(key, 3)
+    return jax.random.normal(k1, (2, 1)), jax.random.normal(k2, (2, k)), jax.random.normal(k3, (2,))
+
+
 def draw_shocks(key: jax.Array, params: Params, static: Static) -> Shocks:
-    """Scenario paths plus seeded noise: one common and one idiosyncratic yield factor."""
+    """Scenario paths plus seeded noise: one common and one idiosyncratic yield factor. Day ``t``
+    draws from ``fold_in(key, t)`` (:func:`day_noise`), so a day's noise does not depend on the
+    length of the day axis (the engine pads it: :func:`basislab.sim.engine.pad`)."""
     t, k = static.n_steps, static.n_buckets
     m = params.market
-    k1, k2, k3 = jax.random.split(key, 3)
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(t))
+    zc, zi, zo = jax.vmap(lambda kk: day_noise(kk, k))(keys)
     rc = m.yield_corr
-    zc = jax.random.normal(k1, (t, 2, 1))
-    zi = jax.random.normal(k2, (t, 2, k))
     z = jnp.sqrt(rc) * zc + jnp.sqrt(1.0 - rc) * zi  # [T, 2, K]
     sig = m.sigma_y * m.volmult[:, None]
     a = m.overnight_share
     dy_am = a * m.dy + jnp.sqrt(a) * sig * z[:, 0]
     dy_pm = (1 - a) * m.dy + jnp.sqrt(1 - a) * sig * z[:, 1]
-    zo = jax.random.normal(k3, (t, 2))
     so = m.sigma_other * m.volmult
     do_am = a * m.dother + jnp.sqrt(a) * so * zo[:, 0]
     do_pm = (1 - a) * m.dother + jnp.sqrt(1 - a) * so * zo[:, 1]
@@ -370,11 +400,25 @@ def implied_repo_minus_sofr_bp(params: Params, st: State, static: Static, iorb_p
     financing rate follows the policy rate), so a rate cut alone leaves the spread unchanged;
     what moves it is dislocation and SOFR's spread to IORB (``iorb_pct``: the day's IORB)."""
     m, mk = params.market, st.markets
-    years = static.n_steps / DAYS_PER_YEAR
+    years = m.horizon_days / DAYS_PER_YEAR
     cy = m.coupon * 100.0 / m.p0
     policy = iorb_pct - params.funding.days.iorb_pct[0]
     irr = cy - m.rho / years + (mk.impact_cash + mk.dislocation + mk.impact_futures) / years + policy / 100.0
     return 1e4 * (irr - st.funding.sofr_pct / 100.0)
+
+
+def quantile_active(x: jax.Array, active: jax.Array, n_active: jax.Array) -> jax.Array:
+    """:data:`_Q` quantiles of ``x[N]`` over its active entries only (the first ``n_active``):
+    ``jnp.quantile``'s linear interpolation between order statistics, ``h = q (n - 1)``
+    (Hyndman and Fan 1996, type 7), with the padding sorted past the end and never read."""
+    xs = jnp.sort(jnp.where(active, x, jnp.inf))
+    last = jnp.asarray(n_active, jnp.int32) - 1
+    h = jnp.asarray(_Q) * last
+    lo = jnp.floor(h)
+    w_hi = h - lo
+    lo_i = jnp.clip(lo.astype(jnp.int32), 0, last)
+    hi_i = jnp.clip(jnp.ceil(h).astype(jnp.int32), 0, last)
+    return xs[lo_i] * (1.0 - w_hi) + xs[hi_i] * w_hi
 
 
 def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, jax.Array]:
@@ -438,9 +482,10 @@ def record(params: Params, st: State, pr: Prices, static: Static) -> dict[str, j
     }
     if static.record_distribution:
         lev = jnp.where(fu.alive > 0, v / jnp.maximum(eq, _TINY), 0.0)
-        out["equity_ratio_q"] = jnp.quantile(eq / fu.equity0, _Q)
-        out["cash_ratio_q"] = jnp.quantile(fu.cash / fu.equity0, _Q)
-        out["leverage_q"] = jnp.quantile(lev, _Q)
+        act = active_funds(params, fu.alive.shape[-1])
+        out["equity_ratio_q"] = quantile_active(eq / fu.equity0, act, params.funds.n_active)
+        out["cash_ratio_q"] = quantile_active(fu.cash / fu.equity0, act, params.funds.n_active)
+        out["leverage_q"] = quantile_active(lev, act, params.funds.n_active)
     return out
 
 
@@ -511,19 +556,16 @@ def step(
     """One business day: overnight news -> morning repo/IM window -> intraday news -> end-of-day
     VM window -> backstop repayment -> EWMA update. Pure; ``any_in_batch`` (from the engine) tells
     the windows whether a mask holds on any path batched with this one."""
-    n_steps = static.n_steps
     t = st.markets.day
     s_am, s_pm = t + 0.5, t + 1.0
-    st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am, n_steps)
+    st, pr = markets.market_move(params, st, sh.dy_am, sh.dx, sh.do_am, 0.5, t, s_am)
     st, p_am, act_am = fed_levers(params, st, 0)
     st = repo_market.morning(params, st, act_am[2], other_sellers.stress(params, st))
     st = other_sellers.plan(params, st, 0, pr.p)
     ob, st, info_am = morning_obligations(params, st, pr)
     st, pr, fl_am = settlement_window(p_am, st, pr, ob, s_am, static, any_in_batch)
     st, rest_am = buy_the_rest(st, scheduled_today(params, st, 0) - fl_am.fed_bought, pr.p)
-    st, pr = markets.market_move(
-        params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm, n_steps
-    )
+    st, pr = markets.market_move(params, st, sh.dy_pm, jnp.zeros_like(sh.dx), sh.do_pm, 0.5, s_am, s_pm)
     st, p_pm, act_pm = fed_levers(params, st, 1)
     f_settle = pr.f
     st = other_sellers.plan(params, st, 1, pr.p)

@@ -35,10 +35,13 @@ SEGMENTS = ("bilateral", "triparty")
 
 class Static(NamedTuple):
     """Hashable configuration fixing shapes; changing it recompiles. The model never sees how the
-    engine batches paths: the engine passes an ``any_in_batch`` reducer to :func:`model.step`."""
+    engine batches paths: the engine passes an ``any_in_batch`` reducer to :func:`model.step`.
+    ``n_funds`` and ``n_steps`` are the lengths of the fund and day axes: the engine pads them to
+    buckets (:func:`basislab.sim.engine.pad`), the scenario's own counts are parameters
+    (``funds.n_active``, ``market.horizon_days``), so scenarios of one bucket share an executable."""
 
-    n_funds: int
-    n_steps: int
+    n_funds: int  # length of the fund axis (funds beyond ``params.funds.n_active`` are inert padding)
+    n_steps: int  # length of the day axis (days beyond ``params.market.horizon_days`` are skipped)
     n_buckets: int = 4
     n_segments: int = 2
     fp_iters: int = 3
@@ -260,6 +263,7 @@ class MarketParams(NamedTuple):
     dother: jax.Array  # [T] scenario log return of other assets per day
     volmult: jax.Array  # [T] multiplier of the noise volatility per day
     outstanding: jax.Array  # [K] cash Treasuries outstanding per bucket (face)
+    horizon_days: jax.Array  # [] business days simulated; the futures deliver at its end (T)
 
 
 class ClearingParams(NamedTuple):
@@ -314,6 +318,7 @@ class FundParams(NamedTuple):
     redeem_per_loss: jax.Array  # [] NAV share requested per unit of drawdown above the threshold
     redeem_cap: jax.Array  # [] at most this share of NAV redeemable in the run (investor liquidity)
     redeem_notice: jax.Array  # [] business days from a request to its dealing date (payment)
+    n_active: jax.Array  # [] funds in the scenario: the first n_active of the fund axis (the rest pads it)
 
 
 class BackstopParams(NamedTuple):

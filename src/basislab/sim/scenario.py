@@ -1012,6 +1012,7 @@ def to_engine(sc: Scenario):
             dother=dother,
             volmult=volmult,
             outstanding=np.array([x.outstanding_usd_bn for x in bks], dtype=f),
+            horizon_days=f(T),
         ),
         ccp=ClearingParams(
             ewma_lambda=f(sc.clearing.ewma_lambda),
@@ -1069,6 +1070,7 @@ def to_engine(sc: Scenario):
             redeem_per_loss=f(sc.funds.redemption_per_loss),
             redeem_cap=f(sc.funds.redemption_cap_pct / 100),
             redeem_notice=f(sc.funds.redemption_notice_days),
+            n_active=f(sc.funds.count),
         ),
         backstop=BackstopParams(
             on=f(1.0 if sc.backstop.enabled else 0.0),

@@ -78,6 +78,33 @@ def devices() -> list[Any]:
     return devs[: max(1, min(cap, len(devs)))]
 
 
+#: fund counts the engine pads a scenario's fund axis to (shape padding, issue 14 item 4): powers
+#: of two, so every scenario with 65-128 funds (100 funds, the survival map's) shares one
+#: executable and a padded run does at most twice the fund work (1.28x at 100, 1.02x at 1,000);
+#: beyond the last bound, multiples of :data:`PAD_FUNDS_STEP`
+PAD_FUNDS = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+PAD_FUNDS_STEP = 1024
+#: horizons (business days) the engine pads the day axis to: powers of two (seed-thesis's 60 days and
+#: the survival map's 60 run as 64; the padded days are skipped, not simulated); beyond the last
+#: bound, multiples of :data:`PAD_DAYS_STEP`
+PAD_DAYS = (8, 16, 32, 64, 128, 256, 512)
+PAD_DAYS_STEP = 256
+
+
+def _pad_to(n: int, bounds: tuple[int, ...], step: int) -> int:
+    return next((b for b in bounds if n <= b), -(-n // step) * step)
+
+
+def padded_funds(n_funds: int) -> int:
+    """The fund count a scenario of ``n_funds`` funds is padded to (:data:`PAD_FUNDS`)."""
+    return _pad_to(n_funds, PAD_FUNDS, PAD_FUNDS_STEP)
+
+
+def padded_days(n_days: int) -> int:
+    """The number of days a horizon of ``n_days`` business days is padded to (:data:`PAD_DAYS`)."""
+    return _pad_to(n_days, PAD_DAYS, PAD_DAYS_STEP)
+
+
 def fund_bucket(n_funds: int) -> int:
     """Smallest bucket bound at or above ``n_funds`` (the last bucket beyond)."""
     return next((b for b in FUND_BUCKETS if n_funds <= b), FUND_BUCKETS[-1])

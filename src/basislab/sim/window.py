@@ -264,7 +264,7 @@ def settlement_window(
     def clear_at(plan: Plan):
         offer = st.other_sellers.window_face
         mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre, offer), [t.depth for t in tk])
-        return mk, shares, prices(params, mk, s, static.n_steps)
+        return mk, shares, prices(params, mk, s)
 
     raw = liquidity_plan(params, st.funds, f_last, ob, liq, pre)
     first = with_defaults(raw, st.funds)
