@@ -52,6 +52,11 @@ configs = st.fixed_dictionaries(
         "credit": st.floats(0.0, 600.0),
         "drain": st.floats(-0.5, 0.5),
         "fed_buys": st.floats(0.0, 200.0),
+        # credit lines and redemptions (issue 10 item 1)
+        "lines": st.floats(0.0, 0.05),
+        "redeem_per_loss": st.floats(0.0, 5.0),
+        "redeem_threshold": st.floats(0.0, 0.1),
+        "redeem_notice": st.sampled_from([1.0, 3.0, 10.0]),
         "seed": st.integers(0, 2**31 - 1),
     }
 )
@@ -89,6 +94,10 @@ def test_accounting_identities_hold_for_random_configurations(c):
             lev_limit_mult=np.float64(c["lev_mult"]),
             cash_ratio=np.float64(c["cash_ratio"]),
             stop_loss=np.float64(c["stop_loss"]),
+            credit_line_ratio=np.float64(c["lines"]),
+            redeem_per_loss=np.float64(c["redeem_per_loss"]),
+            redeem_threshold=np.float64(c["redeem_threshold"]),
+            redeem_notice=np.float64(c["redeem_notice"]),
         ),
         backstop=bs._replace(on=np.float64(c["bs_on"]), ltv=np.float64(c["ltv"])),
         dealers=p.dealers._replace(
@@ -122,3 +131,6 @@ def test_accounting_identities_hold_for_random_configurations(c):
     assert np.all(np.diff(o["lender_losses"], axis=1) >= -1e-12)  # cumulative
     if c["bs_on"] == 0.0:
         assert np.all(o["backstop_outstanding"] == 0.0)
+    # lines drawn never exceed the committed lines; redemptions paid never exceed those requested
+    assert np.all(o["credit_lines_outstanding"] >= -1e-12)
+    assert np.all(o["fund_redeemed"] <= o["redemptions_requested"] * (1 + 1e-12) + 1e-12)

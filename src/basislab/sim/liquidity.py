@@ -110,7 +110,7 @@ def liquidity_plan(
     )
     s_bills = jnp.minimum(funds.bills, need)
     cr_room = _pos(funds.credit_limit - funds.credit_drawn) * a
-    d_cr = jnp.minimum(cr_room, need - s_bills)
+    d_cr = jnp.minimum(cr_room, _pos(need - s_bills))
     bs_cap = params.backstop.on * _pos(params.backstop.ltv * v_est - funds.backstop_loan)
     d_bs = jnp.minimum(bs_cap, need - s_bills - d_cr)
     oth_val = funds.other_assets * est.po
