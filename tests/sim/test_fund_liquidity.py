@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from basislab import sim
+from basislab.errors import ScenarioError
 from basislab.sim import dealing, model
 from basislab.sim.scenario import to_engine
 
@@ -91,3 +92,21 @@ def test_redemptions_follow_losses_and_are_paid_on_the_dealing_date():
     assert np.all(req[:, -1] <= 0.2 * e0 + 1e-12)
     # capital returned is not a loss: the realised P&L adds it back
     assert sim.audit_max(r) < 1e-9
+
+
+def test_cash_ratios_follow_ofr_size_cohorts():
+    """OFR Hedge Fund Monitor chart 48 (unencumbered cash / gross assets, 2026-03-31): top 10
+    funds 2.082%, 11-50 7.661%, 51+ 6.109%, on the model's funds ranked by size: of 10 active
+    funds the largest is the top 10%, the next four the next 40%; padding ranks last."""
+    sc = sim.load_scenario("seed-thesis")
+    ratios = sim.scenario.cash_ratios(sc.funds)
+    np.testing.assert_allclose(ratios, [0.02082, 0.07661, 0.06109])
+    size = jnp.array([3.0, 9.0, 1.0, 4.0, 2.0, 8.0, 5.0, 7.0, 6.0, 0.5, 0.0, 0.0])
+    got = np.asarray(model.cohort_cash_ratio(jnp.asarray(ratios), size, jnp.asarray(10.0)))
+    top, mid, rest = ratios
+    want = [rest, top, rest, rest, rest, mid, mid, mid, mid, rest, rest, rest]
+    np.testing.assert_allclose(got, want)
+    one = sim.load_scenario("seed-thesis", ["funds.unencumbered_cash_pct=5"])
+    np.testing.assert_allclose(sim.scenario.cash_ratios(one.funds), [0.05] * 3)
+    with pytest.raises(ScenarioError, match="cash_ratio_by_cohort_pct"):
+        sim.load_scenario("seed-thesis", ["funds.cash_ratio_by_cohort_pct={top10: 2}"])

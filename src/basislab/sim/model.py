@@ -146,6 +146,17 @@ def fund_draws(key: jax.Array, params: Params) -> tuple[jax.Array, ...]:
     return u, z, mix, wb
 
 
+def cohort_cash_ratio(ratios: jax.Array, size: jax.Array, n_active: jax.Array) -> jax.Array:
+    """[N] each fund's unencumbered cash ratio: ``ratios[3]`` of OFR's size cohorts (top 10, 11-50,
+    51+ qualifying hedge funds; ``scenario.CASH_COHORTS``) applied to the funds ranked by size, the
+    largest 10% of the active funds, the next 40% and the rest (a scalar applies to all)."""
+    r = jnp.broadcast_to(jnp.asarray(ratios), (3,))
+    rank = jnp.argsort(jnp.argsort(-size))  # 0 = the largest; padded (empty) funds rank last
+    q = (rank + 0.5) / jnp.maximum(n_active, 1.0)
+    cohort = (q >= 0.1).astype(jnp.int32) + (q >= 0.5).astype(jnp.int32)
+    return r[cohort]
+
+
 def init_state(key: jax.Array, params: Params, static: Static) -> State:
     """Draw a heterogeneous fund population and build consistent balance sheets for everyone.
 
@@ -179,9 +190,10 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     free = eq_trade - im - hc_equity
     other = fp.other_ratio * eq_trade
     bills = (1.0 - fp.cash_share) * free
-    # unencumbered cash is cash_ratio of gross assets (OFR's ratio, Form PF Q33 / Q8):
-    # C = ratio (V + M + L + O + C)  ->  C = ratio / (1 - ratio) (V + M + L + O)
-    cash = fp.cash_ratio / (1.0 - fp.cash_ratio) * (v + im + bills + other) + fp.cash_share * free
+    # unencumbered cash is cash_ratio of gross assets (OFR's ratio, Form PF Q33 / Q8), by size
+    # cohort: C = ratio (V + M + L + O + C)  ->  C = ratio / (1 - ratio) (V + M + L + O)
+    ratio = cohort_cash_ratio(fp.cash_ratio, size, fp.n_active)
+    cash = ratio / (1.0 - ratio) * (v + im + bills + other) + fp.cash_share * free
     z, zn = jnp.zeros(()), jnp.zeros(n)
     g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0

@@ -309,7 +309,7 @@ class FundParams(NamedTuple):
     lev_limit_mult: jax.Array  # [] leverage limit as a multiple of initial leverage
     lev_target_ratio: jax.Array  # [] deleverage to this fraction of the limit (Cont-Schaanning)
     oversell: jax.Array  # [] extra cash raised above the gap when selling
-    cash_ratio: jax.Array  # [] unencumbered cash / gross assets (OFR hf_cash_ratio_def)
+    cash_ratio: jax.Array  # [3] unencumbered cash / gross assets by size cohort (OFR hf_cash_ratio_def)
     stop_loss: jax.Array  # [] drawdown of NAV at which a fund starts cutting the trade by choice
     stop_cut: jax.Array  # [] share of the initial position cut at twice the stop-loss drawdown
     credit_line_ratio: jax.Array  # [] committed credit lines / gross assets at the start

@@ -166,6 +166,12 @@ class MarketConfig(_Model):
         return self
 
 
+#: OFR's size cohorts of qualifying hedge funds (top 10, 11-50, 51+), mapped on the model's funds
+#: ranked by size: the largest 10%, the next 40%, the rest (:func:`basislab.sim.model.init_state`)
+CASH_COHORTS = ("top10", "next40", "rest")
+CASH_COHORT_EDGES = (0.1, 0.5)
+
+
 class FundsConfig(_Model):
     count: int = _f(
         100, "top50_concentration_2020 (a few dozen funds hold most of the trade)", ge=1, le=100_000
@@ -192,11 +198,21 @@ class FundsConfig(_Model):
     )
     deleverage_target_ratio: float = _f(0.95, "cs_market_depth_example (lambda_target_ratio)", gt=0, le=1)
     oversell: float = _f(0.05, "assumption (safety margin when raising cash)", ge=0, le=1)
-    unencumbered_cash_pct: float = _f(
-        5.0,
-        "hf_cash_ratio_def (OFR unencumbered cash / gross assets); value assumption pending FPF-ALLQHF_CASHRATIO",
+    unencumbered_cash_pct: float | None = _f(
+        None,
+        "hf_cash_ratio_def (OFR unencumbered cash / gross assets): one ratio for every fund; "
+        "None: by size cohort (cash_ratio_by_cohort_pct)",
         ge=0,
         lt=100,
+    )
+    cash_ratio_by_cohort_pct: dict[str, float] = _f(
+        {"top10": 2.082, "next40": 7.661, "rest": 6.109},
+        "hf_cash_ratio_cohorts_2026q1: OFR Hedge Fund Monitor chart 48, unencumbered cash / gross assets, "
+        "gross-asset weighted, top 10 / 11-50 / 51+ qualifying hedge funds, 2026-03-31 (values via a "
+        "third-party snapshot of the OFR API; secondary)",
+        "unencumbered cash, % of gross assets, of the largest 10% of the model's funds by size, the next "
+        "40% and the rest (the model's 100 funds stand for the largest Treasury hedge funds: "
+        "top50_concentration_2020)",
     )
     stop_loss_pct: float = _f(
         5.0, "assumption: drawdown of NAV at which a fund starts cutting (3-10%)", gt=0, le=100
@@ -206,7 +222,8 @@ class FundsConfig(_Model):
     )
     credit_line_pct: float = _f(
         0.5,
-        "assumption: undrawn committed credit lines, % of gross assets (Form PF Q43 family); sensitivity in docs/model.md",
+        "assumption: undrawn committed credit lines, % of gross assets (no aggregate figure published; "
+        "Form PF Q46: 38.7% of QHF financing repayable within a day, OFR chart 42); docs/model.md section 16",
         ge=0,
         le=100,
     )
@@ -218,8 +235,9 @@ class FundsConfig(_Model):
         1.0, "assumption: share of NAV requested per unit of drawdown past the threshold", ge=0, le=100
     )
     redemption_cap_pct: float = _f(
-        20.0,
-        "assumption: % of NAV investors can withdraw within the run (Form PF Q50 investor liquidity, hf_investor_liq_def)",
+        24.0,
+        "hf_investor_liq_2012: SEC's first Form PF report, large hedge funds Q4 2012: 24% of NAV withdrawable "
+        "within a month (Form PF Q50 investor liquidity, hf_investor_liq_def; secondary: City A.M.)",
         ge=0,
         le=100,
     )
@@ -232,6 +250,11 @@ class FundsConfig(_Model):
 
     @model_validator(mode="after")
     def _mix(self) -> FundsConfig:
+        keys = set(self.cash_ratio_by_cohort_pct)
+        if keys != set(CASH_COHORTS):
+            raise ValueError(f"cash_ratio_by_cohort_pct needs exactly the keys {', '.join(CASH_COHORTS)}")
+        if any(not 0 <= v < 100 for v in self.cash_ratio_by_cohort_pct.values()):
+            raise ValueError("cash_ratio_by_cohort_pct values must be >= 0 and < 100")
         _require_bucket_keys("bucket_mix", self.bucket_mix)
         if any(v < 0 for v in self.bucket_mix.values()) or not math.isclose(
             sum(self.bucket_mix.values()), 1.0, abs_tol=1e-6
@@ -886,6 +909,14 @@ def other_seller_params(sc: Scenario, credit_bp: np.ndarray):
     )
 
 
+def cash_ratios(funds: FundsConfig) -> np.ndarray:
+    """[3] unencumbered cash / gross assets of the size cohorts (:data:`CASH_COHORTS`): one
+    ratio for all when ``unencumbered_cash_pct`` is set, else OFR's cohort ratios."""
+    if funds.unencumbered_cash_pct is not None:
+        return np.full(len(CASH_COHORTS), funds.unencumbered_cash_pct / 100)
+    return np.array([funds.cash_ratio_by_cohort_pct[c] / 100 for c in CASH_COHORTS])
+
+
 def funding_inputs(n_steps: int, sc: Scenario | None = None, **days: Any):
     """The funding market's engine inputs (:class:`basislab.sim.players.FundingInputs`) for a run of
     ``n_steps`` business days: the scenario's ``funding`` section (its regime's curve, opening
@@ -1061,7 +1092,7 @@ def to_engine(sc: Scenario):
             lev_limit_mult=f(sc.funds.leverage_limit_multiple),
             lev_target_ratio=f(sc.funds.deleverage_target_ratio),
             oversell=f(sc.funds.oversell),
-            cash_ratio=f(sc.funds.unencumbered_cash_pct / 100),
+            cash_ratio=cash_ratios(sc.funds),
             stop_loss=f(sc.funds.stop_loss_pct / 100),
             stop_cut=f(sc.funds.stop_loss_cut),
             credit_line_ratio=f(sc.funds.credit_line_pct / 100),
