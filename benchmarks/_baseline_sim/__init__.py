@@ -45,6 +45,13 @@ def old_inputs(params, static):
         h0=r.haircut_levels[:, 0], h_price=zs, h_vol=zs, h_max=r.haircut_levels[:, -1],
         refuse_slope=zs, refuse_max=r.refusal_levels[:, -1],
     )  # fmt: skip
+    # issue 10 split the other assets into equities and credit: the old engine's one other asset
+    # is the equities leg
+    m = params.market
+    flat.update(
+        sigma_other=m.sigma_other[0], impact_other=m.impact_other[0], dother=m.dother[:, 0],
+        investor_other=params.investors.other_assets[0],
+    )  # fmt: skip
     return _model.Params(**{k: flat[k] for k in _model.Params._fields}), _model.Static(
         **{k: v for k, v in static._asdict().items() if k in _model.Static._fields}
     )

@@ -195,7 +195,7 @@ def test_round_off_residue_does_not_default_an_unwound_fund():
             repo_debt=zero_col(fu.repo_debt),
             initial_margin=zero_col(fu.initial_margin),
             bills=zero_col(fu.bills),
-            other_assets=fu.other_assets.at[0].set(-1.8e-18),
+            other_assets=fu.other_assets.at[:, 0].set(-1.8e-18),
             cash=fu.cash.at[0].set(0.03),
         )
     )
@@ -229,7 +229,9 @@ def test_quiet_window_shortcut_changes_no_number():
         for k, v in slow.audit_steps.items():
             assert np.allclose(fast.audit_steps[k], v, rtol=1e-11, atol=1e-11), k
         o = slow.outputs
-        sells = (o["sold_unwind"].sum(-1) > 0) | (o["sold_default"].sum(-1) > 0) | (o["other_sold"] > 0)
+        sells = (
+            (o["sold_unwind"].sum(-1) > 0) | (o["sold_default"].sum(-1) > 0) | (o["other_sold"].sum(-1) > 0)
+        )
         runs[backstop] = sells.any(0), ((o["bills_sold"] > 0) | (o["backstop_drawn"] > 0)).any(0)
     # without the backstop the run has both kinds of day (a block is quiet only when every path
     # in it is quiet), so both branches ran; with it, nobody sells but funds draw on the backstop

@@ -105,9 +105,13 @@ def test_news_is_the_par_curve_change_times_the_share(mar):
     assert dy[i, 3] * 1e4 == pytest.approx(par.loc[pd.Timestamp(d), "30y"] * mar.preset.news_share)
     after = np.array(mar.dates) > mar.window[1]
     assert np.all(dy[after] == 0)
-    dother = np.asarray(mar.params.market.dother)
-    assert math.expm1(dother.sum()) * 100 == pytest.approx(-12.7)
-    assert np.count_nonzero(dother) == 7  # business days 10..18 March 2020
+    dother = np.asarray(mar.params.market.dother)  # [T, A]: equities, credit
+    assert math.expm1(dother[:, 0].sum()) * 100 == pytest.approx(-12.7)
+    assert np.count_nonzero(dother[:, 0]) == 7  # business days 10..18 March 2020
+    # credit: ICE BofA IG +202bp (ig_hy_spreads_mar2020) from 19 February to 18 March, at the
+    # preset's spread duration (7 years): a log price return of -7 x 0.0202 = -0.1414
+    assert dother[:, 1].sum() == pytest.approx(-mar.scenario.market.credit_duration_years * 0.0202)
+    assert np.count_nonzero(dother[:, 1]) == 20  # business days 20 February .. 18 March 2020
     # the observed futures (an output) do not enter: halving them leaves the params unchanged
     obs = mar.data.observed["futures_front_month"]
     mar.data.observed["futures_front_month"] = obs.assign(close=obs["close"] / 2)

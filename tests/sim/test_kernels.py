@@ -225,7 +225,7 @@ def test_end_of_day_variation_margin(world):
     )
     cash_a, cash_c = float(st.asset_managers.cash), float(st.ccp.cash)
     f = jnp.array([110.0, 110.0, 108.5, 110.0])
-    out, ccp_vm, net = ccp.variation_margin(st, Prices(P100, f, jnp.ones(())))
+    out, ccp_vm, net = ccp.variation_margin(st, Prices(P100, f, jnp.ones(2)))
     assert float(ccp_vm[0]) == pytest.approx(-3.5, abs=1e-12)
     assert float(net) == pytest.approx(0.0, abs=1e-12)
     assert float(out.asset_managers.cash) == pytest.approx(cash_a - 3.5, abs=1e-9)
@@ -243,7 +243,7 @@ def _window_fund(st, cash, bills, other, debt, im):
         initial_margin=im,
         cash=cash,
         bills=bills,
-        other_assets=other,
+        other_assets=jnp.array([other, 0.0]),  # equities only (players.OTHER_ASSETS)
         backstop_loan=0.0,
         pending_vm=0.0,
         leverage_limit=1e9,
@@ -281,13 +281,13 @@ def test_pecking_order(world):
     )  # fmt: skip
     st = _window_fund(st, 1.0, 2.0, 3.0, [106.0, 0.0], 4.0)
     st = _fund(st, equity0=4.0, position0=100.0)
-    est = Prices(P100, st.markets.futures_settle, jnp.ones(()))
+    est = Prices(P100, st.markets.futures_settle, jnp.ones(2))
     ob = _obligations(st, 10.0)
     liq = liquidity.cash_position(st.funds, ob)
 
     def plan_of(fund_st, params=p):
         pl = liquidity.liquidity_plan(params, fund_st.funds, st.markets.futures_settle, ob, liq, est)
-        fields = (pl.bills_sold, pl.backstop_draw, pl.other_sold, pl.unwind, pl.forced, pl.default)
+        fields = (pl.bills_sold, pl.backstop_draw, pl.other_sold.sum(0), pl.unwind, pl.forced, pl.default)
         return [float(x[0]) for x in fields]
 
     assert float(liq.gap[0]) == pytest.approx(9.0)
@@ -297,8 +297,15 @@ def test_pecking_order(world):
     # u_cash = 1.5 / 8 = 0.1875. Equity falls by the drawn 0.5: E = 4 - 0.5 = 3.5 = E0 here.
     lined = _fund(st, credit_limit=3.0, credit_drawn=0.5, equity0=3.5)
     pl = liquidity.liquidity_plan(p, lined.funds, st.markets.futures_settle, ob, liq, est)
-    got = [float(x[0]) for x in (pl.bills_sold, pl.credit_draw, pl.other_sold, pl.unwind, pl.default)]
+    got = [float(x[0]) for x in (pl.bills_sold, pl.credit_draw, pl.other_sold.sum(0), pl.unwind, pl.default)]
     assert got == pytest.approx([2.0, 2.5, 3.0, 0.1875, 0.0], abs=1e-12)
+    # across other assets the most liquid goes first (players.OTHER_ASSETS: equities, then credit):
+    # equities 1 and credit 2 (prices 1); room 5.5 on the lines leaves 7 - 5.5 = 1.5: all the
+    # equities (1) and 0.5 of the credit, nothing unwound
+    mixed = _fund(st, other_assets=jnp.array([1.0, 2.0]), credit_limit=5.5, credit_drawn=0.0)
+    pl = liquidity.liquidity_plan(p, mixed.funds, st.markets.futures_settle, ob, liq, est)
+    assert [float(x) for x in pl.other_sold[:, 0]] == pytest.approx([1.0, 0.5], abs=1e-12)
+    assert float(pl.credit_draw[0]) == pytest.approx(5.5) and float(pl.unwind[0]) == 0.0
     stopped = _fund(st, equity0=5.0)
     assert plan_of(stopped) == pytest.approx([2.0, 0.0, 3.0, 0.6, 0.5, 0.0], abs=1e-12)
     mild = p._replace(funds=p.funds._replace(stop_loss=jnp.asarray(0.16)))

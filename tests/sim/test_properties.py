@@ -50,6 +50,7 @@ configs = st.fixed_dictionaries(
         "lay_off": st.floats(0.0, 1.0),
         "sellers": st.floats(0.0, 20.0),
         "credit": st.floats(0.0, 600.0),
+        "cross": st.floats(0.0, 1.0),
         "drain": st.floats(-0.5, 0.5),
         "fed_buys": st.floats(0.0, 200.0),
         # credit lines and redemptions (issue 10 item 1)
@@ -74,6 +75,11 @@ def test_accounting_identities_hold_for_random_configurations(c):
             impact_cash=m.impact_cash * c["impact"],
             impact_fut=m.impact_fut * c["impact"],
             volmult=np.where(np.asarray(m.volmult) > 1.0, c["vol"], 1.0),
+            # the credit spread widens by c["credit"] bp over the run (price: -D x change)
+            dother=np.stack(
+                [np.asarray(m.dother)[:, 0], np.full(s.n_steps, -7.0 * c["credit"] / 1e4 / s.n_steps)], axis=1
+            ),
+            other_cross=np.array([[1.0, c["cross"]], [c["cross"], 1.0]]),
         ),
         repo=r._replace(
             haircut_levels=np.array([0.0, c["h0_tri"]])[:, None] + np.array([0.0, 0.01, 0.02]),
@@ -108,7 +114,7 @@ def test_accounting_identities_hold_for_random_configurations(c):
         other_sellers=p.other_sellers._replace(
             rate=np.asarray(p.other_sellers.rate) * c["sellers"],
             cap=np.asarray(p.other_sellers.cap) * c["sellers"],
-            credit_bp=np.linspace(0.0, c["credit"], s.n_steps),
+            prime_outflow=np.asarray(p.other_sellers.prime_outflow) * c["sellers"],
         ),
         funding=p.funding._replace(
             days=p.funding.days._replace(

@@ -51,6 +51,7 @@ FRONT_ROOTS = ("TU", "FV", "TY", "US")
 INPUT_DOC = {
     "par_curve_change_bp": "daily change of the Treasury par yields 2y/5y/10y/30y, bp (US Treasury)",
     "equity_move": "equity index move over a stated span (a constant; no equity series is shipped)",
+    "credit_move": "IG credit spread change over a stated span, bp (a constant; no credit series is shipped)",
     "fed_treasury_holdings_change_usd_bn": "weekly change of Fed Treasury holdings (H.4.1 TREAST), USD bn",
     "fed_repo_operations_usd_bn": "Fed repo operations accepted, Treasury collateral (RPONTSYD), USD bn",
     "reserves_usd_bn": "reserve balances: weekly WRESBAL, else monthly TOTRESNS on its release date, USD bn",
@@ -124,6 +125,7 @@ _REPLAYS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, dict]] = {
         (
             "par_curve_change_bp",
             "equity_move",
+            "credit_move",
             "fed_treasury_holdings_change_usd_bn",
             "fed_repo_operations_usd_bn",
             *_FUNDING,
@@ -132,8 +134,23 @@ _REPLAYS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, dict]] = {
         "Foreign and fund selling of Treasuries; the Fed bought about USD 775bn of Treasuries 15-31 March "
         "(Fleming & Ruela 2020; its weekly holdings change is an input, as happened). Equity: S&P 500 "
         "-12.7% from the 9 March to the 18 March close (2,746.56 to 2,398.10), a documented constant "
-        "(no equity series shipped).",
-        {"equity_move": {"index": "S&P 500", "from": "2020-03-09", "to": "2020-03-18", "change_pct": -12.7}},
+        "(no equity series shipped). Credit: the ICE BofA IG spread went from 101bp (start of 2020) to "
+        "303bp on 18 March (ig_hy_spreads_mar2020); the +202bp is placed from the S&P 500's peak (19 "
+        "February, spx_path_2020) to 18 March, a timing assumption (no credit series shipped).",
+        {
+            "equity_move": {
+                "index": "S&P 500",
+                "from": "2020-03-09",
+                "to": "2020-03-18",
+                "change_pct": -12.7,
+            },
+            "credit_move": {
+                "index": "ICE BofA US IG",
+                "from": "2020-02-19",
+                "to": "2020-03-18",
+                "change_bp": 202.0,
+            },
+        },
     ),
     "apr-2025": (
         ("par_curve_change_bp", *_FUNDING),
@@ -342,8 +359,8 @@ def load(key: str, con: duckdb.DuckDBPyConnection | None = None, db: str | Path 
                         f"par_curve_change_bp: the par curve in the store ends {last or 'before ' + str(start)} "
                         f"(window ends {end}); run `basislab data refresh --source treasury-curve`"
                     )
-            elif name == "equity_move":
-                v = spec.constants["equity_move"]
+            elif name in ("equity_move", "credit_move"):
+                v = spec.constants[name]
             elif name == "fed_treasury_holdings_change_usd_bn":
                 v = _span(_series(con, "TREAST").diff(), start, end).dropna()
             elif name == "fed_repo_operations_usd_bn":

@@ -143,6 +143,7 @@ MMF_CLAIMS = Account("money_funds", "claims", DEALER_REPO_CLAIM)
 
 OTHER_SELLER_CASH = Account("other_sellers", "cash", CASH)
 OTHER_SELLER_BONDS = Account("other_sellers", "bonds", BONDS)
+OTHER_SELLER_OTHER = Account("other_sellers", "other_assets", OTHER)  # prime money funds' CP and CDs
 
 ISSUER_CASH = Account("issuer", "cash", CASH)
 ISSUER_INCOME = Account("issuer", None, INCOME)  # the Treasury's P&L is not tracked

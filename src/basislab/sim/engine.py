@@ -304,7 +304,6 @@ DAY_FIELDS = (
     ("market", "volmult"),
     ("fed", "scheduled_purchases"),
     ("funding", "days"),
-    ("other_sellers", "credit_bp"),
 )
 
 

@@ -66,7 +66,8 @@ CONTRACT_FACE_USD = {
 #: funding market's and the Fed's from the store, point in time).
 INPUT_STATUS = {
     "par_curve_change_bp": "consumed: news_share x daily change -> market.dy per bucket",
-    "equity_move": "consumed: log return spread over the stated days -> market.dother (funds' other assets)",
+    "equity_move": "consumed: log return spread over the stated days -> market.dother[:, 0] (equities)",
+    "credit_move": "consumed: -D x spread change spread over the stated days -> market.dother[:, 1] (credit)",
     "fed_treasury_holdings_change_usd_bn": "consumed: the Fed's outright purchases as they happened -> "
     "fed.scheduled_purchases [T, K] (weekly H.4.1 increase spread over the week, split 25/28/6/9)",
     "fed_repo_operations_usd_bn": "consumed: the Fed's repo operations outstanding -> funding.days.fed_repo",
@@ -293,6 +294,20 @@ def _equity_path(ep, dates: list[dt.date]) -> np.ndarray:
     return out
 
 
+def _credit_path(ep, dates: list[dt.date], duration: float) -> np.ndarray:
+    """Daily log price return of the credit asset from the episode's credit spread move constant:
+    ``-D x change / 1e4`` spread evenly over the business days after ``from`` up to ``to``."""
+    out = np.zeros(len(dates))
+    cm = ep.inputs.get("credit_move")
+    if not cm:
+        return out
+    start, end = dt.date.fromisoformat(cm["from"]), dt.date.fromisoformat(cm["to"])
+    days = [i for i, d in enumerate(dates) if start < d <= end]
+    if days:
+        out[days] = -duration * cm["change_bp"] / 1e4 / len(days)
+    return out
+
+
 def build(
     key: str,
     overrides: list[str] | tuple[str, ...] = (),
@@ -381,7 +396,10 @@ def build(
     news, more = _news_paths(ep, dates)
     notes += more
     share = pre.news_share if news_share is None else float(news_share)
-    params = with_news(params, news, share, pre.residual_vol, _equity_path(ep, dates))
+    other = np.stack(
+        [_equity_path(ep, dates), _credit_path(ep, dates, sc.market.credit_duration_years)], axis=1
+    )
+    params = with_news(params, news, share, pre.residual_vol, other)
     params = with_funding(params, sc, fund, buys)
     return EpisodeRun(
         key,

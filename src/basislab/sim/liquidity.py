@@ -3,8 +3,8 @@ raises the cash (model-equations.md section 1; docs/model.md section 3).
 
 A fund's cash after its payments is ``C + pay_in - pay_out``; the gap ``max(0, -cash)`` (raised by
 ``1 + oversell``) is covered by, in order: bills at par, undrawn committed credit lines, the
-backstop (up to ``ltv x V`` less what is owed), other risky assets at the estimated price, and
-unwinding a share ``u`` of the trade,
+backstop (up to ``ltv x V`` less what is owed), other risky assets at the estimated price
+(equities, then credit), and unwinding a share ``u`` of the trade,
 which frees ``e = V - D_post + M_post`` per unit. A fund also de-risks by choice: it deleverages
 to ``target x limit`` when ``V / E`` exceeds its limit (Cont & Schaanning 2017), and after losses
 it cuts its position to ``(1 - cut) x`` its initial face, with ``cut = stop_cut x clip((dd - sl) /
@@ -54,7 +54,7 @@ class Plan(NamedTuple):
     bills_sold: jax.Array  # [N]
     credit_draw: jax.Array  # [N] drawn on committed credit lines
     backstop_draw: jax.Array  # [N]
-    other_sold: jax.Array  # [N] units of other assets
+    other_sold: jax.Array  # [A,N] units of other assets sold (equities, credit)
     unwind: jax.Array  # [N] share u of the trade sold
     forced: jax.Array  # [N] the part of u sold to meet the cash gap (the rest is by choice)
     default: jax.Array  # [N] 1.0 for a fund that defaults in this window
@@ -102,7 +102,7 @@ def liquidity_plan(
         + funds.pending_vm
         + liq.cash_after
         + funds.bills
-        + funds.other_assets * est.po
+        + _mv(funds.other_assets, est.po)
         + ob.im_post
         - dpost
         - funds.backstop_loan
@@ -113,9 +113,16 @@ def liquidity_plan(
     d_cr = jnp.minimum(cr_room, _pos(need - s_bills))
     bs_cap = params.backstop.on * _pos(params.backstop.ltv * v_est - funds.backstop_loan)
     d_bs = jnp.minimum(bs_cap, need - s_bills - d_cr)
-    oth_val = funds.other_assets * est.po
-    s_oth = jnp.minimum(oth_val, need - s_bills - d_cr - d_bs)
-    r3 = need - s_bills - d_cr - d_bs - s_oth
+    # other assets in the order of players.OTHER_ASSETS (most liquid first), each until the gap is met
+    oth_val = funds.other_assets * est.po[:, None]  # [A,N]
+    left = _pos(need - s_bills - d_cr - d_bs)
+    s_each = []
+    for j in range(oth_val.shape[0]):
+        s_a = jnp.minimum(oth_val[j], left)
+        s_each.append(s_a)
+        left = left - s_a
+    s_oth = jnp.stack(s_each)  # [A,N]
+    r3 = left
     u_cash = jnp.where(r3 > 0, jnp.minimum(1.0, r3 / jnp.maximum(e_unit, _TINY)), 0.0)
     lev = v_est / jnp.maximum(eq, _TINY)
     lim = funds.leverage_limit
@@ -128,12 +135,12 @@ def liquidity_plan(
     u_red = jnp.where(
         funds.redeem_unfunded > 0.0, jnp.clip(funds.redeem_unfunded / jnp.maximum(eq, _TINY), 0.0, 1.0), 0.0
     )
-    capacity = funds.bills + cr_room + bs_cap + oth_val + _pos(e_unit)
+    capacity = funds.bills + cr_room + bs_cap + oth_val.sum(0) + _pos(e_unit)
     # a fund with no gap never fails the first test, so round-off in a fully unwound fund's
     # holdings cannot default it (tests/sim/test_engine.py regression)
     dflt = a * (((liq.gap > 0.0) & (capacity < liq.gap)) | (eq <= 0.0)).astype(jnp.float64)
     # units sold; selling everything leaves exactly zero (no round-off residue)
-    sold = jnp.where(s_oth >= oth_val, funds.other_assets, s_oth / jnp.maximum(est.po, _TINY))
+    sold = jnp.where(s_oth >= oth_val, funds.other_assets, s_oth / jnp.maximum(est.po, _TINY)[:, None])
     u = jnp.maximum(jnp.maximum(u_cash, u_red), jnp.maximum(u_lev, u_stop))
     return Plan(s_bills, d_cr, d_bs, sold, u, jnp.minimum(u_cash, u), dflt, a - dflt)
 
@@ -157,4 +164,5 @@ def quiet(plan: Plan, funds: Funds) -> Plan:
     """The plan of a window in which nobody unwinds, sells other assets or defaults: live funds
     sell bills and draw on credit lines and the backstop; every other term is zero."""
     a, z = funds.alive, jnp.zeros_like(funds.alive)
-    return Plan(a * plan.bills_sold, a * plan.credit_draw, a * plan.backstop_draw, z, z, z, z, a)
+    za = jnp.zeros_like(funds.other_assets)
+    return Plan(a * plan.bills_sold, a * plan.credit_draw, a * plan.backstop_draw, za, z, z, z, a)

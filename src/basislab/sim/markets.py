@@ -4,7 +4,7 @@ Prices (docs/model.md section 2)::
 
     P_k = P0_k exp(-Dmod_k y_k) exp(-(ic_k + xd_k))
     CF_k f_k = P_k exp(w (ic_k + xd_k + if_k - rho_k)),   w = 1 - s/T
-    p_o = exp(other_return - impact_other)
+    p_o = exp(other_return - impact_other)         (per other asset: equities, credit)
 
 Clearing: every participant states what it brings to each market at the window's estimated
 prices, either a :class:`Supply` (USD bn of cash Treasuries sold, futures bought back, other assets
@@ -30,7 +30,7 @@ from basislab.sim.players import Funds, Markets, Params, State
 class Prices(NamedTuple):
     p: jax.Array  # [K] cash clean price, per 100
     f: jax.Array  # [K] futures price, per 100
-    po: jax.Array  # [] other risky asset price (1 at the start)
+    po: jax.Array  # [A] other risky assets' prices (1 at the start)
 
 
 class Supply(NamedTuple):
@@ -38,7 +38,7 @@ class Supply(NamedTuple):
 
     cash_sold: jax.Array  # [K] cash Treasuries sold
     futures_bought: jax.Array  # [K] futures bought back (notional)
-    other_sold: jax.Array  # [] other risky assets sold
+    other_sold: jax.Array  # [A] other risky assets sold
 
 
 class Depth(NamedTuple):
@@ -47,7 +47,7 @@ class Depth(NamedTuple):
 
     cash: jax.Array | None  # [K]
     futures: jax.Array | None  # [K]
-    other: jax.Array | None  # []
+    other: jax.Array | None  # [A]
     #: [K] a taker of a fixed quantity of cash Treasuries at any non-negative concession (the
     #: Fed's purchases: a reverse auction taking offers at the market); it fills first, up to
     #: this capacity, and the price moves only on what is left for the depth takers
@@ -94,7 +94,7 @@ def revaluation(funds: Funds, old: Prices, new: Prices) -> jax.Array:
     return (
         _mv(funds.bonds, new.p - old.p) / 100.0
         - _mv(funds.futures_short, new.f - old.f) / 100.0
-        + funds.other_assets * (new.po - old.po)
+        + _mv(funds.other_assets, new.po - old.po)
     )
 
 
@@ -204,6 +204,8 @@ def clear(
                 sh = [rest if x is None else x * rest for x in sh]
         else:
             step = slope * sold
+            if j == 2:  # cross-asset impact among the other assets (Greenwood, Landier & Thesmar 2015)
+                step = params.market.other_cross @ step
         for i, x in zip(idx, sh, strict=True):
             shares[i][j] = x
         moved.append(impact + mult * step)

@@ -53,7 +53,7 @@ from basislab.sim.players import (
     State,
     Static,
 )
-from basislab.sim.window import AnyInBatch, WindowFlows, settlement_window
+from basislab.sim.window import AnyInBatch, WindowFlows, _branch, settlement_window
 
 jax.config.update("jax_enable_x64", True)
 
@@ -95,7 +95,7 @@ class Shocks(NamedTuple):
     dy_am: jax.Array  # [K] yield change before the morning window
     dy_pm: jax.Array  # [K] yield change during the day
     dx: jax.Array  # [K] cash dislocation
-    do_am: jax.Array  # [] other-asset log return before the morning window
+    do_am: jax.Array  # [A] other assets' log return before the morning window
     do_pm: jax.Array  # []
 
 
@@ -115,7 +115,7 @@ def fund_equity(st: State, pr: Prices) -> jax.Array:
         + fu.pending_vm
         + fu.cash
         + fu.bills
-        + fu.other_assets * pr.po
+        + _mv(fu.other_assets, pr.po)
         + fu.initial_margin
         - fu.repo_debt.sum(0)
         - fu.backstop_loan
@@ -188,25 +188,27 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
     hc_equity = v - debt.sum(0)
     eq_trade = jnp.maximum(v / lev, im + hc_equity + fp.min_buffer * v)
     free = eq_trade - im - hc_equity
-    other = fp.other_ratio * eq_trade
+    other_value = fp.other_ratio * eq_trade
+    other = fp.other_mix[:, None] * other_value  # [A,N] units at the starting prices of 1
     bills = (1.0 - fp.cash_share) * free
     # unencumbered cash is cash_ratio of gross assets (OFR's ratio, Form PF Q33 / Q8), by size
     # cohort: C = ratio (V + M + L + O + C)  ->  C = ratio / (1 - ratio) (V + M + L + O)
     ratio = cohort_cash_ratio(fp.cash_ratio, size, fp.n_active)
-    cash = ratio / (1.0 - ratio) * (v + im + bills + other) + fp.cash_share * free
+    cash = ratio / (1.0 - ratio) * (v + im + bills + other_value) + fp.cash_share * free
     z, zn = jnp.zeros(()), jnp.zeros(n)
     g = fut.sum(1)
     im_a = g @ (m0 * f0) / 100.0
     funds = Funds(
         q, fut, debt, im, cash, bills, other, zn, zn, active.astype(jnp.float64), wshare,
-        v / jnp.maximum(eq_trade + other + cash - fp.cash_share * free, _TINY) * fp.lev_limit_mult,
-        cash, zn, zn, jnp.zeros((s, n)), q.sum(0), zn, fp.credit_line_ratio * (v + im + bills + other + cash),
+        v / jnp.maximum(eq_trade + other_value + cash - fp.cash_share * free, _TINY) * fp.lev_limit_mult,
+        cash, zn, zn, jnp.zeros((s, n)), q.sum(0), zn,
+        fp.credit_line_ratio * (v + im + bills + other_value + cash),
         zn, zn, zn, zn, zn,
     )  # fmt: skip
     # the look-back window starts as calm settlement returns (+-sd alternating: VaR = calm IM)
     sd = jnp.sqrt(var0)
     alt = jnp.where(jnp.arange(static.im_window) % 2 == 0, 1.0, -1.0)
-    zk = jnp.zeros(k)
+    zk, za = jnp.zeros(k), jnp.zeros(params.market.sigma_other.shape[0])
     st = State(
         funds=funds,
         lenders=RepoLenders(
@@ -225,11 +227,11 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
             m.outstanding - q.sum(1) - params.other_sellers.holdings,
             params.investors.cash + z,
             params.investors.bills + z,
-            params.investors.other_assets + z,
+            params.investors.other_assets + za,
         ),  # fmt: skip
         backstop=Backstop(params.backstop.cash + z, z, z, z),
         issuer=Issuer(params.issuer.cash + z),
-        markets=Markets(zk, zk, zk, zk, z, z, var0, f0, f0, m.p0, z),
+        markets=Markets(zk, zk, zk, zk, za, za, var0, f0, f0, m.p0, z),
         fed=Fed(zk, z, jnp.full(len(FED_LEVERS), NOT_YET), zk),
         dealers=Dealers(zk, z, z, jnp.zeros_like(params.dealers.tier1), debt[0].sum(), z, z),
         money_funds=MoneyFunds(params.money_funds.cash + z, z),
@@ -241,17 +243,24 @@ def init_state(key: jax.Array, params: Params, static: Static) -> State:
             jnp.zeros_like(params.other_sellers.rate),
             z,
             zk,
+            za.at[1].set(params.other_sellers.prime_holdings),
+            za,
         ),  # fmt: skip
     )
     pr = prices(params, st, z)
     return st._replace(funds=funds._replace(equity0=fund_equity(st, pr)))
 
 
-def day_noise(key: jax.Array, k: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+def day_noise(key: jax.Array, k: int, n_other: int = 2) -> tuple[jax.Array, jax.Array, jax.Array]:
     """One day's standard normals from its own key: the common yield factor ``[2, 1]``, the
-    idiosyncratic ones ``[2, K]`` and the other asset's ``[2]`` (morning, intraday)."""
+    idiosyncratic ones ``[2, K]`` and the other assets' ``[2, A]`` (morning, intraday; the
+    other assets' noises are independent, an assumption)."""
     k1, k2, k3 = jax.random.split(key, 3)
-    return jax.random.normal(k1, (2, 1)), jax.random.normal(k2, (2, k)), jax.random.normal(k3, (2,))
+    return (
+        jax.random.normal(k1, (2, 1)),
+        jax.random.normal(k2, (2, k)),
+        jax.random.normal(k3, (2, n_other)),
+    )
 
 
 def draw_shocks(key: jax.Array, params: Params, static: Static) -> Shocks:
@@ -261,14 +270,14 @@ def draw_shocks(key: jax.Array, params: Params, static: Static) -> Shocks:
     t, k = static.n_steps, static.n_buckets
     m = params.market
     keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(t))
-    zc, zi, zo = jax.vmap(lambda kk: day_noise(kk, k))(keys)
+    zc, zi, zo = jax.vmap(lambda kk: day_noise(kk, k, m.sigma_other.shape[0]))(keys)
     rc = m.yield_corr
     z = jnp.sqrt(rc) * zc + jnp.sqrt(1.0 - rc) * zi  # [T, 2, K]
     sig = m.sigma_y * m.volmult[:, None]
     a = m.overnight_share
     dy_am = a * m.dy + jnp.sqrt(a) * sig * z[:, 0]
     dy_pm = (1 - a) * m.dy + jnp.sqrt(1 - a) * sig * z[:, 1]
-    so = m.sigma_other * m.volmult
+    so = m.sigma_other[None, :] * m.volmult[:, None]  # [T,A]
     do_am = a * m.dother + jnp.sqrt(a) * so * zo[:, 0]
     do_pm = (1 - a) * m.dother + jnp.sqrt(1 - a) * so * zo[:, 1]
     return Shocks(dy_am, dy_pm, m.dx, do_am, do_pm)
@@ -309,7 +318,7 @@ def pay_coupons(params: Params, st: State) -> State:
 
 
 def eod_obligations(
-    params: Params, st: State, pr: Prices, repo_due: jax.Array
+    params: Params, st: State, pr: Prices, repo_due: jax.Array, any_in_batch: AnyInBatch = any_in_path
 ) -> tuple[Obligations, State, dict]:
     """End-of-day settlement: coupons, the repo margin due, futures VM through the clearing house,
     the IM in force (a change CME announced takes effect), repo, backstop and credit-line interest
@@ -333,7 +342,8 @@ def eod_obligations(
         fu.credit_drawn * (st.funding.sofr_pct / 100.0 + params.funds.credit_spread) * dt,
         jnp.zeros_like(fu.cash),
     )
-    ob = redemptions.due(st, ob)
+    # redemptions due today (a branch: most days no fund is at a dealing date)
+    ob = _branch(any_in_batch(redemptions.due_today(st)), lambda: redemptions.due(st, ob), lambda: ob)
     im_rate = st.ccp.im_per_face * 100.0 / st.markets.futures_settle
     return ob, st, {"repo_rate": rates, "vm_open_net": vm_open_net, "im_rate": im_rate}
 
@@ -379,7 +389,7 @@ def ledger(params: Params, st: State, pr: Prices) -> dict[str, jax.Array]:
         "cash_total": cash,
         "bonds_total": fu.bonds.sum(1) + inv.bonds + st.fed.bonds + st.dealers.bonds + st.other_sellers.bonds,
         "bills_total": fu.bills.sum() + inv.bills,
-        "other_total": fu.other_assets.sum() + inv.other_assets,
+        "other_total": fu.other_assets.sum(-1) + inv.other_assets + st.other_sellers.other_assets,
         "futures_imbalance": fu.futures_short.sum(1) - st.asset_managers.futures_long,
         "repo_ledger_gap": le.claims - fu.repo_debt.sum(1),
         "backstop_ledger_gap": bs.claims - fu.backstop_loan.sum(),
@@ -581,13 +591,17 @@ def step(
     st, p_pm, act_pm = fed_levers(params, st, 1)
     f_settle = pr.f
     st = other_sellers.plan(params, st, 1, pr.p)
-    ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"])
+    ob, st, info_pm = eod_obligations(params, st, pr, info_am["repo_due"], any_in_batch)
     st, pr, fl_pm = settlement_window(p_pm, st, pr, ob, s_pm, static, any_in_batch)
     st, rest_pm = buy_the_rest(st, scheduled_today(params, st, 1) - fl_pm.fed_bought, pr.p)
     st = redemptions.settle(st, ob)
     st, repaid = repay_backstop(st)
-    st, credit_repaid = redemptions.repay_credit_lines(st)
-    st = redemptions.request(params, st, fund_equity(st, pr))
+    st, credit_repaid = _branch(
+        any_in_batch(st.funds.credit_drawn > 0.0),
+        lambda: redemptions.repay_credit_lines(st),
+        lambda: (st, jnp.zeros(())),
+    )
+    st = redemptions.request(params, st)
     st = dealing.lay_off(params, st, pr.p)
     st = repo_market.afternoon(params, st)
     mk = ccp.update_volatility(params, st.markets, f_settle)
@@ -608,6 +622,7 @@ def step(
         sold_to_dealers=fl_am.sold_to_dealers + fl_pm.sold_to_dealers,
         dealers_bought=fl_am.dealers_bought + fl_pm.dealers_bought,
         sold_other_sellers=fl_am.sold_other_sellers + fl_pm.sold_other_sellers,
+        other_sellers_other_sold=fl_am.other_sellers_other + fl_pm.other_sellers_other,
         dollar_stress_index=other_sellers.stress(params, st),
         fed_stress_bp=fed_stress_bp(params, st.markets),
         repo_margin_paid=info_am["repo_due"].sum(-1),

@@ -4,12 +4,13 @@ the same clearing as the funds when dollar funding is stressed (the engine side 
 
 Each morning the dollar-funding stress index is read from the model's own markets::
 
-    S = mean( max(0, (SOFR - IORB) - ref) / 100bp, max(0, 1 - p_o) / 0.34, max(0, dIG) / 200bp )
+    S = mean( max(0, (SOFR - IORB) - ref) / 100bp, max(0, 1 - p_eq) / 0.34, max(0, dIG) / 200bp )
 
 each leg capped at 3 (:data:`MAX_LEG`), with ``ref`` the first morning's SOFR - IORB (so a market
-that sits at the SRF ceiling is not stress), ``p_o`` the other risky assets' price (1 at the
-start: the equity leg of the dash for cash, an input path through ``shock.other_assets_pct`` or an
-episode's equity series) and ``dIG`` an input path of the IG credit spread. A group sells ``rate x
+that sits at the SRF ceiling is not stress), ``p_eq`` the equities' price (1 at the start: the
+equity leg of the dash for cash, an input path through ``shock.other_assets_pct`` or an episode's
+equity series) and ``dIG = -log(p_credit) / D`` the credit asset's spread change (its input path
+``shock.credit_spread_bp`` plus the impact of the dash for cash's credit sales). A group sells ``rate x
 S`` a day once ``S`` reaches its trigger (then keeps going), within its cap and holdings, half in
 each window, at any concession (need-driven sellers are inelastic). At ``S = 1`` for the 17
 business days of 9-31 March 2020 the rates give the month's flows of these sellers (foreign ~USD
@@ -22,7 +23,8 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
-from basislab.sim.players import Params, State
+from basislab.sim.markets import Prices
+from basislab.sim.players import OtherSellers, Params, State
 
 #: each leg of the index is capped at three times its March 2020 extreme (assumption: the rates
 #: were calibrated at S = 1; the sellers' caps bound what they can sell anyway)
@@ -31,11 +33,11 @@ MAX_LEG = 3.0
 
 def stress(params: Params, st: State) -> jax.Array:
     """S, the dollar-funding stress index (1: March-2020-sized on every leg)."""
-    op, os_ = params.other_sellers, st.other_sellers
-    t = jnp.clip(st.markets.day.astype(jnp.int32), 0, op.credit_bp.shape[0] - 1)
-    po = jnp.exp(st.markets.other_return - st.markets.impact_other)
+    op, os_, mk = params.other_sellers, st.other_sellers, st.markets
+    log_po = mk.other_return - mk.impact_other  # [A]: equities, credit
+    credit_bp = -1e4 * log_po[1] / params.market.credit_duration
     parts = (
-        jnp.stack([st.funding.spread_bp - os_.spread_ref, 1.0 - po, jnp.asarray(op.credit_bp)[t]]) / op.scales
+        jnp.stack([st.funding.spread_bp - os_.spread_ref, 1.0 - jnp.exp(log_po[0]), credit_bp]) / op.scales
     )
     return jnp.mean(jnp.clip(parts, 0.0, MAX_LEG))
 
@@ -57,19 +59,33 @@ def plan(params: Params, st: State, window: int, p: jax.Array) -> State:
     want = jnp.minimum(want, jnp.maximum(op.cap - os_.sold, 0.0))
     face = jnp.minimum(100.0 * want.sum() * op.mix / p, os_.bonds)
     by_group = want / jnp.maximum(want.sum(), 1e-300) * (face @ p / 100.0)
+    # prime money funds meet their outflow (rate x S, from the same trigger) by selling CP and CDs
+    po = jnp.exp(st.markets.other_return - st.markets.impact_other)
+    prime = 0.5 * op.prime_outflow * s * (s >= jnp.min(op.trigger)) / po[1]
+    credit = jnp.minimum(prime, os_.other_assets[1])
+    other = jnp.zeros_like(os_.other_assets).at[1].set(credit)
     return st._replace(
-        other_sellers=os_._replace(started=started, window_face=face, sold=os_.sold + by_group)
+        other_sellers=os_._replace(
+            started=started, window_face=face, sold=os_.sold + by_group, window_other=other
+        )
     )
 
 
-def book_sales(st: State, face: jax.Array, post_p: jax.Array, shares, tk) -> State:
-    """Their offer goes to the takers in the clearing's shares, paid at the clearing price."""
+def book_sales(st: State, offer: OtherSellers, post: Prices, shares, tk) -> State:
+    """Their offer (Treasuries ``window_face``, other assets ``window_other``) goes to the takers
+    in the clearing's shares, paid at the clearing prices."""
     flows = []
     for t, sh in zip(tk, shares, strict=True):
         if t.bonds is not None:
-            q = face if sh.cash is None else face * sh.cash
+            q = offer.window_face if sh.cash is None else offer.window_face * sh.cash
             flows += [
                 bk.flow(bk.OTHER_SELLER_BONDS, t.bonds, q),
-                bk.flow(t.cash, bk.OTHER_SELLER_CASH, q * post_p / 100),
+                bk.flow(t.cash, bk.OTHER_SELLER_CASH, q * post.p / 100),
+            ]
+        if t.other is not None:
+            u = offer.window_other if sh.other is None else offer.window_other * sh.other
+            flows += [
+                bk.flow(bk.OTHER_SELLER_OTHER, t.other, u),
+                bk.flow(t.cash, bk.OTHER_SELLER_CASH, u * post.po),
             ]
     return bk.book(st, flows)

@@ -31,6 +31,9 @@ from basislab.sim.funding import FundingDay, FundingParams
 BUCKETS = conventions.BUCKETS
 #: Repo segments: bilateral (non-centrally-cleared, zero haircut) and tri-party / sponsored.
 SEGMENTS = ("bilateral", "triparty")
+#: Other dollar assets of the dash for cash (``A``), in the order a fund short of cash sells them
+#: (most liquid first: listed equities, then credit): :mod:`basislab.sim.liquidity`.
+OTHER_ASSETS = ("equities", "credit")
 
 
 class Static(NamedTuple):
@@ -67,7 +70,7 @@ class Funds(NamedTuple):
     initial_margin: jax.Array  # [N] IM posted at the clearing house (M), a claim on it
     cash: jax.Array  # [N] (C)
     bills: jax.Array  # [N] bills / money-market assets at par (L)
-    other_assets: jax.Array  # [N] units of other risky assets (O), priced p_o
+    other_assets: jax.Array  # [A,N] units of other risky assets (O: equities, credit), priced p_o [A]
     backstop_loan: jax.Array  # [N] owed to the backstop lender (B)
     pending_vm: jax.Array  # [N] realised futures P&L awaiting end-of-day settlement (claim on CCP)
     alive: jax.Array  # [N] 1.0 while the fund operates, 0.0 after default
@@ -125,7 +128,7 @@ class EndInvestors(NamedTuple):
     bonds: jax.Array  # [K] face (H)
     cash: jax.Array  # []
     bills: jax.Array  # []
-    other_assets: jax.Array  # [] units
+    other_assets: jax.Array  # [A] units
 
 
 class Backstop(NamedTuple):
@@ -180,6 +183,8 @@ class OtherSellers(NamedTuple):
     started: jax.Array  # [G] 1.0 once the group's trigger was met
     spread_ref: jax.Array  # [] SOFR - IORB on the first morning (the index's calm reference)
     window_face: jax.Array  # [K] face offered in the current window
+    other_assets: jax.Array  # [A] units held (prime money funds' CP and CDs: the credit asset)
+    window_other: jax.Array  # [A] units offered in the current window (prime money funds' sales)
 
 
 class FundingMarket(NamedTuple):
@@ -211,8 +216,8 @@ class Markets(NamedTuple):
     dislocation: jax.Array  # [K] exogenous cash dislocation, log price (xd)
     impact_cash: jax.Array  # [K] cash price impact, log (ic)
     impact_futures: jax.Array  # [K] futures price impact, log (if)
-    impact_other: jax.Array  # [] other-asset price impact, log
-    other_return: jax.Array  # [] cumulative exogenous log return of other assets
+    impact_other: jax.Array  # [A] other assets' price impact, log
+    other_return: jax.Array  # [A] cumulative exogenous log return of other assets
     variance: jax.Array  # [K] EWMA variance of daily futures log returns
     futures_settle: jax.Array  # [K] last settlement price of futures (f_last)
     futures_eod: jax.Array  # [K] previous end-of-day futures price, for the EWMA
@@ -256,11 +261,13 @@ class MarketParams(NamedTuple):
     resilience: jax.Array  # [] fraction of price impact that decays per day
     overnight_share: jax.Array  # [] share of each day's exogenous move before the morning window
     disloc_decay: jax.Array  # [] fraction of the cash dislocation that decays per day
-    sigma_other: jax.Array  # [] daily volatility of other risky assets
-    impact_other: jax.Array  # [] log-price impact per USD bn of other assets sold
+    sigma_other: jax.Array  # [A] daily volatility of other risky assets
+    impact_other: jax.Array  # [A] log-price impact per USD bn of other assets sold (own market)
+    other_cross: jax.Array  # [A,A] cross-asset impact: row a's move per unit of column b's own move
+    credit_duration: jax.Array  # [] spread duration of the credit asset (years)
     dy: jax.Array  # [T,K] scenario yield change per day (decimal)
     dx: jax.Array  # [T,K] scenario cash dislocation per day (log price)
-    dother: jax.Array  # [T] scenario log return of other assets per day
+    dother: jax.Array  # [T,A] scenario log return of other assets per day
     volmult: jax.Array  # [T] multiplier of the noise volatility per day
     outstanding: jax.Array  # [K] cash Treasuries outstanding per bucket (face)
     horizon_days: jax.Array  # [] business days simulated; the futures deliver at its end (T)
@@ -306,6 +313,7 @@ class FundParams(NamedTuple):
     min_buffer: jax.Array  # [] minimum free liquidity as a share of the gross position
     cash_share: jax.Array  # [] share of free liquidity held as cash (rest in bills)
     other_ratio: jax.Array  # [] other risky assets as a multiple of trade equity
+    other_mix: jax.Array  # [A] split of the other assets (equities, credit) at the start
     lev_limit_mult: jax.Array  # [] leverage limit as a multiple of initial leverage
     lev_target_ratio: jax.Array  # [] deleverage to this fraction of the limit (Cont-Schaanning)
     oversell: jax.Array  # [] extra cash raised above the gap when selling
@@ -335,7 +343,7 @@ class AssetManagerParams(NamedTuple):
 class InvestorParams(NamedTuple):
     cash: jax.Array  # []
     bills: jax.Array  # []
-    other_assets: jax.Array  # [] units of other risky assets
+    other_assets: jax.Array  # [A] units of other risky assets
 
 
 class FedParams(NamedTuple):
@@ -397,8 +405,9 @@ class OtherSellerParams(NamedTuple):
     mix: jax.Array  # [K] maturity mix of their sales
     fima: jax.Array  # [] lever: 1.0 while the FIMA repo facility runs (official selling stops)
     holdings: jax.Array  # [K] face held at the start (carved out of the end investors')
-    credit_bp: jax.Array  # [T] cumulative change of the IG credit spread (input, bp)
     mmf_inflow: jax.Array  # [] government money funds' inflow a day at S = 1 (USD bn; Crane, March 2020)
+    prime_outflow: jax.Array  # [] prime money funds' outflow a day at S = 1 (USD bn), met by selling credit
+    prime_holdings: jax.Array  # [] prime money funds' CP and CDs at the start (credit units)
 
 
 class IssuerParams(NamedTuple):

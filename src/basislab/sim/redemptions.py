@@ -24,11 +24,12 @@ from basislab.sim.liquidity import _TINY, Obligations, cash_position
 from basislab.sim.players import Params, State
 
 
-def request(params: Params, st: State, equity: jax.Array) -> State:
-    """End of day: new requests from the day's performance drawdown (``equity`` [N]: each fund's
-    NAV at the close). A first unpaid request starts the clock to the dealing date."""
+def request(params: Params, st: State) -> State:
+    """End of day: new requests from the day's performance drawdown. The fund's NAV plus the
+    capital it returned is ``E0 + P&L`` (the audit's fund identity), so ``dd = -P&L / E0``. A
+    first unpaid request starts the clock to the dealing date."""
     fu, fp = st.funds, params.funds
-    dd = 1.0 - (equity + fu.redeemed) / jnp.maximum(fu.equity0, _TINY)
+    dd = -fu.pnl / jnp.maximum(fu.equity0, _TINY)
     target = jnp.minimum(fp.redeem_per_loss * jnp.maximum(dd - fp.redeem_threshold, 0.0), fp.redeem_cap)
     new = jnp.maximum(target * fu.equity0 - fu.redeem_requested, 0.0) * fu.alive
     start = (fu.redeem_pending <= 0.0) & (new > 0.0)
@@ -43,14 +44,19 @@ def request(params: Params, st: State, equity: jax.Array) -> State:
     )
 
 
+def due_today(st: State) -> jax.Array:
+    """[N] funds at a dealing date with requests pending."""
+    fu = st.funds
+    return (fu.redeem_countdown <= 1.0) & (fu.redeem_pending > 0.0)
+
+
 def due(st: State, ob: Obligations) -> Obligations:
     """The end-of-day window's obligations with the redemptions due today: the pending requests
     of funds at their dealing date, at most their cash after the other payments."""
     fu = st.funds
     liq = cash_position(fu, ob)
-    today = (fu.redeem_countdown <= 1.0) & (fu.redeem_pending > 0.0)
-    pay = jnp.where(today, jnp.minimum(fu.redeem_pending, jnp.maximum(liq.cash_after, 0.0)), 0.0) * fu.alive
-    return ob._replace(redemption=pay)
+    pay = jnp.where(due_today(st), jnp.minimum(fu.redeem_pending, jnp.maximum(liq.cash_after, 0.0)), 0.0)
+    return ob._replace(redemption=pay * fu.alive)
 
 
 def settle(st: State, ob: Obligations) -> State:

@@ -11,6 +11,7 @@ import xarray as xr
 from basislab.sim.audit import audit_max
 from basislab.sim.engine import RawRun
 from basislab.sim.model import BUCKETS, SEGMENTS, Params
+from basislab.sim.players import OTHER_ASSETS
 from basislab.sim.scenario import Scenario
 
 _QUANTILES = ("p10", "p50", "p90")
@@ -46,6 +47,9 @@ _DIMS = {
     "sold_other_sellers": ("bucket",),
     "bonds_held_other_sellers": ("bucket",),
     "equity_ratio_q": ("quantile",),
+    "other_price": ("asset",),
+    "other_sold": ("asset",),
+    "other_sellers_other_sold": ("asset",),
     "cash_ratio_q": ("quantile",),
     "leverage_q": ("quantile",),
 }
@@ -63,7 +67,7 @@ _UNITS = {
     "stress": "vol / calm vol",
     "funds_alive": "count",
     "new_defaults": "count",
-    "other_price": "index",
+    "other_price": "index (1 at the start)",
     "sofr_pct": "percent",
     "dollar_stress_index": "index (1 = March 2020 on every leg)",
     "iorb_pct": "percent",
@@ -176,11 +180,30 @@ class SimResult:
             ),
             ("asset managers", "funds", "futures bought back (notional)", tot("futures_bought")),
             ("funds", "end investors", "bills", tot("bills_sold")),
-            ("funds", "end investors", "other assets", tot("other_sold")),
+            *[
+                ("funds", "end investors", asset, self._asset_total("other_sold", a))
+                for a, asset in enumerate(OTHER_ASSETS)
+            ],
+            (
+                "prime money funds",
+                "end investors",
+                "credit (CP and CDs)",
+                self._asset_total("other_sellers_other_sold", OTHER_ASSETS.index("credit")),
+            ),
             ("funds", "repo lenders", "repo margin (net of returns)", tot("repo_margin_paid")),
             ("backstop (Fed LOLR)", "funds", "loans drawn", tot("backstop_drawn")),
             ("funds", "backstop (Fed LOLR)", "loans repaid", tot("backstop_repaid")),
         ]
+
+    def _asset_total(self, name: str, a: int) -> float:
+        """Run total of output ``name`` for other asset ``a``, mean over paths (0 for runs stored
+        before the assets were split)."""
+        o = self.raw.outputs
+        if name not in o:
+            return 0.0
+        x = o[name]
+        x = x[..., a] if x.ndim == 3 else (x if a == 0 else np.zeros_like(x))
+        return round(float(x.sum(1).mean()), 6) + 0.0
 
     def flows_table(self) -> pd.DataFrame:
         """:meth:`flows` as a table (variant, from, to, what, usd_bn)."""
@@ -196,6 +219,7 @@ class SimResult:
             "bucket": list(BUCKETS),
             "segment": list(SEGMENTS),
             "quantile": list(_QUANTILES),
+            "asset": list(OTHER_ASSETS),
         }
         data = {}
         for name, arr in self.raw.outputs.items():
@@ -212,7 +236,11 @@ class SimResult:
         for name, arr in self.raw.outputs.items():
             dims = _DIMS.get(name, ())
             labels = (
-                {"bucket": BUCKETS, "segment": SEGMENTS, "quantile": _QUANTILES}[dims[0]] if dims else ("",)
+                {"bucket": BUCKETS, "segment": SEGMENTS, "quantile": _QUANTILES, "asset": OTHER_ASSETS}[
+                    dims[0]
+                ]
+                if dims
+                else ("",)
             )
             a = arr.reshape(arr.shape[0], arr.shape[1], -1)
             stats = {

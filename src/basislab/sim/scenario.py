@@ -152,9 +152,31 @@ class MarketConfig(_Model):
     net_basis_pct_pa: float = _f(
         0.2, "basis_return_2018_2020", "futures richness net of carry, % p.a.", ge=-5, le=5
     )
-    other_vol_pct: float = _f(0.5, "assumption (daily vol of funds' other risky assets)", ge=0, le=20)
+    other_vol_pct: float = _f(0.5, "assumption (daily vol of the equities leg of other assets)", ge=0, le=20)
     other_impact_pct_per_bn: float = _f(
-        0.02, "firesale_impact_default_inet (scaled to a USD bn market)", ge=0, le=10
+        0.02, "firesale_impact_default_inet (scaled to a USD bn market; the equities leg)", ge=0, le=10
+    )
+    credit_vol_pct: float = _f(
+        0.1,
+        "assumption: calm daily spread return of IG credit (about 1.5 bp of spread x 7 years)",
+        ge=0,
+        le=20,
+    )
+    credit_impact_pct_per_bn: float = _f(
+        0.04,
+        "assumption: credit trades at twice the equities' impact per USD bn (sensitivity row)",
+        ge=0,
+        le=10,
+    )
+    credit_duration_years: float = _f(
+        7.0, "assumption: spread duration of an IG corporate index (order of the ICE BofA index)", gt=0, le=30
+    )
+    cross_impact_share: float = _f(
+        0.25,
+        "assumption: share of one other market's impact felt in the other (Greenwood, Landier & Thesmar "
+        "2015 spillovers through common holders; sensitivity row)",
+        ge=0,
+        le=1,
     )
 
     @model_validator(mode="after")
@@ -192,6 +214,9 @@ class FundsConfig(_Model):
     cash_share: float = _f(0.5, "assumption (free liquidity split cash / bills)", ge=0, le=1)
     other_assets_ratio: float = _f(
         0.5, "hf_balance_sheet_leverage_top50 (multi-strategy books; assumption)", ge=0, le=100
+    )
+    other_assets_equity_share: float = _f(
+        0.5, "assumption: equities' share of the funds' other assets (the rest credit)", ge=0, le=1
     )
     leverage_limit_multiple: float = _f(
         2.0, "Cont & Schaanning (2017) leverage threshold (assumption for the multiple)", gt=1, le=100
@@ -548,6 +573,13 @@ class OtherSellersConfig(_Model):
         ge=0,
         le=10,
     )
+    prime_mmf_holdings_usd_bn: float = _f(
+        1000.0,
+        "assumption: prime money funds' CP and CDs, order of their assets in early 2020 (ICI); they sell "
+        "them to meet outflows (mmf_flows_mar2020_crane, prime_mmf_behaviour)",
+        ge=0,
+        le=1e5,
+    )
 
 
 class ShockConfig(_Model):
@@ -588,7 +620,8 @@ class PlayersConfig(_Model):
     )
     investor_cash_usd_bn: float = _f(5000.0, "assumption (end investors' cash)", ge=0)
     investor_bills_usd_bn: float = _f(6000.0, "assumption (bills outstanding order)", ge=0)
-    investor_other_usd_bn: float = _f(10000.0, "assumption", ge=0)
+    investor_other_usd_bn: float = _f(10000.0, "assumption (end investors' equities)", ge=0)
+    investor_credit_usd_bn: float = _f(10000.0, "assumption (end investors' credit, order of US IG)", ge=0)
     issuer_cash_usd_bn: float = _f(800.0, "assumption (TGA order of magnitude)", ge=0)
 
     @field_validator("lender_cash_usd_bn", mode="before")
@@ -885,10 +918,10 @@ def dealer_params(sc: Scenario):
     )
 
 
-def other_seller_params(sc: Scenario, credit_bp: np.ndarray):
+def other_seller_params(sc: Scenario):
     """Foreign investors' and mutual funds' engine parameters (:class:`basislab.sim.sellers.SellerConfig`
     rates and caps, times ``other_sellers.scale``), holdings spread over the buckets like the
-    amounts outstanding; ``credit_bp`` the cumulative IG spread change by day (input)."""
+    amounts outstanding; money funds' flows (government inflow, prime outflow) at ``S = 1``."""
     from basislab.sim.players import OtherSellerParams
     from basislab.sim.sellers import SellerConfig
 
@@ -904,8 +937,9 @@ def other_seller_params(sc: Scenario, credit_bp: np.ndarray):
         mix=np.asarray(sp.mix),
         fima=np.float64(sp.fima),
         holdings=hold,
-        credit_bp=np.asarray(credit_bp, dtype=np.float64),
         mmf_inflow=np.float64(np.asarray(sp.mmf_rate)[0] * os_.scale),
+        prime_outflow=np.float64(-np.asarray(sp.mmf_rate)[1] * os_.scale),
+        prime_holdings=np.float64(os_.prime_mmf_holdings_usd_bn),
     )
 
 
@@ -1014,7 +1048,9 @@ def to_engine(sc: Scenario):
     per_day = days / sh.duration_days
     dy = per_day[:, None] * np.array([sh.yield_bp[k] for k in BUCKET_NAMES]) / 1e4
     dx = per_day[:, None] * np.array([sh.cash_dislocation_bp[k] for k in BUCKET_NAMES]) / 1e4
-    dother = per_day * math.log1p(sh.other_assets_pct / 100)
+    # other assets' news: equities' return; credit's price return -D x spread change (log)
+    dcredit = -sc.market.credit_duration_years * per_day * sh.credit_spread_bp / 1e4
+    dother = np.stack([per_day * math.log1p(sh.other_assets_pct / 100), dcredit], axis=1)
     volmult = np.where(days > 0, sh.vol_multiplier, 1.0)
     mix = np.array([sc.funds.bucket_mix[k] for k in BUCKET_NAMES])
     pu, bsc, ro = sc.fed.purchases, sc.backstop, sc.fed.repo_operations
@@ -1036,8 +1072,13 @@ def to_engine(sc: Scenario):
             resilience=f(sc.market.resilience_per_day),
             overnight_share=f(sc.market.overnight_share),
             disloc_decay=f(1 - 0.5 ** (1 / sc.market.dislocation_half_life_days)),
-            sigma_other=f(sc.market.other_vol_pct / 100),
-            impact_other=f(sc.market.other_impact_pct_per_bn / 100),
+            sigma_other=np.array([sc.market.other_vol_pct, sc.market.credit_vol_pct]) / 100,
+            impact_other=np.array([sc.market.other_impact_pct_per_bn, sc.market.credit_impact_pct_per_bn])
+            / 100,
+            other_cross=np.array(
+                [[1.0, sc.market.cross_impact_share], [sc.market.cross_impact_share, 1.0]], dtype=f
+            ),
+            credit_duration=f(sc.market.credit_duration_years),
             dy=dy,
             dx=dx,
             dother=dother,
@@ -1089,6 +1130,9 @@ def to_engine(sc: Scenario):
             min_buffer=f(sc.funds.min_buffer_pct / 100),
             cash_share=f(sc.funds.cash_share),
             other_ratio=f(sc.funds.other_assets_ratio),
+            other_mix=np.array(
+                [sc.funds.other_assets_equity_share, 1.0 - sc.funds.other_assets_equity_share]
+            ),
             lev_limit_mult=f(sc.funds.leverage_limit_multiple),
             lev_target_ratio=f(sc.funds.deleverage_target_ratio),
             oversell=f(sc.funds.oversell),
@@ -1113,7 +1157,9 @@ def to_engine(sc: Scenario):
         investors=InvestorParams(
             cash=f(sc.players.investor_cash_usd_bn),
             bills=f(sc.players.investor_bills_usd_bn),
-            other_assets=f(sc.players.investor_other_usd_bn),
+            other_assets=np.array(
+                [sc.players.investor_other_usd_bn, sc.players.investor_credit_usd_bn], dtype=f
+            ),
         ),
         issuer=IssuerParams(cash=f(sc.players.issuer_cash_usd_bn)),
         fed=FedParams(
@@ -1133,7 +1179,7 @@ def to_engine(sc: Scenario):
         dealers=dealer_params(sc),
         money_funds=MoneyFundParams(cash=f(sc.dealers.money_fund_cash_usd_bn)),
         funding=funding_inputs(T, sc),
-        other_sellers=other_seller_params(sc, np.cumsum(per_day) * sh.credit_spread_bp),
+        other_sellers=other_seller_params(sc),
     )
     static = Static(
         n_funds=sc.funds.count,

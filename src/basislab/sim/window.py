@@ -62,12 +62,15 @@ class WindowFlows(NamedTuple):
     fed_bought: jax.Array  # [K] everything the Fed took in the window (funds and other sellers), USD bn
     dealers_bought: jax.Array  # [K] everything dealers took in the window, USD bn at market
     sold_other_sellers: jax.Array  # [K] sold by foreign investors and mutual funds, USD bn at market
+    other_sellers_other: (
+        jax.Array
+    )  # [A] other assets sold by other sellers (prime money funds' credit), USD bn
     sold_default: jax.Array  # [K] sold by lenders liquidating defaulters' collateral
     fut_bought: jax.Array  # [K] futures bought back (USD bn notional)
     bills_sold: jax.Array  # []
     credit_drawn: jax.Array  # [] drawn on committed credit lines
     redeemed: jax.Array  # [] redemptions paid to the funds' investors
-    other_sold: jax.Array  # [] other risky assets sold (USD bn)
+    other_sold: jax.Array  # [A] other risky assets sold by the funds (USD bn)
     bs_drawn: jax.Array  # []
     new_defaults: jax.Array  # []
     cash_need: jax.Array  # [] gross obligations due from funds
@@ -106,21 +109,26 @@ def takers(params: Params, st: State) -> list[Taker]:
     ]
 
 
-def sellers(funds: Funds, plan: Plan, pre: Prices, offer: jax.Array) -> list[Supply]:
+def sellers(funds: Funds, plan: Plan, pre: Prices, offer: jax.Array, offer_other: jax.Array) -> list[Supply]:
     """Today's sellers at the pre-window prices: funds unwinding (and selling other assets), repo
     lenders liquidating defaulters' collateral (with the defaulters' other assets), and the other
-    sellers' offer (face ``[K]``: :mod:`basislab.sim.other_sellers`)."""
+    sellers' offer (face ``[K]`` of Treasuries, units ``[A]`` of other assets:
+    :mod:`basislab.sim.other_sellers`)."""
 
     def supply(mask):
         u = plan.unwind * mask
         return Supply(
             (funds.bonds * u).sum(-1) * pre.p / 100.0,
             (funds.futures_short * u).sum(-1) * pre.f / 100.0,
-            (plan.other_sold * mask).sum() * pre.po,
+            (plan.other_sold * mask).sum(-1) * pre.po,
         )
 
     k = jnp.zeros_like(pre.p)
-    return [supply(plan.survive), supply(plan.default), Supply(offer * pre.p / 100.0, k, jnp.zeros(()))]
+    return [
+        supply(plan.survive),
+        supply(plan.default),
+        Supply(offer * pre.p / 100.0, k, offer_other * pre.po),
+    ]
 
 
 def _share(x: jax.Array, share: jax.Array | None) -> jax.Array:
@@ -169,7 +177,10 @@ def raise_cash(
     for t, sh in zip(tk, shares, strict=True):
         if other and t.other is not None:
             units = _share(plan.other_sold, sh.other)
-            flows += [bk.flow(bk.FUND_OTHER, t.other, units), bk.flow(t.cash, bk.FUND_CASH, units * post.po)]
+            flows += [
+                bk.flow(bk.FUND_OTHER, t.other, units),
+                bk.flow(t.cash, bk.FUND_CASH, units * post.po[:, None]),
+            ]
     return bk.book(st, flows)
 
 
@@ -217,8 +228,9 @@ def _flows(
     if not traded:  # a quiet window: nothing sold, bought back or lost
         k, z = jnp.zeros_like(post.p), jnp.zeros(())
         return WindowFlows(
-            k, k, k, k, k, k, k, k, k, plan.bills_sold.sum(), plan.credit_draw.sum(), redeemed, z,
-            plan.backstop_draw.sum(), z,
+            k, k, k, k, k, k, k, jnp.zeros(fu.other_assets.shape[0]), k, k, plan.bills_sold.sum(),
+            plan.credit_draw.sum(), redeemed,
+            jnp.zeros(fu.other_assets.shape[0]), plan.backstop_draw.sum(), z,
             (liq.pay_out * fu.alive).sum(), liq.gap.sum(), jnp.zeros(fu.repo_debt.shape[0]), z, z,
         )  # fmt: skip
     sold_unw = (fu.bonds * (plan.unwind * plan.survive)).sum(-1)
@@ -235,12 +247,13 @@ def _flows(
         fed_bought=(funds_value + other_value) * fed,
         dealers_bought=(funds_value + other_value) * dealers,
         sold_other_sellers=other_value,
+        other_sellers_other=st.other_sellers.window_other * post.po,
         sold_default=(sold_all - sold_unw) * post.p / 100.0,
         fut_bought=(fu.futures_short * plan.unwind).sum(-1) * post.f / 100.0,
         bills_sold=plan.bills_sold.sum(),
         credit_drawn=plan.credit_draw.sum(),
         redeemed=redeemed,
-        other_sold=plan.other_sold.sum() * post.po,
+        other_sold=plan.other_sold.sum(-1) * post.po,
         bs_drawn=plan.backstop_draw.sum(),
         new_defaults=plan.default.sum(),
         cash_need=(liq.pay_out * fu.alive).sum(),
@@ -262,8 +275,9 @@ def settlement_window(
     tk = takers(params, st)
 
     def clear_at(plan: Plan):
-        offer = st.other_sellers.window_face
-        mk, shares = clear(params, st.markets, sellers(st.funds, plan, pre, offer), [t.depth for t in tk])
+        os_ = st.other_sellers
+        supply = sellers(st.funds, plan, pre, os_.window_face, os_.window_other)
+        mk, shares = clear(params, st.markets, supply, [t.depth for t in tk])
         return mk, shares, prices(params, mk, s)
 
     raw = liquidity_plan(params, st.funds, f_last, ob, liq, pre)
@@ -281,7 +295,7 @@ def settlement_window(
         out = pay_obligations(out, ob, plan.survive)
         out = raise_cash(out, plan, post, shares, tk)
         out = unwind(out, ob, plan, post, shares, tk)
-        out = other_sellers.book_sales(out, st.other_sellers.window_face, post.p, shares, tk)
+        out = other_sellers.book_sales(out, st.other_sellers, post, shares, tk)
         sale = _mv(st.funds.bonds, post.p) / 100.0 * plan.default
         out, losses = _branch(
             any_in_batch(plan.default > 0.0),
@@ -308,7 +322,8 @@ def settlement_window(
 
     if not static.skip_quiet_windows:
         return busy()
-    offered = jnp.any(st.other_sellers.window_face > 0.0)
+    os_ = st.other_sellers
+    offered = jnp.any(os_.window_face > 0.0) | jnp.any(os_.window_other > 0.0)
     return _branch(
-        any_in_batch((first.unwind > 0.0) | (first.other_sold > 0.0) | offered), busy, quiet_window
+        any_in_batch((first.unwind > 0.0) | (first.other_sold.sum(0) > 0.0) | offered), busy, quiet_window
     )
