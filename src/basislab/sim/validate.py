@@ -106,11 +106,20 @@ def _f(x) -> float | None:
     return round(x, 6) if math.isfinite(x) else None
 
 
+#: Values within this relative distance of the largest are a tie (round-off, e.g. a spread held at
+#: a ceiling on many days): the peak is the first of them, as for exact ties.
+PEAK_TIE_REL = 1e-9
+
+
 def _peak(s: pd.Series) -> tuple[float | None, dt.date | None]:
-    s = s.dropna()
+    """The largest absolute value (signed) and its date; of values tied to within
+    :data:`PEAK_TIE_REL`, the earliest."""
+    s = s.dropna().sort_index()
     if s.empty:
         return None, None
-    i = s.abs().idxmax()
+    a = s.abs()
+    top = float(a.max())
+    i = a.index[np.flatnonzero(a.to_numpy() >= top - PEAK_TIE_REL * max(top, 1.0))[0]]
     return float(s[i]), pd.Timestamp(i).date()
 
 
