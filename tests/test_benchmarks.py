@@ -47,4 +47,9 @@ def test_baseline_engine_runs_the_same_inputs_as_the_new_one():
             if k in new.outputs and k not in ("other_price", "other_sold"):  # [A] since the split
                 assert np.shape(new.outputs[k]) == np.shape(v), k
             assert np.all(np.isfinite(v)), k
-        assert np.max(np.abs(old.outputs["cash_price"][:, 0] - new.outputs["cash_price"][:, 0])) < 0.5
+        # the new engine draws each fund and day from its own fold_in key (shape padding, issue 14),
+        # the old one from whole-array draws: the day-0 prices are two draws of one distribution,
+        # so their means over the 6 paths agree within 4 sd of the difference of two means
+        sd = np.asarray(p.market.p0 * p.market.dmod * p.market.sigma_y)  # calm daily sd, per 100
+        gap = old.outputs["cash_price"][:, 0].mean(0) - new.outputs["cash_price"][:, 0].mean(0)
+        assert np.all(np.abs(gap) < 4.0 * sd * np.sqrt(2.0 / 6.0)), (gap, sd)

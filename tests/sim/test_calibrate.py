@@ -42,6 +42,19 @@ def test_killed_calibration_resumes_from_its_points(fit, monkeypatch):
     assert again["parameters"] == out["parameters"]
 
 
+def test_best_point_keeps_defaults_among_ties():
+    """A surface flat in ``b`` (0.5 at every b for a = 1, 0.7 for a = 2): the fit is a = 1 with b
+    at its default 3, not the grid's first b; a strictly lower point wins over a tie; NaN (a
+    failed point) is skipped."""
+    pts = [{"a": a, "b": b} for a in (1.0, 2.0) for b in (1.0, 2.0, 3.0)]
+    base = {"a": 2.0, "b": 3.0}
+    obj = [0.5, 0.5, 0.5 + 1e-12, 0.7, 0.7, 0.7]
+    assert pts[C.best_point(obj, pts, base)] == {"a": 1.0, "b": 3.0}
+    obj[1] = 0.4999
+    assert pts[C.best_point(obj, pts, base)] == {"a": 1.0, "b": 2.0}
+    assert C.best_point([float("nan"), 0.7, 0.7, 0.9, 0.9, 0.7], pts, base) == 5
+
+
 def test_unknown_parameter_refused():
     from basislab.errors import ScenarioError
 

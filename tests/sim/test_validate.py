@@ -31,6 +31,17 @@ def test_row_errors_worked_by_hand():
     assert V._row("x", "s", "b", "u", model * 3, obs, WINDOW, Tolerance(0.5, 5.0, 5))["status"] == "fail"
 
 
+def test_peak_of_a_ceiling_is_its_first_day():
+    """A spread held at a ceiling (20bp) on several days, equal up to round-off (2e-13): the
+    peak is the first of them, as for exact ties, not the one round-off makes largest."""
+    s = pd.Series([5.0, 20.0 - 2e-13, 12.0, 20.0 - 1e-13, 20.0], index=DAYS)
+    assert V._peak(s) == (pytest.approx(20.0), DAYS[1].date())
+    # a real difference is not a tie
+    assert V._peak(pd.Series([5.0, 19.9, 12.0, 20.0, 3.0], index=DAYS))[1] == DAYS[3].date()
+    # a negative trough counts by its size, signed
+    assert V._peak(pd.Series([5.0, -30.0, 12.0, 20.0, 3.0], index=DAYS)) == (-30.0, DAYS[1].date())
+
+
 def test_row_without_model_is_na_with_reason():
     obs = pd.Series([0.0, 1, 3, 2, 1], index=DAYS)
     r = V._row("x", "sofr_minus_iorb", "b", "bp", None, obs, WINDOW, Tolerance(1, 1, 1))

@@ -31,6 +31,13 @@ def _num(x, unit: str = "") -> str:
     return f"{x:.3g}" if unit != "%" else f"{x:.2f}"
 
 
+def _obs_cell(r: dict) -> str:
+    """The observed peak, or the published range of a scalar row (``obs_low``..``obs_high``)."""
+    if r.get("obs_low") is not None:
+        return f"{_num(r['obs_low'])}..{_num(r['obs_high'])}"
+    return _num(r["obs_peak"])
+
+
 def _repo_cell(x: dict) -> str:
     if x["peak"] is None or x["baseline"] is None:
         return "n/a"
@@ -109,11 +116,14 @@ def validate(
         status = r["status"] if r["status"] != "n/a" else (r["reason"] or "n/a")
         table.add_row(
             r["episode"], f"{r['series']} ({r['unit']})", r["label"], str(r["n"]), _num(r["rmse"]), _num(r["obs_rms"]),
-            _num(r["model_peak"]), _num(r["obs_peak"]), dates,
+            _num(r["model_peak"]), _obs_cell(r), dates,
             "n/a" if r["timing_error"] is None else str(r["timing_error"]),
             f"[{colour[r['status']]}]{status}[/]",
         )  # fmt: skip
     console().print(table)
+    for r in rows:
+        if r.get("obs_low") is not None:  # a scalar row against a published range: say how it is read
+            console().print(f"{r['episode']} {r['series']}: {r['reason']}")
     for k, s in V.summary(rows).items():
         console().print(f"{k}: {s['pass']} pass, {s['fail']} fail, {s['n/a']} n/a")
     if html is not None:

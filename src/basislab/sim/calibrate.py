@@ -78,6 +78,23 @@ def objective(rows: list[dict]) -> float:
     return float(np.mean(terms)) if terms else math.nan
 
 
+#: Objectives within this relative distance of the minimum tie (the rows' errors are rounded to
+#: 1e-6): of tied points the one with the fewest parameters moved off their defaults is the fit, so
+#: a parameter that does not move the moments stays at its default instead of taking the grid's
+#: first value.
+TIE_REL = 1e-9
+
+
+def best_point(objectives: np.ndarray, points: list[dict[str, float]], base: dict[str, float]) -> int:
+    """Index of the grid's best point: the smallest objective; among ties (:data:`TIE_REL`), the
+    point with the fewest parameters off ``base``, then the first in grid order."""
+    obj = np.asarray(objectives, dtype=float)
+    lo = float(np.nanmin(obj))
+    tied = np.flatnonzero(obj <= lo + TIE_REL * max(abs(lo), 1.0))
+    moved = [sum(points[i][n] != base.get(n) for n in points[i]) for i in tied]
+    return int(tied[int(np.argmin(moved))])
+
+
 def evaluate(er, values: dict[str, float], seed: int, paths: int | None = None) -> tuple[float, list[dict]]:
     """Objective and validation rows of the episode run with ``values``."""
     params = E.with_assumptions(er, values)
@@ -181,9 +198,9 @@ def calibrate(
                 if progress:
                     progress(k, total)
         mean = np.nanmean(surface, axis=0)
-        best = int(np.nanargmin(mean))
+        best = best_point(mean, points, base)
         fitted = {**base, **points[best]}
-        per_seed = [points[int(np.nanargmin(surface[s]))] for s in range(seeds)]
+        per_seed = [points[best_point(surface[s], points, base)] for s in range(seeds)]
         fit_table = {}
         for n in names:
             vals = np.array([p[n] for p in per_seed])

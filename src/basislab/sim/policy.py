@@ -512,7 +512,10 @@ def _summary(p: Any, outs: dict) -> dict:
     m = p.market
     p0 = m.p0
     b0 = p0 - p0 * jnp.exp(-m.rho)
-    sales = outs["sold_unwind"].sum() + outs["sold_default"].sum()
+    # forced sales as SimResult.metrics counts them: unwinds less de-risking by choice (no
+    # round-off below zero), plus defaulters' collateral sold
+    forced = jnp.maximum(outs["sold_unwind"] - outs["sold_derisk"], 0.0)
+    sales = forced.sum() + outs["sold_default"].sum()
     leaves = [x for x in jax.tree_util.tree_leaves(outs)]
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
     return {

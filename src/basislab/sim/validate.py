@@ -14,7 +14,13 @@ of the store that were **not inputs** (:mod:`basislab.data.episodes`):
 * ``fed_treasury_holdings`` (USD bn, where not an input): the change since the run start of the
   Fed's Treasury holdings in the model (face, all buckets; Wednesdays) against H.4.1 TREAST's
   change from its level on or before the run start (``n/a`` with the reason where the engine
-  lacks an output).
+  lacks an output);
+* ``fund_redemptions`` (mar-2020; % of the funds' equity at the run start): the capital the
+  model's funds paid out to their investors over the window (``redemptions_paid``, summed) against
+  the range of the published industry figures (:data:`PUBLISHED_REDEMPTIONS`): a scalar row, no
+  RMSE or timing; it passes when the model lies in the published range widened by
+  :data:`REDEMPTION_WIDEN` on each side. Investor flows are used for validation only, never in
+  the calibration (:data:`basislab.sim.calibrate.MOMENT_SERIES` leaves them out).
 
 Errors: RMSE over the days (weeks) both have; the peak (the largest absolute value in the window,
 signed) and its date; the timing error of the peaks in business days (weeks). Pass when the RMSE,
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -49,7 +56,47 @@ COLUMNS = (
     "timing_error",
     "status",
     "reason",
+    "obs_low",
+    "obs_high",
 )
+
+
+@dataclass(frozen=True)
+class PublishedRange:
+    """Published values of a scalar outcome (``low``..``high``, in the row's unit) and their
+    sources; the row passes within ``[low x (1 - widen), high x (1 + widen)]``."""
+
+    series: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    sources: tuple[str, ...]
+
+
+#: Hedge funds' net investor outflows in March 2020, % of industry capital (outflow positive),
+#: for validation only. eVestment: -USD 24.1bn in March on about USD 2.95tn, 0.8% (Bloomberg via
+#: NDTV Profit, 2020-04-17, https://www.ndtvprofit.com/business/hedge-fund-assets-dip-below-3-trillion-to-least-in-six-years);
+#: HFR: -USD 33.3bn in Q1 2020, "approximately 1.0 percent of overall industry capital"
+#: (relative value -USD 4.6bn; HFR Global Hedge Fund Industry Report, 2020-04-22, via Hedgeweek,
+#: https://www.hedgeweek.com/2020/04/22/284907/hedge-fund-assets-fall-market-volatility-surges-pandemic-uncertainty);
+#: BarclayHedge: redemptions USD 85.6bn, "2.7% of industry assets" (https://www.barclayhedge.com/insider/hedge-fund-redemptions-jump-to-85.6-billion-in-march-according-to-backstop-barclayhedge).
+#: Eurekahedge's -USD 81.0bn in March (about 3.9% of its universe) is the high end of the vendors'
+#: estimates and lies inside the widened band.
+PUBLISHED_REDEMPTIONS: dict[str, PublishedRange] = {
+    "mar-2020": PublishedRange(
+        "fund_redemptions",
+        "HF investor outflow",
+        "% of initial equity",
+        0.8,
+        2.7,
+        ("eVestment March 2020: 0.8%", "HFR Q1 2020: 1.0%", "BarclayHedge March 2020: 2.7%"),
+    )
+}
+#: Tolerance of the redemption row (written before any run of it): the published range widened by
+#: 50% on each side, 0.4%..4.05% for March 2020 (the vendors' universes differ by that much:
+#: eVestment 0.8%, Eurekahedge about 3.9%). A model paying out nothing fails.
+REDEMPTION_WIDEN = 0.5
 
 
 def _f(x) -> float | None:
@@ -59,11 +106,20 @@ def _f(x) -> float | None:
     return round(x, 6) if math.isfinite(x) else None
 
 
+#: Values within this relative distance of the largest are a tie (round-off, e.g. a spread held at
+#: a ceiling on many days): the peak is the first of them, as for exact ties.
+PEAK_TIE_REL = 1e-9
+
+
 def _peak(s: pd.Series) -> tuple[float | None, dt.date | None]:
-    s = s.dropna()
+    """The largest absolute value (signed) and its date; of values tied to within
+    :data:`PEAK_TIE_REL`, the earliest."""
+    s = s.dropna().sort_index()
     if s.empty:
         return None, None
-    i = s.abs().idxmax()
+    a = s.abs()
+    top = float(a.max())
+    i = a.index[np.flatnonzero(a.to_numpy() >= top - PEAK_TIE_REL * max(top, 1.0))[0]]
     return float(s[i]), pd.Timestamp(i).date()
 
 
@@ -160,7 +216,7 @@ def model_short_change(er, res) -> pd.DataFrame:
         index=pd.DatetimeIndex([pd.Timestamp(d) for d in E.all_dates(er)]),
         columns=list(E.BUCKET_TENOR),
     )
-    tues = contracts[contracts.index.dayofweek == 1]
+    tues = contracts[contracts.index.day_of_week == 1]
     change = tues.diff()
     change = change[change.index.to_series().diff().dt.days <= 8]
     return change[change.index <= pd.Timestamp(er.window[1])]
@@ -229,7 +285,43 @@ def compare(er, res) -> list[dict]:
                 tol["fed_treasury_holdings"], weekly=True,
             )
         )  # fmt: skip
+    if er.key in PUBLISHED_REDEMPTIONS:
+        rows.append(redemption_row(er, res, PUBLISHED_REDEMPTIONS[er.key]))
     return rows
+
+
+def model_redemptions_pct(er, res) -> tuple[float, float]:
+    """Mean over paths of the capital the funds paid out to their investors over the window
+    (``redemptions_paid`` summed over the window's days) and of what their investors asked for
+    in the window (the rise of ``redemptions_requested``), both in % of the funds' equity at the
+    run start (outflow positive)."""
+    o, w = res.raw.outputs, er.window_mask
+    equity0 = np.asarray(res.raw.final["fund_equity_each"]).sum(-1)  # [paths]
+    paid = np.asarray(o["redemptions_paid"])[:, w].reshape(equity0.size, -1).sum(-1)
+    req = np.concatenate([np.zeros((equity0.size, 1)), np.asarray(o["redemptions_requested"])], axis=1)
+    idx = np.flatnonzero(w)
+    asked = req[:, idx[-1] + 1] - req[:, idx[0]]
+    scale = 100.0 / np.maximum(equity0, 1e-12)
+    return float((paid * scale).mean()), float((asked * scale).mean())
+
+
+def redemption_row(er, res, pub: PublishedRange, widen: float = REDEMPTION_WIDEN) -> dict:
+    """The scalar row of the investor outflow (module doc): ``model_peak`` holds the model's
+    value, ``obs_low``/``obs_high`` the published range; pass within the widened range."""
+    paid, asked = model_redemptions_pct(er, res)
+    lo, hi = pub.low * (1.0 - widen), pub.high * (1.0 + widen)
+    row = dict.fromkeys(COLUMNS)
+    row.update(
+        episode=er.key, series=pub.series, label=pub.label, unit=pub.unit,
+        n=int(res.raw.outputs["redemptions_paid"].shape[0]), model_peak=_f(paid),
+        obs_low=pub.low, obs_high=pub.high,
+        status="pass" if lo <= paid <= hi else "fail",
+        reason=(
+            f"paid over the window {paid:.3g}% (asked in the window {asked:.3g}%); published "
+            f"{pub.low:g}..{pub.high:g}% ({'; '.join(pub.sources)}); pass {lo:.3g}..{hi:.3g}%"
+        ),
+    )  # fmt: skip
+    return row
 
 
 def model_sofr_minus_iorb(er, res) -> pd.Series | None:
