@@ -7,7 +7,7 @@ to buckets (:func:`basislab.sim.tuning.padded_funds` / :func:`~basislab.sim.tuni
 pair. Padded funds are inert (empty books, never alive: :func:`basislab.sim.model.init_state`),
 padded days are skipped (:func:`scan_path`), and the outputs are cut back to the scenario's
 funds and days; every draw is keyed by fund and by day, so a padded run gives the numbers of the
-unpadded one."""
+unpadded one (to round-off: sums over 100 and over 128 funds round differently)."""
 
 from __future__ import annotations
 

@@ -513,15 +513,17 @@ def _summary(p: Any, outs: dict) -> dict:
     p0 = m.p0
     b0 = p0 - p0 * jnp.exp(-m.rho)
     # forced sales as SimResult.metrics counts them: unwinds less de-risking by choice (no
-    # round-off below zero), plus defaulters' collateral sold
+    # round-off below zero), plus defaulters' collateral sold; the unwound share (the distance to
+    # the spiral's test) counts every unwind, forced or by choice
     forced = jnp.maximum(outs["sold_unwind"] - outs["sold_derisk"], 0.0)
     sales = forced.sum() + outs["sold_default"].sum()
+    unwound = outs["sold_unwind"].sum() + outs["sold_default"].sum()
     leaves = [x for x in jax.tree_util.tree_leaves(outs)]
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
     return {
         "fund_defaults": outs["new_defaults"].sum(),
         "forced_sales_usd_bn": sales,
-        "unwind_share": sales / p.funds.total_position,
+        "unwind_share": unwound / p.funds.total_position,
         "basis_peak_bp": jnp.max((b0 - outs["gross_basis"]) / p0 * 1e4),
         "price_drop_peak_pct": jnp.max((1.0 - outs["cash_price"] / p0) * 100.0),
         "backstop_peak_usd_bn": jnp.max(outs["backstop_outstanding"]),
