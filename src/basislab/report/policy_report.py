@@ -15,7 +15,7 @@ from basislab.report.html import Section, write
 #: measure -> (title, colour scale); mean across paths at each grid point
 PANELS = {
     "fund_defaults": ("Fund defaults (mean count per path)", "Reds"),
-    "unwind_share": ("Forced cash sales (share of the initial cash leg)", "Oranges"),
+    "unwind_share": ("Cash sold, forced and by choice (share of the initial cash leg)", "Oranges"),
     "forced_sales_usd_bn": ("Forced cash sales (USD bn of face)", "Oranges"),
     "basis_peak_bp": ("Basis peak: largest widening (bp of the CTD price)", "Purples"),
     "backstop_peak_usd_bn": ("Backstop (Fed lender of last resort) peak lending, USD bn", "Blues"),

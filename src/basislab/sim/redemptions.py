@@ -23,6 +23,9 @@ from basislab.sim import booking as bk
 from basislab.sim.liquidity import _TINY, Obligations, cash_position
 from basislab.sim.players import Params, State
 
+#: amounts below this share of a fund's initial NAV are round-off, not redemptions
+_DUST = 1e-12
+
 
 def request(params: Params, st: State) -> State:
     """End of day: new requests from the day's performance drawdown. The fund's NAV plus the
@@ -32,6 +35,7 @@ def request(params: Params, st: State) -> State:
     dd = -fu.pnl / jnp.maximum(fu.equity0, _TINY)
     target = jnp.minimum(fp.redeem_per_loss * jnp.maximum(dd - fp.redeem_threshold, 0.0), fp.redeem_cap)
     new = jnp.maximum(target * fu.equity0 - fu.redeem_requested, 0.0) * fu.alive
+    new = jnp.where(new > _DUST * fu.equity0, new, 0.0)
     start = (fu.redeem_pending <= 0.0) & (new > 0.0)
     countdown = jnp.where(start, fp.redeem_notice, jnp.maximum(fu.redeem_countdown - 1.0, 0.0))
     return st._replace(
@@ -64,6 +68,8 @@ def settle(st: State, ob: Obligations) -> State:
     :func:`basislab.sim.window.pay_obligations`)."""
     fu = st.funds
     pending = jnp.maximum(fu.redeem_pending - ob.redemption, 0.0) * fu.alive
+    # a round-off leftover of a paid request is no request (it would restart the dealing clock)
+    pending = jnp.where(pending > _DUST * fu.equity0, pending, 0.0)
     return st._replace(funds=fu._replace(redeem_pending=pending))
 
 
