@@ -68,6 +68,49 @@ def table(paths: int = 16, rows=ROWS) -> str:
     return "\n".join(lines)
 
 
+#: the seed-thesis sell-off with March 2020's other legs as news (S&P 500 -12.7%, IG +200bp)
+DASH = ("shock.other_assets_pct=-12.7", "shock.credit_spread_bp=200")
+
+#: (assumption, value shown, overrides) of the dash for cash (docs/model.md section 17)
+DASH_ROWS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("all defaults", "cross 0.25, credit impact 0.04%/bn, equities 50% of other assets, prime 1tn", ()),
+    ("cross-asset impact share", "0", ("market.cross_impact_share=0",)),
+    ("cross-asset impact share", "0.5", ("market.cross_impact_share=0.5",)),
+    ("credit impact per USD bn", "0.02%", ("market.credit_impact_pct_per_bn=0.02",)),
+    ("credit impact per USD bn", "0.08%", ("market.credit_impact_pct_per_bn=0.08",)),
+    ("equities' share of other assets", "100%", ("funds.other_assets_equity_share=1",)),
+    ("prime money funds' holdings", "0 (no prime sales)", ("other_sellers.prime_mmf_holdings_usd_bn=0",)),
+    ("credit spread duration", "5 years", ("market.credit_duration_years=5",)),
+    ("all defaults, cash 1% for all", "", ("funds.unencumbered_cash_pct=1",)),
+)
+
+
+def dash_table(paths: int = 16, rows=DASH_ROWS) -> str:
+    """The seed-thesis sell-off with the dash-for-cash news (:data:`DASH`), without the backstop:
+    the funds' sales, their other assets sold, the other sellers' Treasuries and prime money funds'
+    credit, and the lowest credit and equity prices (means over paths)."""
+    lines = [
+        "| assumption | value | funds: forced + by choice | funds' other assets sold | foreign and bond funds' "
+        "Treasuries | prime funds' credit | lowest equities / credit price |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, shown, ov in rows:
+        sc = sim.load_scenario("seed-thesis", ["backstop.enabled=false", *DASH, *ov])
+        o = sim.simulate(sc, paths=paths, seed=0).raw.outputs
+        by_choice = o["sold_derisk"].sum((1, 2))
+        forced = o["sold_unwind"].sum((1, 2)) - by_choice + o["sold_default"].sum((1, 2))
+        per = lambda x: float(x.reshape(x.shape[0], -1).sum(1).mean())  # noqa: E731
+        low = o["other_price"].min(1).mean(0)
+        lines.append(
+            f"| {name} | {shown} | {forced.mean():.1f} + {by_choice.mean():.1f} | {per(o['other_sold']):.1f} | "
+            f"{per(o['sold_other_sellers']):.1f} | {per(o['other_sellers_other_sold']):.1f} | "
+            f"{low[0]:.3f} / {low[1]:.3f} |"
+        )
+        print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":  # pragma: no cover
     np.set_printoptions(precision=3)
-    print(table(int(sys.argv[1]) if len(sys.argv) > 1 else 16))
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 16
+    print(dash_table(n) if "--dash" in sys.argv else table(n))
