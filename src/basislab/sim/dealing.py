@@ -5,14 +5,16 @@ Per dealer ``d`` (USD bn; Duffie, Fleming, Keane, Nelson, Shachar & Van Tassel 2
 1070; ``slr_bhc``, ``slr_exemption_2020``)::
 
     K_d = T1_d / slr,   w_d = K_d / sum K
-    E_d = E0_d - x B_d + (1 - x) A_d + w_d omega (D_bil - D_bil0),   x = 1 under the SLR exemption
+    E_d = E0_d - x B_d + (1 - x) A_d + w_d [omega (D_bil - D_bil0) + L + (1 - c) SRF]
+    x = 1 under the SLR exemption, c = 1 with the SRF centrally cleared
     u_d = E_d / K_d,   H_d = max(K_d - E_d, 0)
 
 with ``B`` the Treasuries and reserves in the starting exposure, ``A`` the inventory bought in the
 run (at cost, less what was laid off), ``D_bil`` the funds' bilateral repo (dealers' reverse repo
-to them, weight ``omega``). In the clearing the dealers take cash Treasuries along a log-price
-slope that is their share ``phi`` of the market's calm depth, steeper with utilisation above
-``u_bar`` and capped by their headroom::
+to them, weight ``omega``), ``L`` the funds' drawn credit lines and ``SRF`` the Standing Repo
+Facility loans the dealers lend on (netted when the SRF is centrally cleared). In the clearing
+the dealers take cash Treasuries along a log-price slope that is their share ``phi`` of the
+market's calm depth, steeper with utilisation above ``u_bar`` and capped by their headroom::
 
     1 / lambda_D = sum_d (phi / lambda) w_d / (1 + kappa' max(0, u_d - u_bar))
 
@@ -39,12 +41,20 @@ def capacity(params: Params) -> jax.Array:
 
 def exposure(params: Params, st: State) -> jax.Array:
     """[D] leverage exposure E (USD bn); the exemption takes Treasuries and reserves out. The
-    funds' drawn credit lines are loans on the banks' balance sheets (by capacity share)."""
+    funds' drawn credit lines are loans on the banks' balance sheets (by capacity share). SRF
+    loans on-lent in repo gross up the balance sheet (the Fed repo is a liability, the reverse
+    repo an asset: the leverage-ratio framework nets repo and reverse repo only with the same
+    counterparty, BCBS 2014 SFT netting criteria) unless the SRF is centrally cleared, when both
+    legs face the CCP (FICC) and net:
+    ``+ w_d (1 - c) SRF``."""
+    from basislab.sim.repo_market import srf_onlent_bn
+
     d, k = params.dealers, capacity(params)
     w = k / k.sum()
     x = d.slr_exempt
     bil = st.funds.repo_debt[0].sum() - st.dealers.repo_lent0
-    lent = w * (d.repo_weight * bil + st.dealers.credit_claims)
+    srf = (1.0 - params.funding.curve.srf_central_clearing) * srf_onlent_bn(params, st)
+    lent = w * (d.repo_weight * bil + st.dealers.credit_claims + srf)
     return d.exposure0 - x * d.exempt_base + (1.0 - x) * st.dealers.absorbed + lent
 
 

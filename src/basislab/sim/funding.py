@@ -61,6 +61,44 @@ def _f(default: Any, source: str, description: str = "", **kw: Any) -> Any:
     return Field(default, description=description, json_schema_extra={"source": source}, **kw)
 
 
+#: Standing Repo Facility take-up on its record days (USD bn; market observations, FRBNY SRF
+#: results as reported by Reuters: ``srf_record_oct31_2025``, ``srf_record_dec31_2025`` in
+#: shared/reference/system-facts.md). 2025-10-31 is the calibration day (the SRF's design of the
+#: time: afternoon auction, minimum bid at the top of the range); 2025-12-31 is the check out of
+#: sample, after the 10 Dec 2025 redesign (morning window, full allotment: ``srf_params_dec2025``).
+SRF_TAKEUP_BN: dict[str, float] = {"2025-10-31": 50.35, "2025-12-31": 74.6}
+
+#: SRF minimum bid over IORB on those days (bp): the top of the target range, IORB + 10 bp
+#: (``srf_params_2025h1``, ``srf_params_dec2025``: 4.00 vs 3.90 on 10-31, 3.75 vs 3.65 on 12-31).
+SRF_SPREAD_BP = 10.0
+
+#: Slope of the SRF's all-in cost in its take-up (bp per USD bn), from :func:`srf_slope_fit` on
+#: 2025-10-31: (32 - 10 - 10) / 50.35 (``tests/sim/test_srf.py`` recomputes it from the data).
+SRF_SLOPE_BP_PER_BN = 0.2383
+
+
+def observed_sofr_iorb_bp(date: str) -> float:
+    """SOFR - IORB (bp) on ``date`` from the shipped FRED series (SOFR, IORB)."""
+    sofr = pd.read_csv(_data_file("fred_sofr_2021_2026.csv"), parse_dates=[0], index_col=0)["SOFR"]
+    iorb = pd.read_csv(_data_file("fred_iorb_2021_2026.csv"), parse_dates=[0], index_col=0)["IORB"]
+    day = pd.Timestamp(date)
+    s = pd.to_numeric(sofr, errors="coerce").get(day)
+    i = pd.to_numeric(iorb, errors="coerce").loc[:day].dropna()
+    if s is None or not np.isfinite(s) or i.empty:
+        raise BasislabError(f"no SOFR or IORB observation on {date} in the shipped FRED series")
+    return float(round((s - i.iloc[-1]) * 100.0, 6))
+
+
+def srf_slope_fit(date: str = "2025-10-31", wedge_bp: float = 10.0) -> float:
+    """The SRF cost slope (bp per USD bn) whose ceiling ``SRF - IORB + wedge + slope q`` passes
+    through the observed (take-up, SOFR - IORB) pair of ``date``: dealers borrow from the SRF until
+    its all-in cost equals the market rate, so the observed pair is a point of that supply line.
+    Market series only (SOFR, IORB, SRF take-up); the model's demand curve plays no part."""
+    if date not in SRF_TAKEUP_BN:
+        raise BasislabError(f"no SRF take-up observation for {date}; known: {sorted(SRF_TAKEUP_BN)}")
+    return (observed_sofr_iorb_bp(date) - SRF_SPREAD_BP - wedge_bp) / SRF_TAKEUP_BN[date]
+
+
 class FundingConfig(BaseModel):
     """Parameters of the funding market; each names its source or says ``assumption``."""
 
@@ -95,7 +133,17 @@ class FundingConfig(BaseModel):
     )
     srf_capacity_tn: float = _f(0.5, "srf_params_2021 / srf_params_2023: USD 500bn aggregate limit", ge=0)
     srf_slope_bp_per_bn: float = _f(
-        0.0, "assumption: rising cost of SRF use (balance sheet, stigma); 0 = a flat ceiling", ge=0
+        0.0,
+        "calibrated on market series (preset 2025: SRF_SLOPE_BP_PER_BN, srf_slope_fit on 2025-10-31: "
+        "(SOFR - IORB 32 bp - SRF 10 bp - wedge 10 bp) / 50.35bn take-up); 0 = a flat ceiling (2019: no SRF)",
+        ge=0,
+    )
+    srf_central_clearing: float = _f(
+        0.0,
+        "lever (1 = on): SRF repo centrally cleared, so on-lending nets on the dealer's balance sheet "
+        "and the balance-sheet slope goes (assumption: all of srf_slope_bp_per_bn; the wedge stays)",
+        ge=0,
+        le=1,
     )
     floor_offset_bp: float = _f(0.0, "assumption: SOFR does not trade below the ON RRP rate", ge=-20, le=20)
     scarcity_threshold_tn: float = _f(
@@ -127,6 +175,7 @@ class FundingConfig(BaseModel):
             return cls(
                 curve_floor_bp=-6.756, curve_scale_bp=0.1888, curve_decay_per_tn=8.313,
                 liquidity_ref_tn=3.473, scarcity_threshold_tn=3.2517, scarcity_slope_bp_per_bn=0.0,
+                srf_slope_bp_per_bn=SRF_SLOPE_BP_PER_BN,
             )  # fmt: skip
         raise BasislabError(f"unknown funding regime {regime!r}; expected '2019' or '2025'")
 
@@ -151,6 +200,7 @@ class FundingParams(NamedTuple):
     srf_wedge_bp: Array
     srf_capacity_tn: Array
     srf_slope_bp_per_bn: Array
+    srf_central_clearing: Array
     floor_offset_bp: Array
     scarcity_threshold_tn: Array
     scarcity_slope_bp_per_bn: Array
@@ -257,14 +307,17 @@ def clear(params: FundingParams, liquidity: Array, bal: Array, day: FundingDay) 
     ``spread = curve(x) + scarcity(b)``; where it exceeds ``SRF - IORB + wedge + slope q``
     eligible dealers take up ``q`` of the SRF, which adds one for one to ``x`` and ``b``, until the
     spread meets that rising ceiling or the facility's capacity is used (bisection on ``q``: the
-    spread falls and the ceiling rises in it). The slope is the cost of using more of a facility
-    that is not centrally cleared (it grosses up the dealer's balance sheet) and carries stigma.
-    Below: the ON RRP rate.
+    spread falls and the ceiling rises in it). The slope is the balance-sheet cost of on-lending
+    from a facility that is not centrally cleared (each USD bn borrowed and lent on grosses up the
+    dealer's leverage exposure, :func:`basislab.sim.dealing.exposure`); with the SRF centrally
+    cleared (``srf_central_clearing = 1``) the two legs net and the slope is zero, while the
+    fixed wedge (stigma) stays. Below: the ON RRP rate.
     """
     base = (day.srf_rate_pct - day.iorb_pct) * 100.0 + params.srf_wedge_bp
+    slope = params.srf_slope_bp_per_bn * (1.0 - params.srf_central_clearing)
 
     def ceiling(q: Array) -> Array:
-        return base + params.srf_slope_bp_per_bn * 1000.0 * q
+        return base + slope * 1000.0 * q
 
     def spread_at(q: Array) -> Array:
         raw = demand_curve(params, liquidity + q) + scarcity_premium(params, bal + q)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from basislab.errors import BasislabError, ScenarioError
+from basislab.errors import BasislabError, ScenarioError, SimulationError
 
 #: a cross-section of the fire sale: share of the book (initial cash leg, USD bn of face) sold
 UNWIND_THRESHOLD = 0.10
@@ -186,6 +186,12 @@ def _srf_rate(data: dict, v: float) -> None:
     fm["srf_spread_bp"] = v
 
 
+def _srf_clearing(data: dict, v: float) -> None:
+    fm = data.setdefault("funding", {})
+    fm["srf_access"] = True
+    fm["srf_central_clearing"] = v >= 0.5
+
+
 def _slr_exemption(data: dict, v: float) -> None:
     data.setdefault("dealers", {})["slr_exempt"] = v >= 0.5
 
@@ -310,6 +316,18 @@ _LEVERS = (
         "srf_params_2021 (top of the range = IORB + 10 bp)",
         "the Standing Repo Facility's minimum bid rate",
         scenario=_srf_rate,
+    ),
+    Lever(
+        "srf_central_clearing",
+        "0 = off, 1 = on",
+        0.0,
+        1.0,
+        "funding.srf_access=true, funding.srf_central_clearing = value >= 0.5 (SRF loans on-lent net in "
+        "dealers' leverage exposure; the SRF's balance-sheet cost slope funding.srf_slope_bp_per_bn is zero)",
+        "assumption (docs/model.md section 15): the slope is the balance-sheet cost of on-lending, calibrated "
+        "on 2025-10-31 (funding.srf_slope_fit); the stigma wedge stays",
+        "central clearing of the Standing Repo Facility (SRF repo and the dealers' on-lending both face FICC)",
+        scenario=_srf_clearing,
     ),
     Lever(
         "slr_exemption",
@@ -512,6 +530,12 @@ def _summary(p: Any, outs: dict) -> dict:
     m = p.market
     p0 = m.p0
     b0 = p0 - p0 * jnp.exp(-m.rho)
+    # peaks over the scenario's own days: padded days (shape padding) output zeros
+    live = jnp.arange(outs["cash_price"].shape[0]) < m.horizon_days
+
+    def peak(x):
+        return jnp.max(jnp.where(live.reshape(live.shape + (1,) * (x.ndim - 1)), x, -jnp.inf))
+
     # forced sales as SimResult.metrics counts them: unwinds less de-risking by choice (no
     # round-off below zero), plus defaulters' collateral sold; the unwound share (the distance to
     # the spiral's test) counts every unwind, forced or by choice
@@ -524,34 +548,44 @@ def _summary(p: Any, outs: dict) -> dict:
         "fund_defaults": outs["new_defaults"].sum(),
         "forced_sales_usd_bn": sales,
         "unwind_share": unwound / p.funds.total_position,
-        "basis_peak_bp": jnp.max((b0 - outs["gross_basis"]) / p0 * 1e4),
-        "price_drop_peak_pct": jnp.max((1.0 - outs["cash_price"] / p0) * 100.0),
-        "backstop_peak_usd_bn": jnp.max(outs["backstop_outstanding"]),
+        "basis_peak_bp": peak((b0 - outs["gross_basis"]) / p0 * 1e4),
+        "price_drop_peak_pct": peak((1.0 - outs["cash_price"] / p0) * 100.0),
+        "backstop_peak_usd_bn": peak(outs["backstop_outstanding"]),
         "backstop_drawn_usd_bn": outs["backstop_drawn"].sum(),
-        "fed_balance_sheet_peak_usd_bn": jnp.max(outs["fed_balance_sheet"]),
-        "sofr_iorb_peak_bp": jnp.max(outs["sofr_minus_iorb_bp"]),
-        "dealer_utilisation_peak": jnp.max(outs["dealer_slr_utilisation"]),
+        "fed_balance_sheet_peak_usd_bn": peak(outs["fed_balance_sheet"]),
+        "sofr_iorb_peak_bp": peak(outs["sofr_minus_iorb_bp"]),
+        "dealer_utilisation_peak": peak(outs["dealer_slr_utilisation"]),
         "finite": finite.astype(jnp.float64),
     }
 
 
 def _simulate_path_gated(params: Any, on: Any, key: Any, static: Any, any_in_batch: Any):
     """:func:`basislab.sim.engine.simulate_path` with the backstop switched on per day
-    (``params.backstop.on * on[t]``): the Fed's delay until issue 10 wires it into the engine."""
+    (``params.backstop.on * on[t]``): the Fed's delay until issue 10 wires it into the engine.
+    As there, a day at or past ``params.market.horizon_days`` (shape padding) is skipped."""
     import jax
+    import jax.numpy as jnp
 
-    from basislab.sim import model
+    from basislab.sim import engine, model
 
-    k_init, k_shock = jax.random.split(key)
-    st0 = model.init_state(k_init, params, static)
-    shocks = model.draw_shocks(k_shock, params, static)
+    st0, shocks, _ = engine.init_path(params, key, static)
 
-    def body(st, xs):
-        sh, on_t = xs
+    def live(st, sh, on_t):
         p = params._replace(backstop=params.backstop._replace(on=params.backstop.on * on_t))
         return model.step(p, st, sh, static, any_in_batch)
 
-    _, outs = jax.lax.scan(body, st0, (shocks, on))
+    first = jax.tree_util.tree_map(lambda x: x[0], shocks)
+    out_shape = jax.eval_shape(lambda s_, h_: live(s_, h_, on[0])[1], st0, first)
+
+    def skip(st, sh, on_t):
+        return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
+
+    def body(st, xs):
+        sh, on_t, day = xs
+        return jax.lax.cond(day < params.market.horizon_days, live, skip, st, sh, on_t)
+
+    days = jnp.arange(static.n_steps, dtype=jnp.float64)
+    _, outs = jax.lax.scan(body, st0, (shocks, on, days))
     return outs
 
 
@@ -594,15 +628,53 @@ def take(tree: Any, idx: np.ndarray) -> Any:
 BLOCK: int | None = None
 
 
+def pad_worlds(params: Any, on: np.ndarray, static: Any) -> tuple[Any, np.ndarray, Any]:
+    """Stacked ``params`` (a leading world axis) and day paths ``on [n, T]`` padded to the
+    scenario's buckets, as :func:`basislab.sim.engine.pad` pads one world (shape padding,
+    docs/model.md section 14): the fund axis to :func:`basislab.sim.tuning.padded_funds`, the day
+    axis to :func:`~basislab.sim.tuning.padded_days` (:data:`~basislab.sim.engine.DAY_FIELDS` and
+    ``on`` repeat their last day; padded days are skipped)."""
+    import jax
+
+    from basislab.sim import engine, tuning
+
+    t = static.n_steps
+    tb = tuning.padded_days(t)
+    on = np.asarray(on, dtype=np.float64)
+
+    def days(a: Any) -> np.ndarray:
+        a = np.asarray(a)
+        if a.shape[1:2] != (t,):
+            raise SimulationError(f"a day input has shape {a.shape}, expected worlds x {t} days")
+        return np.concatenate([a, np.repeat(a[:, -1:], tb - t, axis=1)], axis=1)
+
+    if tb > t:
+        groups = params._asdict()
+        for group, name in engine.DAY_FIELDS:
+            g = groups[group]
+            groups[group] = g._replace(**{name: jax.tree_util.tree_map(days, getattr(g, name))})
+        params, on = type(params)(**groups), days(on)
+    return params, on, static._replace(n_funds=tuning.padded_funds(static.n_funds), n_steps=tb)
+
+
 def run_worlds(
-    params: Any, keys: Any, on: np.ndarray, static: Any, gated: bool, block: int | None = None
+    params: Any,
+    keys: Any,
+    on: np.ndarray,
+    static: Any,
+    gated: bool,
+    block: int | None = None,
+    padded: bool = True,
 ) -> dict:
     """Run one world per row i of (stacked ``params``, ``keys``, ``on``) in one compiled call;
     return numpy arrays of :data:`PATH_METRICS` of shape ``[n]``. Pads to a whole number of
-    blocks (the padding repeats the last world and is dropped)."""
-    from basislab.errors import SimulationError
+    blocks (the padding repeats the last world and is dropped). ``padded``: run padded to the
+    fund and day buckets (:func:`pad_worlds`), so grids and bisections on scenarios of one bucket
+    share the compiled program (the metrics are those of the scenario's own funds and days)."""
     from basislab.sim import engine
 
+    if padded:
+        params, on, static = pad_worlds(params, on, static)
     n = int(np.asarray(keys).shape[0])
     block = min(block or BLOCK or engine.PATH_BLOCK, n)
     pad = (-n) % block

@@ -15,7 +15,9 @@ under dollar stress (USD 790bn in March 2020 at ``S = 1``, ``mmf_flows_mar2020_c
 repo (all zero in a calm market). Above the SRF rate
 plus its wedge, eligible dealers borrow from the facility; once the Fed's repo-operations lever
 acts (:func:`basislab.sim.model.fed_levers`, trigger on SOFR - IORB) its capacity adds at
-``IORB + spread``, the lower of the two rates being the ceiling.
+``IORB + spread``, the lower of the two rates being the ceiling. The SRF's all-in cost rises with
+its take-up ``q`` (``SRF - IORB + wedge + slope q``, :func:`basislab.sim.funding.clear`; zero
+slope under central clearing, while the repo operations act, and before the SRF existed).
 
 Afternoon: the Treasury's net receipts move reserves into the TGA, money funds move cash to or
 from the ON RRP, and the reserves the Fed created in the day (outright purchases, lender of last
@@ -61,8 +63,14 @@ def morning(params: Params, st: State, ops_on: jax.Array, stress: jax.Array) -> 
     fp = params.fed
     ops_rate = jnp.where(ops_on > 0, day.iorb_pct + fp.repo_ops_spread_bp / 100.0, NO_SRF_PCT)
     rate = jnp.minimum(day.srf_rate_pct, ops_rate)
-    srf_cap = jnp.where(day.srf_rate_pct < NO_SRF_PCT, fi.curve.srf_capacity_tn, 0.0)
-    curve = fi.curve._replace(srf_capacity_tn=srf_cap + ops_on * fp.repo_ops_capacity)
+    srf_on = day.srf_rate_pct < NO_SRF_PCT
+    srf_cap = jnp.where(srf_on, fi.curve.srf_capacity_tn, 0.0)
+    # the SRF's cost rises with its use; the repo operations lend at a fixed rate (full allotment),
+    # so while they act, and before the SRF existed, the ceiling is flat (2019-20 unchanged)
+    slope = jnp.where(srf_on & (ops_on <= 0), fi.curve.srf_slope_bp_per_bn, 0.0)
+    curve = fi.curve._replace(
+        srf_capacity_tn=srf_cap + ops_on * fp.repo_ops_capacity, srf_slope_bp_per_bn=slope
+    )
     day = day._replace(srf_rate_pct=rate)
     inventory = curve.settle_persistence * fm.settle_inventory + day.coupon_settlement
     opening = funding.FundingState(
@@ -82,6 +90,14 @@ def morning(params: Params, st: State, ops_on: jax.Array, stress: jax.Array) -> 
         spread_bp=out.spread_bp,
     )
     return st._replace(funding=fm)
+
+
+def srf_onlent_bn(params: Params, st: State) -> jax.Array:
+    """SRF loans outstanding that dealers have lent on (USD bn): all of the facility's take-up
+    (they borrow it to lend in repo), zero before the SRF existed (the 2019-20 repo operations
+    stay off the dealers' exposure, as before)."""
+    day = day_inputs(params, st.markets.day)
+    return jnp.where(day.srf_rate_pct < NO_SRF_PCT, 1000.0 * st.funding.srf_loans, 0.0)
 
 
 def fed_created_tn(st: State) -> jax.Array:

@@ -503,6 +503,19 @@ class FundingMarketConfig(_Model):
         10.0, "srf_params_2025h1: minimum bid rate at the top of the range = IORB + 10 bp", ge=-100, le=1000
     )
     srf_capacity_usd_bn: float = _f(500.0, "srf_params_2021: USD 500bn aggregate limit", ge=0, le=1e5)
+    srf_slope_bp_per_bn: float = _f(
+        0.2383,
+        "calibrated on market series (funding.srf_slope_fit): the SRF's all-in cost IORB + 10 bp + 10 bp "
+        "wedge + slope x take-up passes through 2025-10-31 (SOFR - IORB 32 bp, FRED; take-up 50.35bn, "
+        "srf_record_oct31_2025): (32 - 20) / 50.35; out of sample docs/mechanisms.md section 1",
+        ge=0,
+        le=100,
+    )
+    srf_central_clearing: bool = _f(
+        False,
+        "lever: SRF repo centrally cleared (FICC): on-lending nets in dealers' leverage exposure and the "
+        "balance-sheet slope is zero (assumption: all of srf_slope_bp_per_bn; the stigma wedge stays)",
+    )
 
     @field_validator("regime", mode="before")
     @classmethod
@@ -968,7 +981,13 @@ def funding_inputs(n_steps: int, sc: Scenario | None = None, **days: Any):
     sc = sc or Scenario(name="funding")
     fm = sc.funding
     cfg = days.pop("curve", None) or FundingConfig.preset(fm.regime)
-    cfg = cfg.model_copy(update={"srf_capacity_tn": fm.srf_capacity_usd_bn / 1000.0})
+    cfg = cfg.model_copy(
+        update={
+            "srf_capacity_tn": fm.srf_capacity_usd_bn / 1000.0,
+            "srf_slope_bp_per_bn": fm.srf_slope_bp_per_bn,
+            "srf_central_clearing": float(fm.srf_central_clearing),
+        }
+    )
     iorb = sc.market.iorb_pct
     flat = {
         "iorb_pct": iorb,
