@@ -27,16 +27,19 @@ def _run(params, static, paths=4):
 
 
 def test_calm_market_keeps_the_rest_of_the_system_calm():
-    """No shock, calm volatility, 60 days: SOFR - IORB stays at its first-day level (the SRF
-    ceiling, 20 bp), nobody else sells, dealers' utilisation stays at the 10-Q level, the Fed
-    does not act."""
+    """No shock, calm volatility, 60 days: SOFR - IORB stays within 5 bp of its first-day level
+    (where the curve meets the SRF's rising cost, 25.86 bp: worked in tests/sim/test_srf.py; the
+    observed calm range of SOFR - IORB over 42 business days of 2025 H1 was 10-19 bp, FRED),
+    nobody else sells, dealers' utilisation stays at the 10-Q level, the Fed does not act."""
     sc = sim.load_scenario("seed-thesis", ["backstop.enabled=false", *CALM])
     o = sim.simulate(sc, paths=8, seed=0).raw.outputs
     spread = o["sofr_minus_iorb_bp"]
-    assert np.max(np.abs(spread - spread[:, :1])) < 1.0
-    assert spread[0, 0] == pytest.approx(20.0, abs=0.01)  # IORB + 10 bp SRF rate + 10 bp wedge
+    assert np.max(np.abs(spread - spread[:, :1])) < 5.0
+    assert spread[0, 0] == pytest.approx(25.857, abs=0.01)  # IORB + 10 + 10 wedge + 0.2383 x 24.6bn
     assert np.all(o["sold_other_sellers"] == 0.0)
-    assert np.max(o["dealer_slr_utilisation"]) < 0.80
+    # 10-Q level 0.7925 plus the SRF loans dealers lend on (25-50bn a day at the scenario's
+    # 2025-10-31 reserves: +0.005 to +0.008), far below the 0.85 where spreads start to rise
+    assert np.max(o["dealer_slr_utilisation"]) < 0.81
     assert np.all(o["fed_treasury_purchases"] == 0.0)
 
 
