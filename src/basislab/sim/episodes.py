@@ -488,8 +488,12 @@ def with_assumptions(er: EpisodeRun, values: dict[str, float], params=None):
 def compiled_episode_runner(static):
     """``jit`` of a batch of paths of one parameter set (vmapped, named ``engine.PATH_AXIS``),
     recording per-fund gross exposure and equity every day on top of the engine's outputs.
-    Same draws as :func:`basislab.sim.engine.simulate_path` for the same key."""
+    Same draws as :func:`basislab.sim.engine.simulate_path` for the same key, and, as there, a
+    day at or past ``params.market.horizon_days`` (shape padding, :func:`basislab.sim.engine.pad`)
+    is skipped: :func:`run` calls it with the episode padded to its buckets, so every scenario of
+    one bucket (fund count, horizon) shares the executable."""
     import jax
+    import jax.numpy as jnp
 
     from basislab.sim import engine, model
     from basislab.sim.markets import _mv
@@ -501,18 +505,26 @@ def compiled_episode_runner(static):
         return exposure, model.fund_equity(st, pr)
 
     def path(params, key):
-        k_init, k_shock = jax.random.split(key)
-        st0 = model.init_state(k_init, params, static)
-        shocks = model.draw_shocks(k_shock, params, static)
-        led0 = model.ledger(params, st0, model.prices(params, st0, st0.markets.day))
+        st0, shocks, led0 = engine.init_path(params, key, static)
 
-        def body(st, sh):
+        def live(st, sh):
             st, out = model.step(params, st, sh, static, engine.any_in_block)
             out["fund_exposure"], out["fund_equity_each"] = per_fund(params, st)
             out["futures_short_face"] = st.funds.futures_short.sum(1)
             return st, out
 
-        _, outs = jax.lax.scan(body, st0, shocks)
+        first = jax.tree_util.tree_map(lambda x: x[0], shocks)
+        out_shape = jax.eval_shape(lambda s_, h_: live(s_, h_)[1], st0, first)
+
+        def skip(st, sh):
+            return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
+
+        def body(st, xs):
+            sh, day = xs
+            return jax.lax.cond(day < params.market.horizon_days, live, skip, st, sh)
+
+        days = jnp.arange(static.n_steps, dtype=jnp.float64)
+        _, outs = jax.lax.scan(body, st0, (shocks, days))
         e0, q0 = per_fund(params, st0)
         return (
             led0,
@@ -527,10 +539,24 @@ def compiled_episode_runner(static):
     return jax.jit(jax.vmap(path, in_axes=(None, 0), axis_name=engine.PATH_AXIS))
 
 
-def run(er: EpisodeRun, params=None, seed: int = 0, paths: int | None = None, variant: str = "run"):
+#: per-fund outputs of :func:`compiled_episode_runner` (their last axis is the fund axis, cut back
+#: to the scenario's funds after a padded run)
+PER_FUND = ("fund_exposure", "fund_equity_each")
+
+
+def run(
+    er: EpisodeRun,
+    params=None,
+    seed: int = 0,
+    paths: int | None = None,
+    variant: str = "run",
+    padded: bool = True,
+):
     """Run the episode (``params`` default: its own) over ``paths`` seeded paths: a
     :class:`~basislab.sim.results.SimResult` whose ``raw.outputs`` also hold ``fund_exposure`` and
-    ``fund_equity_each`` ``[paths, steps, funds]`` and whose ``raw.final`` holds their initial values."""
+    ``fund_equity_each`` ``[paths, steps, funds]`` and whose ``raw.final`` holds their initial values.
+    ``padded``: run padded to the fund and day buckets (:func:`basislab.sim.engine.pad`, docs/model.md
+    section 14), the outputs cut back to the episode's funds and days."""
     import jax
 
     from basislab.sim import engine
@@ -542,14 +568,15 @@ def run(er: EpisodeRun, params=None, seed: int = 0, paths: int | None = None, va
         raise ScenarioError(f"paths must be >= 1, got {paths}")
     if not 0 <= int(seed) <= 2**32 - 1:
         raise ScenarioError(f"seed {seed} is out of range; expected an integer from 0 to {2**32 - 1}")
-    fn = compiled_episode_runner(er.static)
-    led0, outs, init = fn(params, engine.path_keys(int(seed), paths))
-    outs = jax.tree_util.tree_map(np.asarray, outs)
+    n, t = er.static.n_funds, er.static.n_steps
+    p_run, s_run = engine.pad(params, er.static) if padded else (params, er.static)
+    led0, outs, init = compiled_episode_runner(s_run)(p_run, engine.path_keys(int(seed), paths))
+    outs = {k: jax.tree_util.tree_map(lambda a: np.asarray(a)[:, :t], v) for k, v in outs.items()}
+    for k in PER_FUND:
+        outs[k] = outs[k][..., :n]
+    init = {k: np.asarray(v)[..., :n] if k in PER_FUND else np.asarray(v) for k, v in init.items()}
     audit_steps = outs.pop("audit")
-    raw = engine.RawRun(
-        er.static, outs, audit_steps, jax.tree_util.tree_map(np.asarray, led0),
-        {k: np.asarray(v) for k, v in init.items()},
-    )  # fmt: skip
+    raw = engine.RawRun(er.static, outs, audit_steps, jax.tree_util.tree_map(np.asarray, led0), init)
     engine.check_finite(raw.outputs, raw.final)
     return SimResult(er.scenario, params, raw, int(seed), variant)
 
