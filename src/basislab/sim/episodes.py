@@ -24,9 +24,11 @@ Presets ``calm-2019h1``, ``sep-2019``, ``mar-2020``, ``apr-2025`` and ``late-202
   against the observed series of :mod:`basislab.data.episodes`.
 
 Every episode runs on the same static shape (:data:`COMMON_STEPS` days, :data:`DEFAULT_FUNDS`
-funds, :data:`DEFAULT_PATHS` paths), so one compilation of the engine serves all five presets, the
-counterfactuals and the calibration. The days after the window carry no news (the futures deliver
-on the last day: the model's single contract cycle).
+funds, :data:`DEFAULT_PATHS` paths), padded to the engine's buckets (:func:`run`,
+:func:`basislab.sim.engine.pad`: 128 funds x 256 days), so one compilation of the episode runner
+serves all five presets, the counterfactuals, the calibration and other fund counts of the bucket.
+The days after the window carry no news (the futures deliver on the last day: the model's single
+contract cycle).
 """
 
 from __future__ import annotations
