@@ -83,6 +83,9 @@ def policy(
     _check_size("--steps", steps, 5000)
     if seed is not None and not 0 <= seed <= 2**32 - 1:
         raise BasislabError(f"--seed {seed} is out of range; expected 0 to {2**32 - 1}")
+    from basislab.app.cli_sim import enable_host_devices
+
+    enable_host_devices()  # the worlds split over the CPU's cores; before anything imports JAX
     from basislab.sim import policy as pol
 
     if grid is not None and grid not in pol.STANDARD_GRIDS:
@@ -167,7 +170,9 @@ def distance(
     _check_size("--steps", steps, 5000)
     if seed is not None and not 0 <= seed <= 2**32 - 1:
         raise BasislabError(f"--seed {seed} is out of range; expected 0 to {2**32 - 1}")
-    from basislab.app.cli_sim import _enable_compile_cache
+    from basislab.app.cli_sim import _enable_compile_cache, enable_host_devices
+
+    enable_host_devices()  # before anything imports JAX
     from basislab.sim.distance import distance_to_spiral
 
     _enable_compile_cache()

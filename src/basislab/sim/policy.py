@@ -590,9 +590,11 @@ def _simulate_path_gated(params: Any, on: Any, key: Any, static: Any, any_in_bat
 
 
 @lru_cache(maxsize=8)
-def compiled_pairs(static: Any, gated: bool, block: int):
+def compiled_pairs(static: Any, gated: bool, block: int, devs: tuple = ()):
     """``jit`` over a batch of (params, key, day path) worlds, ``block`` at a time: one compiled
-    program per (shapes, gated, block); cached, so a grid or a bisection compiles once."""
+    program per (shapes, gated, block, devices); cached, so a grid or a bisection compiles once.
+    With more than one host device the worlds are split over them (``shard_map``, as the engine
+    splits paths: docs/model.md section 14); a world's numbers do not depend on its neighbours."""
     import jax
 
     from basislab.sim import engine
@@ -614,7 +616,13 @@ def compiled_pairs(static: Any, gated: bool, block: int):
         out = jax.lax.map(lambda a: blk(*a), jax.tree_util.tree_map(split, (P, keys, on)))
         return jax.tree_util.tree_map(lambda x: x.reshape(n, *x.shape[2:]), out)
 
-    return jax.jit(run)
+    if len(devs) <= 1:
+        return jax.jit(run)
+    mesh = jax.sharding.Mesh(np.asarray(devs), (engine.DEVICE_AXIS,))
+    spec = jax.sharding.PartitionSpec(engine.DEVICE_AXIS)
+    g = jax.shard_map(run, mesh=mesh, in_specs=(spec, spec, spec), out_specs=spec, check_vma=False)
+    sharded = jax.sharding.NamedSharding(mesh, spec)
+    return jax.jit(g, in_shardings=(sharded,) * 3, out_shardings=sharded)
 
 
 def take(tree: Any, idx: np.ndarray) -> Any:
@@ -622,6 +630,21 @@ def take(tree: Any, idx: np.ndarray) -> Any:
     import jax
 
     return jax.tree_util.tree_map(lambda x: np.asarray(x)[idx], tree)
+
+
+def _devices(static: Any, n: int, n_devices: int | None = None) -> tuple:
+    """The host devices a batch of ``n`` worlds is split over: ``n_devices`` of them, else every
+    device the engine may use (:func:`basislab.sim.tuning.devices`; ``BASISLAB_DEVICES=1`` or one
+    core: one) when the batch is large enough to pay for the split
+    (:func:`basislab.sim.tuning.split_pays`)."""
+    from basislab.sim import tuning
+
+    devs = tuple(tuning.devices())
+    if n_devices:
+        return devs[: max(1, n_devices)]
+    if len(devs) > 1 and not tuning.split_pays(static.n_funds * static.n_steps * n):
+        devs = devs[:1]
+    return devs
 
 
 #: worlds vectorised together in one block (``None``: the engine's ``PATH_BLOCK``)
@@ -670,6 +693,7 @@ def run_worlds(
     gated: bool,
     block: int | None = None,
     padded: bool | None = None,
+    n_devices: int | None = None,
 ) -> dict:
     """Run one world per row i of (stacked ``params``, ``keys``, ``on``) in one compiled call;
     return numpy arrays of :data:`PATH_METRICS` of shape ``[n]``. Pads to a whole number of
@@ -683,12 +707,14 @@ def run_worlds(
         params, on, static = pad_worlds(params, on, static)
     n = int(np.asarray(keys).shape[0])
     block = min(block or BLOCK or engine.PATH_BLOCK, n)
-    pad = (-n) % block
+    devs = _devices(static, n, n_devices)
+    block = min(block, -(-n // len(devs)))
+    pad = (-n) % (block * len(devs))
     idx = np.concatenate([np.arange(n), np.full(pad, n - 1)]).astype(int)
     P = take(params, idx)
     K = np.asarray(keys)[idx]
     ON = np.asarray(on, dtype=np.float64)[idx]
-    out = compiled_pairs(static, gated, block)(P, K, ON)
+    out = compiled_pairs(static, gated, block, devs)(P, K, ON)
     res = {k: np.asarray(v)[:n] for k, v in out.items()}
     if not np.all(res["finite"] > 0):
         bad = int(np.argmin(res["finite"]))
