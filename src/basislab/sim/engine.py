@@ -52,6 +52,13 @@ def scan_path(params: Params, st0, shocks, static: Static, any_in_batch=model.an
     def live(st, sh):
         return model.step(params, st, sh, static, any_in_batch)
 
+    return scan_days(params, st0, shocks, static, live)
+
+
+def scan_days(params: Params, st0, shocks, static: Static, live):
+    """``lax.scan`` of ``live(state, shocks) -> (state, outputs)`` over the day axis, skipping the
+    padded days past ``params.market.horizon_days`` (state unchanged, outputs zeros). Returns
+    (outputs, final state); :func:`scan_path` and the episode runner's recording step use it."""
     first = jax.tree_util.tree_map(lambda x: x[0], shocks)
     out_shape = jax.eval_shape(lambda s_, h_: live(s_, h_)[1], st0, first)
 

@@ -282,32 +282,29 @@ def _news_paths(ep, dates: list[dt.date]) -> tuple[dict[str, np.ndarray], list[s
     return out, notes
 
 
-def _equity_path(ep, dates: list[dt.date]) -> np.ndarray:
-    """Daily log return of the funds' other assets from the episode's equity move constant:
-    spread evenly over the business days after ``from`` up to ``to`` (close to close)."""
+def _spread_move(ep, dates: list[dt.date], name: str, total) -> np.ndarray:
+    """Daily log return from the episode's move constant ``name``: ``total(move)`` spread evenly
+    over the business days after ``from`` up to ``to`` (close to close); zeros without it."""
     out = np.zeros(len(dates))
-    eq = ep.inputs.get("equity_move")
-    if not eq:
+    move = ep.inputs.get(name)
+    if not move:
         return out
-    start, end = dt.date.fromisoformat(eq["from"]), dt.date.fromisoformat(eq["to"])
+    start, end = dt.date.fromisoformat(move["from"]), dt.date.fromisoformat(move["to"])
     days = [i for i, d in enumerate(dates) if start < d <= end]
     if days:
-        out[days] = math.log1p(eq["change_pct"] / 100.0) / len(days)
+        out[days] = total(move) / len(days)
     return out
+
+
+def _equity_path(ep, dates: list[dt.date]) -> np.ndarray:
+    """The equities' daily log return from the episode's equity move (``change_pct``)."""
+    return _spread_move(ep, dates, "equity_move", lambda m: math.log1p(m["change_pct"] / 100.0))
 
 
 def _credit_path(ep, dates: list[dt.date], duration: float) -> np.ndarray:
-    """Daily log price return of the credit asset from the episode's credit spread move constant:
-    ``-D x change / 1e4`` spread evenly over the business days after ``from`` up to ``to``."""
-    out = np.zeros(len(dates))
-    cm = ep.inputs.get("credit_move")
-    if not cm:
-        return out
-    start, end = dt.date.fromisoformat(cm["from"]), dt.date.fromisoformat(cm["to"])
-    days = [i for i, d in enumerate(dates) if start < d <= end]
-    if days:
-        out[days] = -duration * cm["change_bp"] / 1e4 / len(days)
-    return out
+    """The credit asset's daily log price return from the episode's credit spread move:
+    ``-D x change_bp / 1e4`` in all."""
+    return _spread_move(ep, dates, "credit_move", lambda m: -duration * m["change_bp"] / 1e4)
 
 
 def build(
@@ -495,7 +492,6 @@ def compiled_episode_runner(static):
     is skipped: :func:`run` calls it with the episode padded to its buckets, so every scenario of
     one bucket (fund count, horizon) shares the executable."""
     import jax
-    import jax.numpy as jnp
 
     from basislab.sim import engine, model
     from basislab.sim.markets import _mv
@@ -515,18 +511,7 @@ def compiled_episode_runner(static):
             out["futures_short_face"] = st.funds.futures_short.sum(1)
             return st, out
 
-        first = jax.tree_util.tree_map(lambda x: x[0], shocks)
-        out_shape = jax.eval_shape(lambda s_, h_: live(s_, h_)[1], st0, first)
-
-        def skip(st, sh):
-            return st, jax.tree_util.tree_map(lambda a: jnp.zeros(a.shape, a.dtype), out_shape)
-
-        def body(st, xs):
-            sh, day = xs
-            return jax.lax.cond(day < params.market.horizon_days, live, skip, st, sh)
-
-        days = jnp.arange(static.n_steps, dtype=jnp.float64)
-        _, outs = jax.lax.scan(body, st0, (shocks, days))
+        outs, _ = engine.scan_days(params, st0, shocks, static, live)
         e0, q0 = per_fund(params, st0)
         return (
             led0,

@@ -66,8 +66,12 @@ def prices(params: Params, mk: Markets, s: jax.Array) -> Prices:
     pf = m.p0 * jnp.exp(-m.dmod * mk.yield_change)
     p = pf * jnp.exp(-(mk.impact_cash + mk.dislocation))
     cff = p * jnp.exp(w * (mk.impact_cash + mk.dislocation + mk.impact_futures - m.rho))
-    po = jnp.exp(mk.other_return - mk.impact_other)
-    return Prices(p, cff / m.cf, po)
+    return Prices(p, cff / m.cf, jnp.exp(other_log_prices(mk)))
+
+
+def other_log_prices(mk: Markets) -> jax.Array:
+    """[A] log prices of the other assets (equities, credit): news less price impact."""
+    return mk.other_return - mk.impact_other
 
 
 def stress_index(params: Params, mk: Markets) -> jax.Array:

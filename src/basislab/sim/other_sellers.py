@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
-from basislab.sim.markets import Prices
+from basislab.sim.markets import Prices, other_log_prices
 from basislab.sim.players import OtherSellers, Params, State
 
 #: each leg of the index is capped at three times its March 2020 extreme (assumption: the rates
@@ -34,7 +34,7 @@ MAX_LEG = 3.0
 def stress(params: Params, st: State) -> jax.Array:
     """S, the dollar-funding stress index (1: March-2020-sized on every leg)."""
     op, os_, mk = params.other_sellers, st.other_sellers, st.markets
-    log_po = mk.other_return - mk.impact_other  # [A]: equities, credit
+    log_po = other_log_prices(mk)  # [A]: equities, credit
     credit_bp = -1e4 * log_po[1] / params.market.credit_duration
     parts = (
         jnp.stack([st.funding.spread_bp - os_.spread_ref, 1.0 - jnp.exp(log_po[0]), credit_bp]) / op.scales
@@ -60,8 +60,8 @@ def plan(params: Params, st: State, window: int, p: jax.Array) -> State:
     face = jnp.minimum(100.0 * want.sum() * op.mix / p, os_.bonds)
     by_group = want / jnp.maximum(want.sum(), 1e-300) * (face @ p / 100.0)
     # prime money funds meet their outflow (rate x S, from the same trigger) by selling CP and CDs
-    po = jnp.exp(st.markets.other_return - st.markets.impact_other)
-    prime = 0.5 * op.prime_outflow * s * (s >= jnp.min(op.trigger)) / po[1]
+    credit_price = jnp.exp(other_log_prices(st.markets)[1])
+    prime = 0.5 * op.prime_outflow * s * (s >= jnp.min(op.trigger)) / credit_price
     credit = jnp.minimum(prime, os_.other_assets[1])
     other = jnp.zeros_like(os_.other_assets).at[1].set(credit)
     return st._replace(

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from basislab.sim import booking as bk
+from basislab.sim.backstop import repay_from_excess_cash
 from basislab.sim.liquidity import _TINY, Obligations, cash_position
 from basislab.sim.players import Params, State
 
@@ -64,8 +65,8 @@ def due(st: State, ob: Obligations) -> Obligations:
 
 
 def settle(st: State, ob: Obligations) -> State:
-    """After the window: what was paid leaves the pending requests (the booking is in
-    :func:`basislab.sim.window.pay_obligations`)."""
+    """After the end-of-day window: what was paid leaves the pending requests (the booking is in
+    :func:`basislab.sim.window.pay_obligations`); a defaulted fund's requests are dropped."""
     fu = st.funds
     pending = jnp.maximum(fu.redeem_pending - ob.redemption, 0.0) * fu.alive
     # a round-off leftover of a paid request is no request (it would restart the dealing clock)
@@ -76,9 +77,4 @@ def settle(st: State, ob: Obligations) -> State:
 def repay_credit_lines(st: State) -> tuple[State, jax.Array]:
     """End of day: each live fund repays its drawn credit lines from cash above its normal buffer
     (after the backstop: :func:`basislab.sim.backstop.repay_backstop`)."""
-    fu = st.funds
-    rep = jnp.minimum(fu.credit_drawn, jnp.maximum(0.0, fu.cash - fu.cash_target)) * fu.alive
-    st = bk.book(
-        st, [bk.flow(bk.FUND_CASH, bk.DEALER_CASH, rep), bk.flow(bk.DEALER_CREDIT, bk.FUND_CREDIT, rep)]
-    )
-    return st, rep.sum()
+    return repay_from_excess_cash(st, st.funds.credit_drawn, bk.DEALER_CASH, bk.DEALER_CREDIT, bk.FUND_CREDIT)

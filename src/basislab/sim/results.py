@@ -81,6 +81,15 @@ _UNITS = {
 }
 
 
+def funds_sales(outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per path, USD bn over the run: (forced cash Treasury sales: unwinds to meet cash gaps plus
+    defaulters' collateral sold by their lenders, cash sold by choice: risk limits, stop-loss,
+    redemptions)."""
+    by_choice = outputs["sold_derisk"].sum((1, 2))
+    forced = outputs["sold_unwind"].sum((1, 2)) - by_choice + outputs["sold_default"].sum((1, 2))
+    return forced, by_choice
+
+
 @dataclass
 class SimResult:
     """One scenario run over a batch of paths."""
@@ -107,8 +116,7 @@ class SimResult:
         drop = (1.0 - o["cash_price"] / p0).max(1) * 100.0
         widen = ((b0 - o["gross_basis"]) / p0 * 1e4).max(1)
         per_bucket = lambda a: {b: round(float(v), 6) for b, v in zip(BUCKETS, a.mean(0), strict=True)}  # noqa: E731
-        derisk = o["sold_derisk"].sum((1, 2))
-        sales = o["sold_unwind"].sum((1, 2)) - derisk + o["sold_default"].sum((1, 2))
+        sales, derisk = funds_sales(o)
         mean = lambda a: round(float(np.mean(a)), 6)  # noqa: E731
         return {
             "scenario": self.scenario.name,

@@ -189,9 +189,8 @@ class MarketConfig(_Model):
 
 
 #: OFR's size cohorts of qualifying hedge funds (top 10, 11-50, 51+), mapped on the model's funds
-#: ranked by size: the largest 10%, the next 40%, the rest (:func:`basislab.sim.model.init_state`)
+#: ranked by size: the largest 10%, the next 40%, the rest (:func:`basislab.sim.model.cohort_cash_ratio`)
 CASH_COHORTS = ("top10", "next40", "rest")
-CASH_COHORT_EDGES = (0.1, 0.5)
 
 
 class FundsConfig(_Model):

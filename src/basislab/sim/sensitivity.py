@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from basislab import sim
+from basislab.sim.results import funds_sales
 
 ZERO = "{2y: 0, 5y: 0, 10y: 0, long: 0}"
 MARKETS: dict[str, tuple[str, ...]] = {
@@ -47,8 +48,7 @@ def cell(overrides: tuple[str, ...], paths: int, seed: int = 0) -> tuple[float, 
     sc = sim.load_scenario("seed-thesis", ["backstop.enabled=false", *overrides])
     r = sim.simulate(sc, paths=paths, seed=seed)
     o = r.raw.outputs
-    by_choice = o["sold_derisk"].sum((1, 2))
-    forced = o["sold_unwind"].sum((1, 2)) - by_choice + o["sold_default"].sum((1, 2))
+    forced, by_choice = funds_sales(o)
     return float(forced.mean()), float(by_choice.mean()), float(o["new_defaults"].sum(1).mean())
 
 
@@ -97,8 +97,7 @@ def dash_table(paths: int = 16, rows=DASH_ROWS) -> str:
     for name, shown, ov in rows:
         sc = sim.load_scenario("seed-thesis", ["backstop.enabled=false", *DASH, *ov])
         o = sim.simulate(sc, paths=paths, seed=0).raw.outputs
-        by_choice = o["sold_derisk"].sum((1, 2))
-        forced = o["sold_unwind"].sum((1, 2)) - by_choice + o["sold_default"].sum((1, 2))
+        forced, by_choice = funds_sales(o)
         per = lambda x: float(x.reshape(x.shape[0], -1).sum(1).mean())  # noqa: E731
         low = o["other_price"].min(1).mean(0)
         lines.append(

@@ -302,13 +302,10 @@ def settlement_window(
             lambda: close_out(out, ob, plan.default, sale),
             lambda: (out, no_losses(out)),
         )
-        # survivors have cut for their redemption requests; a defaulter's investors are not paid
+        # survivors have cut for their redemption requests (a defaulter's pending requests are
+        # dropped at the end of the day: :func:`basislab.sim.redemptions.settle`)
         out = out._replace(
-            funds=out.funds._replace(
-                alive=plan.survive,
-                redeem_unfunded=jnp.zeros_like(plan.survive),
-                redeem_pending=out.funds.redeem_pending * plan.survive,
-            )
+            funds=out.funds._replace(alive=plan.survive, redeem_unfunded=jnp.zeros_like(plan.survive))
         )
         fl = _flows(st, plan, liq, post, losses, ob, shares=shares)
         out = dealing.finance(dealing.record_purchases(params, out, fl.dealers_bought.sum()))
